@@ -1,0 +1,218 @@
+"""GitHub REST v3 sources: pull requests (with their commits and reviews), default-branch commits and
+deployments with statuses into `raw_github`; GitHub Actions workflow runs into `raw_github_actions`.
+
+Config (dlt conventions): `sources.github.base_url` (GitHub Enterprise: `https://HOST/api/v3`),
+`sources.github.repositories` (JSON list of "owner/repo"), `sources.github.start_date`, and the secret
+`sources.github.access_token` (fine-grained token with read access to pull requests, contents,
+deployments and actions).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import timedelta
+from typing import Any
+
+import dlt
+from dlt.sources import DltResource
+from dlt.sources.helpers.rest_client.auth import BearerTokenAuth
+from dlt.sources.helpers.rest_client.paginators import HeaderLinkPaginator
+
+from ingestion.sources._common import (
+    ApiClient,
+    Cursors,
+    TableSpec,
+    fields,
+    isoformat_z,
+    project,
+    start_date_from,
+    table_hints,
+    to_table,
+)
+
+TOOL = "GitHub"
+PER_PAGE = 100
+REVIEW_STATES = frozenset({"APPROVED", "CHANGES_REQUESTED", "COMMENTED", "DISMISSED", "PENDING"})
+DEPLOYMENT_STATES = frozenset({"error", "failure", "inactive", "in_progress", "queued", "pending", "success"})
+
+# Raw table columns: (name, payload path, type, required, allowed values). Endpoints are data.
+PULL_REQUEST = fields(
+    ("id", "id", "bigint", True), ("number", "number", "bigint", True), ("title", "title"), ("body", "body"),
+    ("state", "state", "text", True, frozenset({"open", "closed"})), ("draft", "draft", "bool"),
+    ("user_login", "user.login"), ("head_ref", "head.ref"), ("head_sha", "head.sha"), ("base_ref", "base.ref"),
+    ("created_at", "created_at", "timestamp", True), ("updated_at", "updated_at", "timestamp", True),
+    ("closed_at", "closed_at", "timestamp"), ("merged_at", "merged_at", "timestamp"),
+    ("merge_commit_sha", "merge_commit_sha"), ("merged_by_login", "merged_by.login"),
+    ("additions", "additions", "bigint"), ("deletions", "deletions", "bigint"),
+    ("changed_files", "changed_files", "bigint"), ("commits", "commits", "bigint"),
+)
+COMMIT = fields(
+    ("sha", "sha", "text", True), ("parent_shas", "parents"), ("message", "commit.message"),
+    ("author_name", "commit.author.name"), ("author_email", "commit.author.email"), ("author_login", "author.login"),
+    ("authored_at", "commit.author.date", "timestamp"), ("committer_email", "commit.committer.email"),
+    ("committed_at", "commit.committer.date", "timestamp"),
+)
+REVIEW = fields(
+    ("id", "id", "bigint", True), ("user_login", "user.login"), ("state", "state", "text", True, REVIEW_STATES),
+    ("submitted_at", "submitted_at", "timestamp"), ("commit_id", "commit_id"),
+)
+DEPLOYMENT = fields(
+    ("id", "id", "bigint", True), ("sha", "sha", "text", True), ("ref", "ref"), ("task", "task"),
+    ("environment", "environment", "text", True), ("description", "description"),
+    ("creator_login", "creator.login"), ("production_environment", "production_environment", "bool"),
+    ("created_at", "created_at", "timestamp", True), ("updated_at", "updated_at", "timestamp"),
+)
+DEPLOYMENT_STATUS = fields(
+    ("id", "id", "bigint", True), ("state", "state", "text", True, DEPLOYMENT_STATES), ("environment", "environment"),
+    ("description", "description"), ("creator_login", "creator.login"),
+    ("created_at", "created_at", "timestamp", True), ("updated_at", "updated_at", "timestamp"),
+)
+WORKFLOW_RUN = fields(
+    ("id", "id", "bigint", True), ("name", "name"), ("workflow_id", "workflow_id", "bigint"), ("path", "path"),
+    ("head_sha", "head_sha", "text", True), ("head_branch", "head_branch"), ("event", "event"),
+    ("status", "status"), ("conclusion", "conclusion"), ("run_number", "run_number", "bigint"),
+    ("run_attempt", "run_attempt", "bigint"), ("actor_login", "actor.login"),
+    ("created_at", "created_at", "timestamp", True), ("updated_at", "updated_at", "timestamp"),
+    ("run_started_at", "run_started_at", "timestamp"),
+)
+
+PULL_REQUEST_LIST_ITEM = fields(("number", "number", "bigint", True), ("updated_at", "updated_at", "timestamp", True))
+
+REPO = fields(("repository", "repository", "text", True))
+PR_CHILD = REPO + fields(("pull_request_number", "pull_request_number", "bigint", True))
+
+# Every raw table this module writes: dataset → table → (columns, primary key). Empty tables are created
+# from this so models can always read them.
+TABLES: dict[str, dict[str, TableSpec]] = {
+    "raw_github": {
+        "pull_requests": (REPO + PULL_REQUEST, ("id",)),
+        "pull_request_commits": (PR_CHILD + COMMIT, ("repository", "pull_request_number", "sha")),
+        "pull_request_reviews": (PR_CHILD + REVIEW, ("id",)),
+        "commits": (REPO + COMMIT, ("repository", "sha")),
+        "deployments": (REPO + DEPLOYMENT, ("id",)),
+        "deployment_statuses": (REPO + fields(("deployment_id", "deployment_id", "bigint", True)) + DEPLOYMENT_STATUS,
+                                ("id",)),
+    },
+    "raw_github_actions": {"workflow_runs": (REPO + WORKFLOW_RUN, ("id",))},
+}
+
+
+def _client(base_url: str, access_token: str) -> ApiClient:
+    return ApiClient(
+        TOOL, base_url, BearerTokenAuth(access_token), HeaderLinkPaginator(),
+        headers={"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28"},
+    )
+
+
+def _rows(items: list[Any], spec: Sequence[Any], endpoint: str, id_path: str = "id", **extra: Any) -> list[dict]:
+    return [project(item, spec, source="github", endpoint=endpoint, extra=extra, id_path=id_path) for item in items]
+
+
+@dlt.source(name="github", section="github", max_table_nesting=0)
+def github_source(
+    repositories: list[str] = dlt.config.value,
+    access_token: str = dlt.secrets.value,
+    base_url: str = "https://api.github.com",
+    start_date: str | None = None,
+    deployment_lookback_hours: int = 48,
+    full_refresh: bool = False,
+) -> Sequence[DltResource]:
+    """Pull requests with commits and reviews, default-branch commits, deployments with statuses."""
+    api = _client(base_url, access_token)
+    start = start_date_from(start_date)
+
+    raw = TABLES["raw_github"]
+
+    @dlt.resource(name="pull_requests", **table_hints(raw["pull_requests"]))
+    def pull_requests() -> Iterator[Any]:
+        """PRs updated since the last run (list sorted by `updated` desc, stopping at the cursor); for
+        each, the detail (size, merged_by), its commits and its reviews."""
+        cursors = Cursors(start, full_refresh=full_refresh)
+        for repo in repositories:
+            since = cursors.start(repo)
+            changed: list[dict] = []
+            params = {"state": "all", "sort": "updated", "direction": "desc", "per_page": PER_PAGE}
+            path = f"/repos/{repo}/pulls"
+            for page in api.pages(path, params=params):
+                fresh = [pr for pr in _rows(page, PULL_REQUEST_LIST_ITEM, path) if pr["updated_at"] > since]
+                changed.extend(fresh)
+                if len(fresh) < len(page):
+                    break
+            for summary in changed:
+                number = summary["number"]
+                path = f"/repos/{repo}/pulls/{number}"
+                pr = _rows([api.get(path)], PULL_REQUEST, path, repository=repo)
+                yield pr
+                for kind in ("commits", "reviews"):
+                    table = f"pull_request_{kind}"
+                    yield to_table(_pr_children(api, repo, number, kind), table, raw[table])
+                cursors.advance(repo, (row["updated_at"] for row in pr))
+
+    @dlt.resource(name="commits", **table_hints(raw["commits"]))
+    def commits() -> Iterator[list[dict]]:
+        """Every commit reachable from the default branch, incrementally by committer date (`since`)."""
+        cursors = Cursors(start, full_refresh=full_refresh)
+        for repo in repositories:
+            params = {"since": isoformat_z(cursors.start(repo)), "per_page": PER_PAGE}
+            for page in api.pages(f"/repos/{repo}/commits", params=params):
+                rows = _rows(page, COMMIT, f"/repos/{repo}/commits", id_path="sha", repository=repo)
+                cursors.advance(repo, (row["committed_at"] for row in rows))
+                yield rows
+
+    @dlt.resource(name="deployments", **table_hints(raw["deployments"]))
+    def deployments() -> Iterator[Any]:
+        """Deployments (newest first) created since the cursor minus a look-back, so statuses that settle
+        after a run are picked up; each with its statuses."""
+        cursors = Cursors(start, full_refresh=full_refresh)
+        lookback = timedelta(hours=deployment_lookback_hours)
+        for repo in repositories:
+            since = cursors.start(repo, lookback)
+            for page in api.pages(f"/repos/{repo}/deployments", params={"per_page": PER_PAGE}):
+                rows = _rows(page, DEPLOYMENT, f"/repos/{repo}/deployments", repository=repo)
+                fresh = [row for row in rows if row["created_at"] >= since]
+                yield fresh
+                for row in fresh:
+                    path = f"/repos/{repo}/deployments/{row['id']}/statuses"
+                    statuses = [s for page_ in api.pages(path, params={"per_page": PER_PAGE}) for s in page_]
+                    yield to_table(_rows(statuses, DEPLOYMENT_STATUS, path, repository=repo, deployment_id=row["id"]),
+                                   "deployment_statuses", raw["deployment_statuses"])
+                cursors.advance(repo, (row["created_at"] for row in fresh))
+                if len(fresh) < len(rows):
+                    break
+
+    return pull_requests, commits, deployments
+
+
+def _pr_children(api: ApiClient, repo: str, number: int, kind: str) -> list[dict]:
+    path = f"/repos/{repo}/pulls/{number}/{kind}"
+    spec, id_path = (COMMIT, "sha") if kind == "commits" else (REVIEW, "id")
+    return [row for page in api.pages(path, params={"per_page": PER_PAGE})
+            for row in _rows(page, spec, path, id_path=id_path, repository=repo, pull_request_number=number)]
+
+
+@dlt.source(name="github_actions", section="github", max_table_nesting=0)
+def github_actions_source(
+    repositories: list[str] = dlt.config.value,
+    access_token: str = dlt.secrets.value,
+    base_url: str = "https://api.github.com",
+    start_date: str | None = None,
+    run_lookback_hours: int = 48,
+    full_refresh: bool = False,
+) -> DltResource:
+    """GitHub Actions workflow runs, created since the cursor minus a look-back (runs finish later)."""
+    api = _client(base_url, access_token)
+    start = start_date_from(start_date)
+
+    @dlt.resource(name="workflow_runs", **table_hints(TABLES["raw_github_actions"]["workflow_runs"]))
+    def workflow_runs() -> Iterator[list[dict]]:
+        cursors = Cursors(start, full_refresh=full_refresh)
+        for repo in repositories:
+            since = cursors.start(repo, timedelta(hours=run_lookback_hours))
+            params = {"created": f">={isoformat_z(since)}", "per_page": PER_PAGE}
+            path = f"/repos/{repo}/actions/runs"
+            for page in api.pages(path, params=params, data_selector="workflow_runs"):
+                rows = _rows(page, WORKFLOW_RUN, path, repository=repo)
+                cursors.advance(repo, (row["created_at"] for row in rows))
+                yield rows
+
+    return workflow_runs

@@ -1,0 +1,42 @@
+"""Runs the dbt project (at the repository root) against a warehouse file through dbt's Python API."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from yardstick.errors import BuildFailed
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+
+os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+
+
+def dbt(args: list[str], warehouse: Path, *, vars: Mapping[str, Any] | None = None) -> Any:
+    """Invoke dbt with the project and profile of this repository on `warehouse`; raise BuildFailed
+    naming every failing model or test."""
+    from dbt.cli.main import dbtRunner  # heavy import, only when building
+
+    os.environ["YARDSTICK_WAREHOUSE"] = str(warehouse)
+    command = [*args, "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR), "--quiet"]
+    if vars:
+        command += ["--vars", json.dumps(dict(vars))]
+    result = dbtRunner().invoke(command)
+    if result.exception is not None:
+        raise BuildFailed(f"dbt {args[0]} failed: {result.exception}")
+    if not result.success:
+        failing = [
+            f"{r.node.resource_type} {r.node.name}: {' '.join(str(r.message).split())[:200]}"
+            for r in getattr(result.result, "results", []) or []
+            if str(r.status) in ("error", "fail", "runtime error")
+        ]
+        raise BuildFailed(f"dbt {args[0]} failed: " + ("; ".join(failing) or "see dbt logs"))
+    return result.result
+
+
+def build(warehouse: Path, *, vars: Mapping[str, Any] | None = None) -> None:
+    """Seeds, models, snapshots and every test (data tests, unit tests, contracts), in DAG order."""
+    dbt(["build"], warehouse, vars=vars)

@@ -1,0 +1,170 @@
+"""Quality gates run from Python with Great Expectations (no GX server): one suite on the raw tables after
+ingest, one on the DORA marts after the build. A failing gate stops the publish and names the check, the
+table and the failing rows.
+
+GX's pandas datasource reads frames we take from DuckDB: its SQL datasource on DuckDB (duckdb_engine)
+silently fails every expectation, so it is not used.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from yardstick.errors import QualityGateFailed
+
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+
+DORA_TIERS = ["elite", "high", "medium", "low"]
+
+
+@dataclass(frozen=True)
+class Check:
+    """One expectation: a GX expectation class name and its arguments."""
+
+    expectation: str
+    kwargs: Mapping[str, Any]
+
+
+def unique(*columns: str) -> Check:
+    if len(columns) == 1:
+        return Check("ExpectColumnValuesToBeUnique", {"column": columns[0]})
+    return Check("ExpectCompoundColumnsToBeUnique", {"column_list": list(columns)})
+
+
+def not_null(column: str) -> Check:
+    return Check("ExpectColumnValuesToNotBeNull", {"column": column})
+
+
+def in_set(column: str, values: Sequence[Any]) -> Check:
+    return Check("ExpectColumnValuesToBeInSet", {"column": column, "value_set": list(values)})
+
+
+def between(column: str, low: float | None, high: float | None) -> Check:
+    return Check("ExpectColumnValuesToBeBetween", {"column": column, "min_value": low, "max_value": high})
+
+
+def at_least(column_a: str, column_b: str) -> Check:
+    """column_a >= column_b wherever both are present."""
+    return Check("ExpectColumnPairValuesAToBeGreaterThanB", {
+        "column_A": column_a, "column_B": column_b, "or_equal": True, "ignore_row_if": "either_value_is_missing",
+    })
+
+
+# table → (key columns used to name failing rows, checks)
+Suite = Mapping[str, tuple[Sequence[str], Sequence[Check]]]
+
+RAW_SUITE: Suite = {
+    "raw_github.pull_requests": (["id"], [
+        unique("id"), not_null("repository"), not_null("number"), not_null("created_at"),
+        in_set("state", ["open", "closed"]), at_least("merged_at", "created_at"),
+    ]),
+    "raw_github.pull_request_commits": (["repository", "pull_request_number", "sha"], [
+        unique("repository", "pull_request_number", "sha"), not_null("sha"),
+    ]),
+    "raw_github.pull_request_reviews": (["id"], [unique("id"), not_null("pull_request_number")]),
+    "raw_github.commits": (["repository", "sha"], [unique("repository", "sha"), not_null("committed_at")]),
+    "raw_github.deployments": (["id"], [unique("id"), not_null("sha"), not_null("environment")]),
+    "raw_github.deployment_statuses": (["id"], [
+        unique("id"), not_null("deployment_id"),
+        in_set("state", ["error", "failure", "inactive", "in_progress", "queued", "pending", "success"]),
+    ]),
+    "raw_github_actions.workflow_runs": (["id"], [unique("id"), not_null("head_sha"), not_null("created_at")]),
+    "raw_pagerduty.incidents": (["id"], [
+        unique("id"), not_null("created_at"), in_set("status", ["triggered", "acknowledged", "resolved"]),
+        at_least("resolved_at", "created_at"),
+    ]),
+    "raw_pagerduty.log_entries": (["id"], [unique("id"), not_null("incident_id"), not_null("created_at")]),
+}
+
+_DORA_MEASURES = [
+    between("deployments", 0, None), between("change_failure_rate", 0, 1), between("rework_rate", 0, 1),
+    between("lead_time_median_hours", 0, None), at_least("lead_time_p75_hours", "lead_time_median_hours"),
+    between("recovery_median_hours", 0, None),
+    in_set("deployment_frequency_tier", DORA_TIERS), in_set("lead_time_tier", DORA_TIERS),
+    in_set("change_failure_rate_tier", DORA_TIERS), in_set("recovery_time_tier", DORA_TIERS),
+]
+
+MART_SUITE: Suite = {
+    "marts.dora_team_weekly": (["team", "week_start"], [
+        unique("team", "week_start"), not_null("team"), between("deployment_days", 0, 7), *_DORA_MEASURES,
+    ]),
+    "marts.dora_team_monthly": (["team", "month_start"], [
+        unique("team", "month_start"), not_null("team"), between("deployment_days", 0, 31), *_DORA_MEASURES,
+    ]),
+    "marts.dora_org_monthly": (["month_start"], [
+        unique("month_start"), between("deployment_days", 0, 31), *_DORA_MEASURES,
+    ]),
+    "marts.fct_changes": (["pull_request_key"], [
+        unique("pull_request_key"), not_null("merged_at"), between("lead_time_hours", 0, None),
+        between("coding_hours", 0, None), between("pickup_hours", 0, None), between("review_hours", 0, None),
+        between("deploy_hours", 0, None),
+    ]),
+    "marts.fct_deployments": (["deployment_id"], [unique("deployment_id"), between("change_count", 0, None)]),
+    "marts.fct_incidents": (["incident_id"], [
+        unique("incident_id"), not_null("started_at"), between("hours_to_restore", 0, None),
+    ]),
+}
+
+
+@dataclass(frozen=True)
+class Failure:
+    table: str
+    check: str
+    unexpected_count: int
+    sample: list[Any]
+
+    def __str__(self) -> str:
+        return f"{self.check} on {self.table}: {self.unexpected_count} failing row(s), e.g. {self.sample}"
+
+
+def run_gate(name: str, warehouse: Path, suite: Suite) -> list[Failure]:
+    """Validate every table of the suite present in the warehouse; return the failures (empty = pass)."""
+    import great_expectations as gx  # heavy import, only when a gate runs
+
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = {"globally": False}
+    source = context.data_sources.add_pandas(name)
+    failures: list[Failure] = []
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        for table, (keys, checks) in suite.items():
+            frame = con.sql(f"select * from {table}").df()
+            asset = source.add_dataframe_asset(name=table)
+            batch = asset.add_batch_definition_whole_dataframe("all").get_batch(
+                batch_parameters={"dataframe": frame})
+            expectation_suite = gx.ExpectationSuite(name=f"{name}.{table}")
+            for check in checks:
+                expectation_suite.add_expectation(getattr(gx.expectations, check.expectation)(**check.kwargs))
+            result = batch.validate(expectation_suite, result_format={
+                "result_format": "COMPLETE", "unexpected_index_column_names": list(keys)})
+            for outcome in result.results:
+                if not outcome.success:
+                    config = outcome.expectation_config
+                    check = ", ".join(f"{k}={v}" for k, v in config.kwargs.items()
+                                      if k not in ("batch_id", "ignore_row_if", "or_equal"))
+                    found = outcome.result or {}
+                    sample = [_plain(row) for row in (found.get("unexpected_index_list") or [])[:5]]
+                    if outcome.exception_info and outcome.exception_info.get("raised_exception"):
+                        sample = [outcome.exception_info.get("exception_message")]
+                    failures.append(Failure(table, f"{config.type}({check})",
+                                            int(found.get("unexpected_count") or 0), sample))
+    return failures
+
+
+def enforce(name: str, warehouse: Path, suite: Suite) -> None:
+    """Run a gate and raise QualityGateFailed listing every failing check, table and sample of rows."""
+    failures = run_gate(name, warehouse, suite)
+    if failures:
+        details = "; ".join(str(f) for f in failures)
+        raise QualityGateFailed(f"{name} quality gate failed: {details}")
+
+
+def _plain(row: Any) -> Any:
+    if isinstance(row, Mapping):
+        return {k: (v.item() if hasattr(v, "item") else v) for k, v in row.items()}
+    return row

@@ -1,0 +1,92 @@
+"""One refresh of the warehouse: ingest → raw gate → dbt build → mart gate → publish, in a work copy.
+Any failure raises before publish, so the published warehouse stays the last good one."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from yardstick.errors import YardstickError
+
+
+@dataclass
+class Progress:
+    """Prints each step as it starts and how long it took; a spinner while it runs."""
+
+    console: Console = field(default_factory=lambda: Console(stderr=True))
+    quiet: bool = False
+
+    @contextmanager
+    def step(self, label: str) -> Iterator[None]:
+        started = time.perf_counter()
+        if self.quiet:
+            yield
+            return
+        with self.console.status(f"{label}…"):
+            try:
+                yield
+            except BaseException:
+                self.console.print(f"[red]✗[/red] {label}")
+                raise
+        self.console.print(f"[green]✓[/green] {label} [dim]({time.perf_counter() - started:.1f}s)[/dim]")
+
+    def note(self, message: str) -> None:
+        if not self.quiet:
+            self.console.print(f"  [dim]{message}[/dim]")
+
+
+@dataclass
+class RefreshResult:
+    warehouse: Path
+    rows_loaded: dict[str, int] = field(default_factory=dict)
+    skipped: list[str] = field(default_factory=list)
+
+
+def refresh(
+    warehouse: Path,
+    *,
+    sources: Sequence[str] | None = None,
+    ingest: bool = True,
+    build: bool = True,
+    full_refresh: bool = False,
+    from_scratch: bool = False,
+    vars: Mapping[str, Any] | None = None,
+    progress: Progress | None = None,
+) -> RefreshResult:
+    """Refresh `warehouse` and publish it atomically; raise a YardstickError naming the failed step."""
+    from ingestion.pipeline import SOURCES, ensure_raw_tables, ingest_source, missing_settings
+    from yardstick import dbt, quality
+    from yardstick.publish import publish, work_copy
+
+    progress = progress or Progress()
+    result = RefreshResult(warehouse)
+    unknown = sorted(set(sources or ()) - set(SOURCES))
+    if unknown:
+        raise YardstickError(f"unknown source(s) {', '.join(unknown)}; known: {', '.join(SOURCES)}")
+    with work_copy(warehouse, from_scratch=from_scratch) as work:
+        if ingest:
+            for name in sources or list(SOURCES):
+                missing = missing_settings(name)
+                if missing:
+                    result.skipped.append(name)
+                    progress.note(f"skipping {name}: not configured (set {', '.join(missing)})")
+                    continue
+                with progress.step(f"Ingest {name}"):
+                    result.rows_loaded.update(ingest_source(name, work, full_refresh=full_refresh))
+        with progress.step("Check raw data (Great Expectations)"):
+            ensure_raw_tables(work)
+            quality.enforce("raw", work, quality.RAW_SUITE)
+        if build:
+            with progress.step("Build models and run dbt tests"):
+                dbt.build(work, vars=vars)
+            with progress.step("Check marts (Great Expectations)"):
+                quality.enforce("marts", work, quality.MART_SUITE)
+        with progress.step(f"Publish {warehouse.name}"):
+            publish(work, warehouse)
+    return result
