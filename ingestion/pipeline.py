@@ -81,6 +81,7 @@ def ensure_raw_tables(warehouse: Path) -> None:
     always read every source, configured or not."""
     with duckdb.connect(str(warehouse)) as con:
         for spec in SOURCES.values():
+            con.execute(f"drop schema if exists {spec.dataset}_staging cascade")  # dlt's merge scratch space
             con.execute(f"create schema if not exists {spec.dataset}")
             for table, (columns, _) in spec.tables.items():
                 con.execute(f"create table if not exists {spec.dataset}.{table} ({_ddl(columns)})")

@@ -11,6 +11,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import dlt
+from dlt.common.configuration import resolve_configuration
+from dlt.common.configuration.specs.runtime_configuration import RuntimeConfiguration
 from dlt.sources.helpers.requests.retry import Client
 from dlt.sources.helpers.rest_client import RESTClient
 from dlt.sources.helpers.rest_client.paginators import BasePaginator
@@ -44,14 +46,15 @@ class ApiClient:
 
     def __init__(self, tool: str, base_url: str, auth: AuthBase, paginator: BasePaginator | None = None,
                  headers: Mapping[str, str] | None = None) -> None:
-        runtime = dlt.config.get("runtime", dict) or {}
+        runtime = resolve_configuration(RuntimeConfiguration())  # RUNTIME__REQUEST_* settings
         session = Client(
             raise_for_status=False,
             status_codes=RETRY_STATUS,
             retry_condition=_is_rate_limited,
-            request_max_attempts=int(runtime.get("request_max_attempts", 5)),
-            request_backoff_factor=float(runtime.get("request_backoff_factor", 1)),
-            request_max_retry_delay=float(runtime.get("request_max_retry_delay", 300)),
+            request_timeout=runtime.request_timeout,
+            request_max_attempts=runtime.request_max_attempts,
+            request_backoff_factor=runtime.request_backoff_factor,
+            request_max_retry_delay=runtime.request_max_retry_delay,
         ).session
         self.tool = tool
         self.rest = RESTClient(base_url=base_url.rstrip("/"), auth=auth, paginator=paginator,

@@ -27,7 +27,6 @@ from ingestion.sources._common import (
     project,
     start_date_from,
     table_hints,
-    to_table,
 )
 
 TOOL = "GitHub"
@@ -124,9 +123,9 @@ def github_source(
     raw = TABLES["raw_github"]
 
     @dlt.resource(name="pull_requests", **table_hints(raw["pull_requests"]))
-    def pull_requests() -> Iterator[Any]:
-        """PRs updated since the last run (list sorted by `updated` desc, stopping at the cursor); for
-        each, the detail (size, merged_by), its commits and its reviews."""
+    def pull_requests() -> Iterator[list[dict]]:
+        """PRs updated since the last run (list sorted by `updated` desc, stopping at the cursor), each
+        fetched in detail for its size and merger."""
         cursors = Cursors(start, full_refresh=full_refresh)
         for repo in repositories:
             since = cursors.start(repo)
@@ -139,14 +138,22 @@ def github_source(
                 if len(fresh) < len(page):
                     break
             for summary in changed:
-                number = summary["number"]
-                path = f"/repos/{repo}/pulls/{number}"
-                pr = _rows([api.get(path)], PULL_REQUEST, path, repository=repo)
-                yield pr
-                for kind in ("commits", "reviews"):
-                    table = f"pull_request_{kind}"
-                    yield to_table(_pr_children(api, repo, number, kind), table, raw[table])
-                cursors.advance(repo, (row["updated_at"] for row in pr))
+                path = f"/repos/{repo}/pulls/{summary['number']}"
+                rows = _rows([api.get(path)], PULL_REQUEST, path, repository=repo)
+                yield rows
+                cursors.advance(repo, (row["updated_at"] for row in rows))
+
+    @dlt.transformer(name="pull_request_commits", data_from=pull_requests,
+                     **table_hints(raw["pull_request_commits"]))
+    def pull_request_commits(prs: list[dict]) -> Iterator[list[dict]]:
+        for pr in prs:
+            yield _pr_children(api, pr["repository"], pr["number"], "commits")
+
+    @dlt.transformer(name="pull_request_reviews", data_from=pull_requests,
+                     **table_hints(raw["pull_request_reviews"]))
+    def pull_request_reviews(prs: list[dict]) -> Iterator[list[dict]]:
+        for pr in prs:
+            yield _pr_children(api, pr["repository"], pr["number"], "reviews")
 
     @dlt.resource(name="commits", **table_hints(raw["commits"]))
     def commits() -> Iterator[list[dict]]:
@@ -160,9 +167,9 @@ def github_source(
                 yield rows
 
     @dlt.resource(name="deployments", **table_hints(raw["deployments"]))
-    def deployments() -> Iterator[Any]:
+    def deployments() -> Iterator[list[dict]]:
         """Deployments (newest first) created since the cursor minus a look-back, so statuses that settle
-        after a run are picked up; each with its statuses."""
+        after a run are picked up."""
         cursors = Cursors(start, full_refresh=full_refresh)
         lookback = timedelta(hours=deployment_lookback_hours)
         for repo in repositories:
@@ -171,16 +178,19 @@ def github_source(
                 rows = _rows(page, DEPLOYMENT, f"/repos/{repo}/deployments", repository=repo)
                 fresh = [row for row in rows if row["created_at"] >= since]
                 yield fresh
-                for row in fresh:
-                    path = f"/repos/{repo}/deployments/{row['id']}/statuses"
-                    statuses = [s for page_ in api.pages(path, params={"per_page": PER_PAGE}) for s in page_]
-                    yield to_table(_rows(statuses, DEPLOYMENT_STATUS, path, repository=repo, deployment_id=row["id"]),
-                                   "deployment_statuses", raw["deployment_statuses"])
                 cursors.advance(repo, (row["created_at"] for row in fresh))
                 if len(fresh) < len(rows):
                     break
 
-    return pull_requests, commits, deployments
+    @dlt.transformer(name="deployment_statuses", data_from=deployments, **table_hints(raw["deployment_statuses"]))
+    def deployment_statuses(deployments_: list[dict]) -> Iterator[list[dict]]:
+        for deployment in deployments_:
+            repo = deployment["repository"]
+            path = f"/repos/{repo}/deployments/{deployment['id']}/statuses"
+            yield [row for page in api.pages(path, params={"per_page": PER_PAGE})
+                   for row in _rows(page, DEPLOYMENT_STATUS, path, repository=repo, deployment_id=deployment["id"])]
+
+    return pull_requests, pull_request_commits, pull_request_reviews, commits, deployments, deployment_statuses
 
 
 def _pr_children(api: ApiClient, repo: str, number: int, kind: str) -> list[dict]:

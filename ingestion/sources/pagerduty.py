@@ -11,7 +11,6 @@ and the secret `sources.pagerduty.api_token` (a read-only REST API key).
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import Any
 
 import dlt
 from dlt.sources import DltResource
@@ -27,7 +26,6 @@ from ingestion.sources._common import (
     project,
     start_date_from,
     table_hints,
-    to_table,
 )
 
 TOOL = "PagerDuty"
@@ -68,20 +66,28 @@ def pagerduty_source(
     start = start_date_from(start_date)
     raw = TABLES["raw_pagerduty"]
 
-    @dlt.resource(name="log_entries", **table_hints(raw["log_entries"]))
-    def log_entries() -> Iterator[Any]:
+    @dlt.resource(name="log_entry_pages", selected=False)
+    def log_entry_pages() -> Iterator[list[dict]]:
+        """Raw pages of log entries since the cursor, each entry embedding its incident."""
         cursors = Cursors(start, full_refresh=full_refresh)
         params = {"since": isoformat_z(cursors.start("log_entries")), "include[]": "incidents",
                   "is_overview": "false"}
         for page in api.pages("/log_entries", params=params, data_selector="log_entries"):
-            rows = [project(entry, LOG_ENTRY, source="pagerduty", endpoint="/log_entries") for entry in page]
-            incidents = {
-                entry["incident"]["id"]: project(entry["incident"], INCIDENT, source="pagerduty",
-                                                 endpoint="/log_entries (include[]=incidents)")
-                for entry in page
-            }
-            yield rows
-            yield to_table(list(incidents.values()), "incidents", raw["incidents"])
-            cursors.advance("log_entries", (row["created_at"] for row in rows))
+            yield page
+            cursors.advance("log_entries", (row["created_at"] for row in _log_rows(page)))
 
-    return (log_entries,)
+    @dlt.transformer(name="log_entries", data_from=log_entry_pages, **table_hints(raw["log_entries"]))
+    def log_entries(page: list[dict]) -> Iterator[list[dict]]:
+        yield _log_rows(page)
+
+    @dlt.transformer(name="incidents", data_from=log_entry_pages, **table_hints(raw["incidents"]))
+    def incidents(page: list[dict]) -> Iterator[list[dict]]:
+        latest = {entry["incident"]["id"]: entry["incident"] for entry in page}
+        yield [project(incident, INCIDENT, source="pagerduty", endpoint="/log_entries (include[]=incidents)")
+               for incident in latest.values()]
+
+    return log_entry_pages, log_entries, incidents
+
+
+def _log_rows(page: list[dict]) -> list[dict]:
+    return [project(entry, LOG_ENTRY, source="pagerduty", endpoint="/log_entries") for entry in page]

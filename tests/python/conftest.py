@@ -1,0 +1,52 @@
+"""Shared fixtures: a replay server for an organisation, sources configured to read from it through dlt's
+own configuration (environment variables), and fast retries."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from ingestion.demo.org import Org
+from ingestion.demo.server import ReplayServer
+from yardstick.demo import source_settings
+from yardstick.refresh import Progress
+
+START = "2026-01-01"
+
+
+@pytest.fixture(autouse=True)
+def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No test reads a developer's .dlt config or leaves settings behind; retries are quick."""
+    monkeypatch.chdir(tmp_path)
+    for key in ("SOURCES__GITHUB__REPOSITORIES", "SOURCES__GITHUB__ACCESS_TOKEN", "SOURCES__PAGERDUTY__API_TOKEN"):
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("RUNTIME__REQUEST_BACKOFF_FACTOR", "0.05")
+    monkeypatch.setenv("RUNTIME__REQUEST_MAX_ATTEMPTS", "3")
+    monkeypatch.setenv("RUNTIME__DLTHUB_TELEMETRY", "false")
+
+
+@pytest.fixture()
+def serve(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[Org], ReplayServer]]:
+    """Start a replay server for an org and point the GitHub and PagerDuty sources at it."""
+    servers: list[ReplayServer] = []
+
+    def start(org: Org) -> ReplayServer:
+        server = ReplayServer(org)
+        server.start()
+        servers.append(server)
+        settings = source_settings(server, sorted(org.github), date.fromisoformat(START))
+        for key, value in settings.items():
+            monkeypatch.setenv(key, value)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+@pytest.fixture()
+def quiet() -> Progress:
+    return Progress(quiet=True)
