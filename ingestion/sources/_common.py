@@ -16,12 +16,14 @@ from dlt.common.configuration.specs.runtime_configuration import RuntimeConfigur
 from dlt.sources.helpers.requests.retry import Client
 from dlt.sources.helpers.rest_client import RESTClient
 from dlt.sources.helpers.rest_client.paginators import BasePaginator
-from requests import Response
+from requests import HTTPError, Response
 from requests.auth import AuthBase
+from requests.exceptions import JSONDecodeError as RequestsJSONDecodeError
 
 from yardstick.errors import PayloadError, SourceError, TokenRejected
 
 RETRY_STATUS = (429, 500, 502, 503, 504)
+BAD_JSON = (json.JSONDecodeError, RequestsJSONDecodeError)
 
 
 def _sanitize(url: str) -> str:
@@ -60,28 +62,42 @@ class ApiClient:
         self.rest = RESTClient(base_url=base_url.rstrip("/"), auth=auth, paginator=paginator,
                                session=session, headers=dict(headers or {}))
 
-    def _raise_for_status(self, response: Response, *args: Any, **kwargs: Any) -> None:
+    def _error(self, error: HTTPError) -> SourceError:
+        """The one-line domain error for a response that stayed bad after retries."""
+        response = error.response
+        if response is None:
+            return SourceError(f"{self.tool} could not be reached: {error}")
         url = _sanitize(response.url)
         if response.status_code == 401:
-            raise TokenRejected(f"{self.tool} rejected the token (401) for {url}")
-        if response.status_code >= 400:
-            detail = " ".join(response.text[:200].split())
-            raise SourceError(f"{self.tool} answered {response.status_code} for {url}: {detail}")
+            return TokenRejected(f"{self.tool} rejected the token (401) for {url}")
+        detail = " ".join(response.text[:200].split())
+        return SourceError(f"{self.tool} answered {response.status_code} for {url}: {detail}")
 
     def pages(self, path: str, **kwargs: Any) -> Iterator[list[Any]]:
         """Every page of a paginated endpoint; a truncated or non-JSON body is a SourceError."""
         try:
-            yield from self.rest.paginate(path, hooks={"response": [self._raise_for_status]}, **kwargs)
-        except json.JSONDecodeError as exc:
+            yield from self.rest.paginate(path, hooks={"response": [_raise_for_status]}, **kwargs)
+        except HTTPError as exc:
+            raise self._error(exc) from None
+        except BAD_JSON as exc:
             raise SourceError(f"{self.tool} sent a body that is not valid JSON for {path}: {exc}") from exc
 
     def get(self, path: str, **kwargs: Any) -> Any:
         """One GET returning the decoded body."""
-        response = self.rest.get(path, hooks={"response": [self._raise_for_status]}, **kwargs)
         try:
+            response = self.rest.get(path, hooks={"response": [_raise_for_status]}, **kwargs)
             return response.json()
-        except json.JSONDecodeError as exc:
+        except HTTPError as exc:
+            raise self._error(exc) from None
+        except BAD_JSON as exc:
             raise SourceError(f"{self.tool} sent a body that is not valid JSON for {path}: {exc}") from exc
+
+
+def _raise_for_status(response: Response, *args: Any, **kwargs: Any) -> None:
+    """Raise HTTPError carrying the response: dlt's retry policy inspects it (429/5xx/rate-limit 403 are
+    retried), and after the last attempt it reaches ApiClient, which words it for people."""
+    if response.status_code >= 400:
+        raise HTTPError(f"{response.status_code} for {_sanitize(response.url)}", response=response)
 
 
 # ---------------------------------------------------------------- projection

@@ -23,7 +23,7 @@ Team search (repo acme/search-api):
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from ingestion.demo.org import Org, OrgBuilder
 
@@ -31,7 +31,7 @@ PAYMENTS, SEARCH = "acme/payments-api", "acme/search-api"
 
 
 def at(day: int, hour: int, minute: int = 0, month: int = 3) -> datetime:
-    return datetime(2026, month, day, hour, minute, tzinfo=timezone.utc)
+    return datetime(2026, month, day, hour, minute, tzinfo=UTC)
 
 
 @dataclass
@@ -44,7 +44,7 @@ class Scenario:
 
 def march_2026() -> Scenario:
     b = OrgBuilder("acme")
-    ok = lambda when: [("success", when)]  # noqa: E731 — one status: deployed_at is exactly `when`
+    ok = lambda when: [("success", when)]
 
     b.pull_request(PAYMENTS, author="ana", title="Add card vault", opened_at=at(2, 10), commit_times=[at(2, 9)],
                    reviews=[("bob", "APPROVED", at(2, 12))], merged_at=at(2, 13))
