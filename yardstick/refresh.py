@@ -19,7 +19,7 @@ from yardstick.errors import YardstickError
 class Progress:
     """Prints each step as it starts and how long it took; a spinner while it runs."""
 
-    console: Console = field(default_factory=lambda: Console(stderr=True))
+    console: Console = field(default_factory=lambda: Console(stderr=True, soft_wrap=True))
     quiet: bool = False
 
     @contextmanager
