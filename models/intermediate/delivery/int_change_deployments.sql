@@ -1,0 +1,216 @@
+-- Change ↔ deployment (DESIGN §6). A merged change ships with the first successful production deployment of
+-- its repository whose deployed SHA reaches the change's merge SHA through commit parents (`commit_range`).
+-- When the commit graph cannot tell — the merge SHA, or the deployment's SHA, is not a commit we know — the
+-- first successful production deployment of the repository at or after the merge (`first_after_merge`).
+with recursive
+
+pull_requests as (
+    select * from {{ ref('int_pull_requests') }}
+),
+
+deployments as (
+    select * from {{ ref('int_deployments') }}
+),
+
+commit_parents as (
+    select * from {{ ref('int_commit_parents') }}
+),
+
+commits as (
+    select * from {{ ref('int_commits') }}
+),
+
+merged_changes as (
+    select
+        pull_request_key,
+        repository,
+        merge_commit_sha,
+        merged_at,
+        source_system
+    from pull_requests
+    where merged_at is not null
+),
+
+-- the default branch's first-parent chain ("main line"), numbered from the root: a main-line commit is an
+-- ancestor of every main-line commit with a higher position. Lets the walk below stop early.
+default_branch_heads as (
+    select
+        commits.repository,
+        commits.sha
+    from commits
+    where commits.is_on_default_branch
+        and not exists (
+            select 1
+            from commit_parents
+            inner join commits as children
+                on commit_parents.repository = children.repository
+                and commit_parents.sha = children.sha
+            where children.is_on_default_branch
+                and commit_parents.repository = commits.repository
+                and commit_parents.parent_sha = commits.sha
+        )
+    qualify row_number() over (
+        partition by commits.repository
+        order by commits.committed_at desc nulls last, commits.sha
+    ) = 1
+),
+
+first_parents as (
+    select
+        repository,
+        sha,
+        parent_sha
+    from commit_parents
+    where parent_position = 1
+),
+
+main_line_walk (repository, sha, steps_from_head) as (
+    select
+        repository,
+        sha,
+        0 as steps_from_head
+    from default_branch_heads
+    union all
+    select
+        main_line_walk.repository,
+        first_parents.parent_sha as sha,
+        main_line_walk.steps_from_head + 1 as steps_from_head
+    from main_line_walk
+    inner join first_parents
+        on main_line_walk.repository = first_parents.repository
+        and main_line_walk.sha = first_parents.sha
+),
+
+main_line as (
+    select
+        repository,
+        sha,
+        max(steps_from_head) over (partition by repository) - steps_from_head as main_line_position
+    from main_line_walk
+),
+
+production_deployments as (
+    select
+        deployment_id,
+        repository,
+        sha,
+        deployed_at,
+        -- the repository's previous successful production deployment, in any production environment
+        lag(sha) over (partition by repository order by deployed_at, deployment_id) as previous_sha
+    from deployments
+    where is_successful_production
+),
+
+walk_starts as (
+    select
+        production_deployments.deployment_id,
+        production_deployments.repository,
+        production_deployments.sha,
+        production_deployments.previous_sha,
+        previous_main_line.main_line_position as previous_position,
+        main_line.main_line_position as position
+    from production_deployments
+    left join main_line as previous_main_line
+        on production_deployments.repository = previous_main_line.repository
+        and production_deployments.previous_sha = previous_main_line.sha
+    left join main_line
+        on production_deployments.repository = main_line.repository
+        and production_deployments.sha = main_line.sha
+),
+
+-- every commit reachable from a deployed SHA through parents. The walk does not go past an ancestor of the
+-- previous deployment's SHA (that SHA itself, or a main-line commit at or below its position): whatever lies
+-- behind shipped with an earlier deployment, and only the first deployment counts. `union` (not `union all`)
+-- visits a commit once per deployment however many paths lead to it (merge commits have two parents).
+reachable (deployment_id, repository, sha, previous_sha, previous_position, position) as (
+    select * from walk_starts
+    union
+    select
+        reachable.deployment_id,
+        reachable.repository,
+        commit_parents.parent_sha as sha,
+        reachable.previous_sha,
+        reachable.previous_position,
+        main_line.main_line_position as position
+    from reachable
+    inner join commit_parents
+        on reachable.repository = commit_parents.repository
+        and reachable.sha = commit_parents.sha
+    left join main_line
+        on commit_parents.repository = main_line.repository
+        and commit_parents.parent_sha = main_line.sha
+    where reachable.sha is distinct from reachable.previous_sha
+        and not coalesce(reachable.position <= reachable.previous_position, false)
+),
+
+by_commit_range as (
+    select
+        merged_changes.pull_request_key,
+        production_deployments.deployment_id,
+        production_deployments.deployed_at,
+        'commit_range' as link_method
+    from merged_changes
+    inner join reachable
+        on merged_changes.repository = reachable.repository
+        and merged_changes.merge_commit_sha = reachable.sha
+    inner join production_deployments
+        on reachable.deployment_id = production_deployments.deployment_id
+    qualify row_number() over (
+        partition by merged_changes.pull_request_key
+        order by production_deployments.deployed_at, production_deployments.deployment_id
+    ) = 1
+),
+
+known_commits as (
+    select repository, sha from commits
+),
+
+by_first_after_merge as (
+    select
+        merged_changes.pull_request_key,
+        production_deployments.deployment_id,
+        production_deployments.deployed_at,
+        'first_after_merge' as link_method
+    from merged_changes
+    inner join production_deployments
+        on merged_changes.repository = production_deployments.repository
+        and production_deployments.deployed_at >= merged_changes.merged_at
+    left join known_commits as merge_commit
+        on merged_changes.repository = merge_commit.repository
+        and merged_changes.merge_commit_sha = merge_commit.sha
+    left join known_commits as deployed_commit
+        on production_deployments.repository = deployed_commit.repository
+        and production_deployments.sha = deployed_commit.sha
+    where merged_changes.pull_request_key not in (select pull_request_key from by_commit_range)
+        and (merge_commit.sha is null or deployed_commit.sha is null)
+    qualify row_number() over (
+        partition by merged_changes.pull_request_key
+        order by production_deployments.deployed_at, production_deployments.deployment_id
+    ) = 1
+),
+
+links as (
+    select * from by_commit_range
+    union all
+    select * from by_first_after_merge
+),
+
+final as (
+    select
+        -- ids
+        links.pull_request_key,
+        links.deployment_id,
+        merged_changes.repository,
+        -- correlation
+        links.link_method,
+        -- timestamps
+        merged_changes.merged_at,
+        links.deployed_at,
+        -- lineage
+        merged_changes.source_system
+    from links
+    inner join merged_changes
+        on links.pull_request_key = merged_changes.pull_request_key
+)
+
+select * from final

@@ -1,0 +1,77 @@
+-- Default-branch commits and pull request commits (which may never reach the default branch), one row per
+-- repository and SHA; a commit seen in both keeps the default-branch version.
+with
+
+commits as (
+    select * from {{ ref('stg_github__commits') }}
+),
+
+pull_request_commits as (
+    select * from {{ ref('stg_github__pull_request_commits') }}
+),
+
+unioned as (
+    select
+        repository,
+        sha,
+        parent_shas,
+        message,
+        author_login,
+        authored_at,
+        committed_at,
+        true as is_on_default_branch,
+        1 as preference
+    from commits
+    union all
+    select
+        repository,
+        sha,
+        parent_shas,
+        message,
+        author_login,
+        authored_at,
+        committed_at,
+        false as is_on_default_branch,
+        2 as preference
+    from pull_request_commits
+),
+
+deduplicated as (
+    select *
+    from unioned
+    qualify row_number() over (
+        partition by repository, sha
+        order by preference, committed_at desc nulls last
+    ) = 1
+),
+
+final as (
+    select
+        -- ids
+        'github:' || repository || '@' || sha as commit_key,
+        repository,
+        sha,
+        case
+            when trim(parent_shas) = '' then cast([] as varchar[])
+            else regexp_split_to_array(trim(parent_shas), '\s+')
+        end as parent_shas,
+        -- text
+        message,
+        -- people
+        author_login,
+        {{ person_key('author_login') }} as author_key,
+        -- flags
+        is_on_default_branch,
+        -- timestamps
+        authored_at,
+        committed_at,
+        -- lineage
+        'github' as source_system
+    from deduplicated
+)
+
+select
+    *,
+    len(parent_shas) as parent_count,
+    len(parent_shas) > 1 as is_merge_commit
+from final

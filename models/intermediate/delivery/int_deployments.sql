@@ -1,0 +1,185 @@
+-- Deployments from every tool: GitHub Deployments (status from their latest status) and, for repositories
+-- with no GitHub Deployments at all, CI workflow runs whose name matches var `deployment_pattern`.
+with
+
+deployments as (
+    select * from {{ ref('stg_github__deployments') }}
+),
+
+deployment_statuses as (
+    select * from {{ ref('stg_github__deployment_statuses') }}
+),
+
+workflow_runs as (
+    select * from {{ ref('stg_github_actions__workflow_runs') }}
+),
+
+latest_status as (
+    select
+        deployment_id,
+        state as latest_state
+    from deployment_statuses
+    qualify row_number() over (
+        partition by deployment_id
+        order by created_at desc, deployment_status_id desc
+    ) = 1
+),
+
+first_success as (
+    select
+        deployment_id,
+        min(created_at) as first_success_at
+    from deployment_statuses
+    where state = 'success'
+    group by deployment_id
+),
+
+github_deployments as (
+    select
+        deployments.deployment_id,
+        deployments.repository,
+        deployments.sha,
+        deployments.ref,
+        deployments.environment,
+        deployments.description,
+        {{ matches('deployments.environment', var('production_pattern')) }}
+            or coalesce(deployments.is_production_environment, false) as is_production,
+        case
+            when latest_status.latest_state = 'success' then 'success'
+            when latest_status.latest_state = 'inactive' and first_success.first_success_at is not null
+                then 'success'
+            when latest_status.latest_state = 'inactive' then 'inactive'
+            when latest_status.latest_state = 'failure' then 'failure'
+            when latest_status.latest_state = 'error' then 'error'
+            else 'in_progress'
+        end as status,
+        deployments.created_at,
+        first_success.first_success_at as deployed_at,
+        'github' as source_system
+    from deployments
+    left join latest_status
+        on deployments.deployment_id = latest_status.deployment_id
+    left join first_success
+        on deployments.deployment_id = first_success.deployment_id
+),
+
+ci_deployments as (
+    select
+        workflow_run_id as deployment_id,
+        repository,
+        head_sha as sha,
+        head_branch as ref,
+        'production' as environment,
+        workflow_name as description,
+        true as is_production,
+        case
+            when conclusion is null then 'in_progress'
+            when conclusion = 'success' then 'success'
+            when conclusion in ('failure', 'timed_out', 'startup_failure') then 'failure'
+            when conclusion in ('cancelled', 'skipped', 'stale') then 'inactive'
+            else 'error'
+        end as status,
+        coalesce(run_started_at, created_at) as created_at,
+        case when conclusion = 'success' then coalesce(updated_at, run_started_at, created_at) end as deployed_at,
+        'github_actions' as source_system
+    from workflow_runs
+    where {{ matches('workflow_name', var('deployment_pattern')) }}
+        and repository not in (select distinct repository from deployments where repository is not null)
+),
+
+unioned as (
+    select * from github_deployments
+    union all
+    select * from ci_deployments
+),
+
+flagged as (
+    select
+        *,
+        status = 'success' and is_production and deployed_at is not null as is_successful_production
+    from unioned
+),
+
+-- successful production deployments in order, per repository and environment
+production_sequence as (
+    select
+        deployment_id,
+        repository,
+        environment,
+        sha,
+        lag(deployment_id) over production_window as previous_deployment_id,
+        lag(sha) over production_window as previous_sha,
+        row_number() over production_window as sequence_number
+    from flagged
+    where is_successful_production
+    window production_window as (partition by repository, environment order by deployed_at, deployment_id)
+),
+
+-- redeploys the SHA of an earlier successful production deployment that is not the immediately preceding one
+-- (and differs from it): going back to an older release
+sha_rollbacks as (
+    select distinct later.deployment_id
+    from production_sequence as later
+    inner join production_sequence as earlier
+        on later.repository = earlier.repository
+        and later.environment = earlier.environment
+        and later.sha = earlier.sha
+        and earlier.sequence_number < later.sequence_number - 1
+    where later.previous_sha is distinct from later.sha
+),
+
+rollbacks as (
+    select
+        flagged.deployment_id,
+        {{ matches('flagged.description', var('rollback_pattern')) }}
+            or sha_rollbacks.deployment_id is not null as is_rollback
+    from flagged
+    left join sha_rollbacks
+        on flagged.deployment_id = sha_rollbacks.deployment_id
+),
+
+rolled_back as (
+    select distinct production_sequence.previous_deployment_id as deployment_id
+    from production_sequence
+    inner join rollbacks
+        on production_sequence.deployment_id = rollbacks.deployment_id
+    where rollbacks.is_rollback
+        and production_sequence.previous_deployment_id is not null
+),
+
+final as (
+    select
+        -- ids
+        flagged.deployment_id,
+        flagged.repository,
+        flagged.sha,
+        flagged.ref,
+        flagged.environment,
+        flagged.description,
+        -- status
+        flagged.is_production,
+        flagged.status,
+        flagged.is_successful_production,
+        -- sequence
+        production_sequence.previous_deployment_id,
+        production_sequence.previous_sha,
+        rollbacks.is_rollback,
+        case
+            when rollbacks.is_rollback then production_sequence.previous_deployment_id
+        end as rolled_back_deployment_id,
+        rolled_back.deployment_id is not null as is_rolled_back,
+        -- timestamps
+        flagged.created_at,
+        flagged.deployed_at,
+        -- lineage
+        flagged.source_system
+    from flagged
+    left join production_sequence
+        on flagged.deployment_id = production_sequence.deployment_id
+    left join rollbacks
+        on flagged.deployment_id = rollbacks.deployment_id
+    left join rolled_back
+        on flagged.deployment_id = rolled_back.deployment_id
+)
+
+select * from final

@@ -1,0 +1,105 @@
+with
+
+pull_requests as (
+    select * from {{ ref('stg_github__pull_requests') }}
+),
+
+pull_request_commits as (
+    select * from {{ ref('stg_github__pull_request_commits') }}
+),
+
+reviews as (
+    select * from {{ ref('int_reviews') }}
+),
+
+repository_teams as (
+    select * from {{ ref('repository_teams') }}
+),
+
+commit_summary as (
+    select
+        repository,
+        pull_request_number,
+        min(authored_at) as first_commit_at,
+        count(*) as commit_count
+    from pull_request_commits
+    group by repository, pull_request_number
+),
+
+-- reviews by someone other than the author; pending (unsubmitted) reviews do not count
+review_summary as (
+    select
+        pull_request_key,
+        min(submitted_at) as first_review_at,
+        min(case when state = 'APPROVED' then submitted_at end) as approved_at,
+        count(*) as review_count
+    from reviews
+    where not is_author_review
+        and state <> 'PENDING'
+        and submitted_at is not null
+    group by pull_request_key
+),
+
+keyed as (
+    select
+        'github:' || repository || '#' || cast(pull_request_number as varchar) as pull_request_key,
+        *
+    from pull_requests
+),
+
+final as (
+    select
+        -- ids
+        keyed.pull_request_key,
+        keyed.pull_request_id,
+        keyed.repository,
+        keyed.pull_request_number,
+        coalesce(repository_teams.team, 'unassigned') as team,
+        -- text
+        keyed.title,
+        keyed.body,
+        keyed.state,
+        keyed.head_ref,
+        keyed.base_ref,
+        keyed.merge_commit_sha,
+        -- people
+        keyed.author_login,
+        {{ person_key('keyed.author_login') }} as author_key,
+        keyed.merged_by_login,
+        -- flags
+        keyed.is_draft,
+        keyed.merged_at is not null as is_merged,
+        {{ matches('keyed.title', var('revert_pattern')) }} as is_revert,
+        {{ matches('keyed.title', var('hotfix_pattern')) }}
+            or {{ matches('keyed.head_ref', var('hotfix_pattern')) }} as is_hotfix,
+        -- timestamps
+        commit_summary.first_commit_at,
+        keyed.created_at as opened_at,
+        review_summary.first_review_at,
+        review_summary.approved_at,
+        keyed.merged_at,
+        keyed.closed_at,
+        keyed.updated_at,
+        -- measures
+        case
+            when keyed.additions is not null or keyed.deletions is not null
+                then coalesce(keyed.additions, 0) + coalesce(keyed.deletions, 0)
+        end as size_lines,
+        keyed.additions,
+        keyed.deletions,
+        keyed.changed_files,
+        coalesce(commit_summary.commit_count, keyed.commit_count, 0) as commit_count,
+        coalesce(review_summary.review_count, 0) as review_count,
+        -- lineage
+        'github' as source_system
+    from keyed
+    left join commit_summary
+        on keyed.repository = commit_summary.repository
+        and keyed.pull_request_number = commit_summary.pull_request_number
+    left join review_summary
+        on keyed.pull_request_key = review_summary.pull_request_key
+    left join repository_teams
+        on keyed.repository = repository_teams.repository
+)
+
+select * from final

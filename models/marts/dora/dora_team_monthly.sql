@@ -1,0 +1,1 @@
+{{ dora_metrics('month', by_team=true) }}

@@ -1,0 +1,1 @@
+{{ dora_metrics('week', by_team=true) }}

@@ -1,0 +1,36 @@
+with
+
+source as (
+    select * from {{ source('github', 'commits') }}
+),
+
+renamed as (
+    select
+        -- ids
+        cast(repository as varchar) as repository,
+        sha,
+        coalesce(parent_shas, '') as parent_shas,
+        -- text
+        message,
+        author_name,
+        author_email,
+        author_login,
+        committer_email,
+        -- timestamps
+        {{ to_utc('authored_at') }} as authored_at,
+        {{ to_utc('committed_at') }} as committed_at,
+        -- load metadata
+        _dlt_load_id as loaded_by
+    from source
+),
+
+deduplicated as (
+    select *
+    from renamed
+    qualify row_number() over (
+        partition by repository, sha
+        order by committed_at desc nulls last, loaded_by desc
+    ) = 1
+)
+
+select * from deduplicated

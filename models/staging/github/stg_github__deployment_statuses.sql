@@ -1,0 +1,35 @@
+with
+
+source as (
+    select * from {{ source('github', 'deployment_statuses') }}
+),
+
+renamed as (
+    select
+        -- ids
+        cast(id as bigint) as deployment_status_id,
+        cast(deployment_id as bigint) as deployment_id,
+        cast(repository as varchar) as repository,
+        -- text
+        state,
+        environment,
+        description,
+        creator_login,
+        -- timestamps
+        {{ to_utc('created_at') }} as created_at,
+        {{ to_utc('updated_at') }} as updated_at,
+        -- load metadata
+        _dlt_load_id as loaded_by
+    from source
+),
+
+deduplicated as (
+    select *
+    from renamed
+    qualify row_number() over (
+        partition by deployment_status_id
+        order by updated_at desc nulls last, loaded_by desc
+    ) = 1
+)
+
+select * from deduplicated

@@ -1,0 +1,37 @@
+with
+
+source as (
+    select * from {{ source('github', 'deployments') }}
+),
+
+renamed as (
+    select
+        -- ids
+        cast(id as bigint) as deployment_id,
+        cast(repository as varchar) as repository,
+        sha,
+        ref,
+        -- text
+        task,
+        environment,
+        description,
+        creator_login,
+        production_environment as is_production_environment,
+        -- timestamps
+        {{ to_utc('created_at') }} as created_at,
+        {{ to_utc('updated_at') }} as updated_at,
+        -- load metadata
+        _dlt_load_id as loaded_by
+    from source
+),
+
+deduplicated as (
+    select *
+    from renamed
+    qualify row_number() over (
+        partition by deployment_id
+        order by updated_at desc nulls last, loaded_by desc
+    ) = 1
+)
+
+select * from deduplicated

@@ -1,0 +1,43 @@
+with
+
+source as (
+    select * from {{ source('github_actions', 'workflow_runs') }}
+),
+
+renamed as (
+    select
+        -- ids
+        cast(id as bigint) as workflow_run_id,
+        cast(repository as varchar) as repository,
+        cast(workflow_id as bigint) as workflow_id,
+        head_sha,
+        head_branch,
+        -- text
+        name as workflow_name,
+        path as workflow_path,
+        event,
+        status,
+        conclusion,
+        actor_login,
+        -- measures
+        run_number,
+        run_attempt,
+        -- timestamps
+        {{ to_utc('created_at') }} as created_at,
+        {{ to_utc('updated_at') }} as updated_at,
+        {{ to_utc('run_started_at') }} as run_started_at,
+        -- load metadata
+        _dlt_load_id as loaded_by
+    from source
+),
+
+deduplicated as (
+    select *
+    from renamed
+    qualify row_number() over (
+        partition by workflow_run_id
+        order by updated_at desc nulls last, loaded_by desc
+    ) = 1
+)
+
+select * from deduplicated

@@ -1,0 +1,39 @@
+with
+
+source as (
+    select * from {{ source('pagerduty', 'incidents') }}
+),
+
+renamed as (
+    select
+        -- ids
+        cast(id as varchar) as incident_id,
+        incident_number,
+        service_id,
+        incident_key as dedup_key,
+        -- text
+        title,
+        description,
+        status,
+        urgency,
+        service_name,
+        -- timestamps
+        {{ to_utc('created_at') }} as created_at,
+        {{ to_utc('updated_at') }} as updated_at,
+        {{ to_utc('last_status_change_at') }} as last_status_change_at,
+        {{ to_utc('resolved_at') }} as resolved_at,
+        -- load metadata
+        _dlt_load_id as loaded_by
+    from source
+),
+
+deduplicated as (
+    select *
+    from renamed
+    qualify row_number() over (
+        partition by incident_id
+        order by updated_at desc nulls last, loaded_by desc
+    ) = 1
+)
+
+select * from deduplicated

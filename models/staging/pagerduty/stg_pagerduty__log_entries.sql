@@ -1,0 +1,34 @@
+with
+
+source as (
+    select * from {{ source('pagerduty', 'log_entries') }}
+),
+
+renamed as (
+    select
+        -- ids
+        cast(id as varchar) as log_entry_id,
+        cast(incident_id as varchar) as incident_id,
+        -- text
+        type as log_entry_type,
+        summary,
+        channel_type,
+        channel_summary,
+        agent_summary,
+        -- timestamps
+        {{ to_utc('created_at') }} as created_at,
+        -- load metadata
+        _dlt_load_id as loaded_by
+    from source
+),
+
+deduplicated as (
+    select *
+    from renamed
+    qualify row_number() over (
+        partition by log_entry_id
+        order by created_at desc nulls last, loaded_by desc
+    ) = 1
+)
+
+select * from deduplicated

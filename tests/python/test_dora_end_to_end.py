@@ -1,0 +1,176 @@
+"""Ingest → build → gates → publish against the replay server, on the hand-written March 2026 scenario
+(see scenarios.py for the story). Every expected figure below is computed by hand in the comments."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pytest
+from scenarios import march_2026
+
+from ingestion.demo.server import ReplayServer
+from yardstick.refresh import Progress, refresh
+
+MARCH = date(2026, 3, 1)
+
+
+@pytest.fixture(scope="module")
+def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Built once for the module (a full dbt build takes a while); tests only read it."""
+    from conftest import START  # the fixtures in conftest are function-scoped, so wire the server here
+
+    from yardstick.demo import environment, source_settings
+
+    path = tmp_path_factory.mktemp("e2e") / "warehouse.duckdb"
+    scenario = march_2026()
+    with ReplayServer(scenario.org) as server, environment({
+        **source_settings(server, sorted(scenario.org.github), date.fromisoformat(START)),
+        "RUNTIME__REQUEST_BACKOFF_FACTOR": "0.05",
+    }):
+        refresh(path, from_scratch=True, progress=Progress(quiet=True))
+    return path
+
+
+def rows(warehouse: Path, sql: str) -> list[dict]:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        cursor = con.execute(sql)
+        names = [c[0] for c in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+DORA_COLUMNS = ("deployments, deployment_days, lead_time_median_hours, lead_time_p75_hours, change_failure_rate, "
+                "recovery_median_hours, time_to_restore_median_hours, rework_rate, deployment_frequency_tier, "
+                "lead_time_tier, change_failure_rate_tier, recovery_time_tier")
+
+
+def test_team_monthly_dora(warehouse: Path) -> None:
+    got = {row.pop("team"): row for row in rows(warehouse, f"""
+        select team, {DORA_COLUMNS} from marts.dora_team_monthly where month_start = '{MARCH}' order by team""")}
+    assert got == {
+        "payments": {
+            # D1, D2, D4 succeeded in production (D3 failed, staging is not production): 3 on 3 days
+            "deployments": 3, "deployment_days": 3,
+            # lead times 7 (PR1), 34 (PR2), 9 (PR3), 23 (PR4) → median (9+23)/2, p75 23 + 0.25·(34−23)
+            "lead_time_median_hours": 16.0, "lead_time_p75_hours": 25.75,
+            # only D2 has incidents (I1 by window, I2 explicitly) → 1/3
+            "change_failure_rate": pytest.approx(1 / 3),
+            # attributed incidents restore in 1.5 h (I1) and 3 h (I2); all three: 1.5, 3, 0.5
+            "recovery_median_hours": 2.25, "time_to_restore_median_hours": 1.5,
+            "rework_rate": 0.0,
+            # 2023 tiers: 3·7/31 = 0.68 deploys a week (medium); 16 h (elite); 33 % (low); 2.25 h (high)
+            "deployment_frequency_tier": "medium", "lead_time_tier": "elite",
+            "change_failure_rate_tier": "low", "recovery_time_tier": "high",
+        },
+        "search": {
+            # S1, S2, S3 (the rollback) on 2 and 3 March
+            "deployments": 3, "deployment_days": 2,
+            # PR5 3 h, PR6 4 h → median 3.5, p75 3.75
+            "lead_time_median_hours": 3.5, "lead_time_p75_hours": 3.75,
+            # S2 was rolled back by S3 → 1/3; S3 is rework → 1/3; no incidents
+            "change_failure_rate": pytest.approx(1 / 3), "recovery_median_hours": None,
+            "time_to_restore_median_hours": None, "rework_rate": pytest.approx(1 / 3),
+            "deployment_frequency_tier": "medium", "lead_time_tier": "elite",
+            "change_failure_rate_tier": "low", "recovery_time_tier": None,
+        },
+    }
+
+
+def test_team_weekly_dora(warehouse: Path) -> None:
+    got = {(row.pop("team"), str(row.pop("week_start"))): row for row in rows(warehouse, """
+        select team, week_start, deployments, deployment_days, lead_time_median_hours, lead_time_p75_hours,
+               change_failure_rate, recovery_median_hours
+        from marts.dora_team_weekly where team = 'payments' order by week_start""")}
+    assert got == {
+        # week of Monday 2 March: D1, D2; lead times 7, 34, 9 → median 9, p75 9 + 0.5·(34−9); D2 failed → 1/2;
+        # I1 started this week (1.5 h)
+        ("payments", "2026-03-02"): {"deployments": 2, "deployment_days": 2, "lead_time_median_hours": 9.0,
+                                     "lead_time_p75_hours": 21.5, "change_failure_rate": 0.5,
+                                     "recovery_median_hours": 1.5},
+        # week of 9 March: D4 (PR4, 23 h), no failure; I2 started this week though it was caused by D2 (3 h)
+        ("payments", "2026-03-09"): {"deployments": 1, "deployment_days": 1, "lead_time_median_hours": 23.0,
+                                     "lead_time_p75_hours": 23.0, "change_failure_rate": 0.0,
+                                     "recovery_median_hours": 3.0},
+        # week of 16 March: only I3, unattributed
+        ("payments", "2026-03-16"): {"deployments": 0, "deployment_days": 0, "lead_time_median_hours": None,
+                                     "lead_time_p75_hours": None, "change_failure_rate": None,
+                                     "recovery_median_hours": None},
+    }
+
+
+def test_org_monthly_dora(warehouse: Path) -> None:
+    [got] = rows(warehouse, f"select {DORA_COLUMNS} from marts.dora_org_monthly where month_start = '{MARCH}'")
+    assert got == {
+        "deployments": 6, "deployment_days": 4,  # 2, 3, 4 and 10 March
+        # lead times 3, 4, 7, 9, 23, 34 → median (7+9)/2, p75 9 + 0.75·(23−9)
+        "lead_time_median_hours": 8.0, "lead_time_p75_hours": 19.5,
+        "change_failure_rate": pytest.approx(2 / 6), "recovery_median_hours": 2.25,
+        "time_to_restore_median_hours": 1.5, "rework_rate": pytest.approx(1 / 6),
+        # 6·7/31 = 1.35 a week (high)
+        "deployment_frequency_tier": "high", "lead_time_tier": "elite",
+        "change_failure_rate_tier": "low", "recovery_time_tier": "high",
+    }
+
+
+def test_changes_carry_stage_spans_and_links(warehouse: Path) -> None:
+    got = rows(warehouse, """
+        select number, coding_hours, pickup_hours, review_hours, deploy_hours, lead_time_hours,
+               deployment_link_method
+        from marts.fct_changes where repository = 'acme/payments-api' order by number""")
+    assert got == [
+        {"number": 1, "coding_hours": 1.0, "pickup_hours": 2.0, "review_hours": 1.0, "deploy_hours": 3.0,
+         "lead_time_hours": 7.0, "deployment_link_method": "commit_range"},
+        {"number": 2, "coding_hours": 4.0, "pickup_hours": 4.0, "review_hours": 1.0, "deploy_hours": 25.0,
+         "lead_time_hours": 34.0, "deployment_link_method": "commit_range"},
+        # ana's comment on her own PR is not a pickup: bob's approval at 14:00 is
+        {"number": 3, "coding_hours": 0.5, "pickup_hours": 4.5, "review_hours": 1.0, "deploy_hours": 3.0,
+         "lead_time_hours": 9.0, "deployment_link_method": "commit_range"},
+        {"number": 4, "coding_hours": 1.0, "pickup_hours": 2.0, "review_hours": 1.0, "deploy_hours": 19.0,
+         "lead_time_hours": 23.0, "deployment_link_method": "commit_range"},
+    ]
+
+
+def test_incidents_are_attributed_by_precedence(warehouse: Path) -> None:
+    got = rows(warehouse, """
+        select incidents.title, incidents.link_method, incidents.hours_to_restore,
+               deployments.deployed_at as caused_by_deployed_at
+        from marts.fct_incidents as incidents
+        left join marts.fct_deployments as deployments
+            on incidents.caused_by_deployment_id = deployments.deployment_id
+        order by incidents.started_at""")
+    assert [(r["title"], r["link_method"], r["hours_to_restore"], str(r["caused_by_deployed_at"])) for r in got] == [
+        ("Checkout errors", "service_window", 1.5, "2026-03-04 18:00:00"),
+        ("Refunds failing", "explicit", 3.0, "2026-03-04 18:00:00"),
+        ("Card network outage", None, 0.5, "None"),
+    ]
+
+
+def test_deployment_flags(warehouse: Path) -> None:
+    got = rows(warehouse, """
+        select repository, environment, status, deployed_at, change_count, is_rollback, is_rolled_back,
+               is_failure, is_rework
+        from marts.fct_deployments order by repository, created_at""")
+    summary = [(r["repository"].split("/")[1], r["environment"], r["status"], r["change_count"], r["is_rollback"],
+                r["is_rolled_back"], r["is_failure"], r["is_rework"]) for r in got]
+    assert summary == [
+        ("payments-api", "production", "success", 1, False, False, False, False),   # D1
+        ("payments-api", "production", "success", 2, False, False, True, False),    # D2: two incidents
+        ("payments-api", "production", "failure", 0, False, False, False, False),   # D3 never deployed
+        ("payments-api", "staging", "success", 0, False, False, False, False),
+        ("payments-api", "production", "success", 1, False, False, False, False),   # D4
+        ("search-api", "production", "success", 1, False, False, False, False),     # S1
+        ("search-api", "production", "success", 1, False, True, True, False),       # S2 rolled back
+        ("search-api", "production", "success", 0, True, False, False, True),       # S3 the rollback
+    ]
+
+
+def test_marts_hold_no_names_or_logins(warehouse: Path) -> None:
+    people = ["ana", "bob", "cat", "dan", "eve", "deploy-bot"]
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        columns = con.sql("""select table_name, column_name from information_schema.columns
+                             where table_schema = 'marts' and data_type = 'VARCHAR'""").fetchall()
+        for table, column in columns:
+            values = {v for (v,) in con.sql(f'select distinct "{column}" from marts.{table}').fetchall()}
+            assert not values & set(people), f"marts.{table}.{column} exposes a login"
