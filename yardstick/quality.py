@@ -8,6 +8,7 @@ silently fails every expectation, so it is not used.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -126,6 +127,8 @@ class Failure:
 def run_gate(name: str, warehouse: Path, suite: Suite) -> list[Failure]:
     """Validate every table of the suite present in the warehouse; return the failures (empty = pass)."""
     import great_expectations as gx  # heavy import, only when a gate runs
+
+    logging.getLogger("great_expectations").setLevel(logging.WARNING)
 
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = {"globally": False}

@@ -304,6 +304,7 @@ class ReplayServer:
 class _Handler(BaseHTTPRequestHandler):
     replay: ReplayServer
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body are separate writes: avoid 40 ms delayed-ACK stalls
     server_version = "yardstick-replay/1.0"
 
     def log_message(self, format: str, *args: Any) -> None:

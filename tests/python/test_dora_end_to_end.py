@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
@@ -174,3 +173,17 @@ def test_marts_hold_no_names_or_logins(warehouse: Path) -> None:
         for table, column in columns:
             values = {v for (v,) in con.sql(f'select distinct "{column}" from marts.{table}').fetchall()}
             assert not values & set(people), f"marts.{table}.{column} exposes a login"
+
+
+def test_summary_table_shows_each_team_with_tiers(warehouse: Path) -> None:
+    from rich.console import Console
+
+    from yardstick.summary import dora_table
+
+    console = Console(width=120, record=True)
+    console.print(dora_table(warehouse))
+    text = console.export_text()
+    assert "DORA by team, March 2026 (tiers: 2023 report)" in text
+    payments = next(line.split() for line in text.splitlines() if "payments" in line)
+    #         team        deploys   days  lead p50   p75     CFR        recovery  rework
+    assert payments == ["payments", "3", "M", "3", "16", "E", "26", "33%", "L", "2.2", "H", "0%"]
