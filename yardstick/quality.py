@@ -128,7 +128,8 @@ def run_gate(name: str, warehouse: Path, suite: Suite) -> list[Failure]:
     """Validate every table of the suite present in the warehouse; return the failures (empty = pass)."""
     import great_expectations as gx  # heavy import, only when a gate runs
 
-    logging.getLogger("great_expectations").setLevel(logging.WARNING)
+    for logger_name in [n for n in logging.root.manager.loggerDict if n.startswith("great_expectations")]:
+        logging.getLogger(logger_name).setLevel(logging.WARNING)  # GX sets INFO on some of its loggers
 
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = {"globally": False}

@@ -55,3 +55,13 @@ def test_failed_gate_keeps_the_published_warehouse(published: Path, quiet: Progr
     with pytest.raises(QualityGateFailed, match=r"raw_github\.pull_requests"):
         refresh(published, ingest=False, build=False, progress=quiet)
     assert digest(published) == before
+
+
+def test_a_warehouse_with_no_source_configured_still_builds(tmp_path: Path, quiet: Progress) -> None:
+    """A first run before any source is set up builds every model on empty raw tables."""
+    warehouse = tmp_path / "warehouse.duckdb"
+    refresh(warehouse, progress=quiet)
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        assert con.sql("select count(*) from marts.dora_team_monthly").fetchone() == (0,)
+        teams = {team for (team,) in con.sql("select team from marts.dim_teams").fetchall()}
+    assert {"payments", "search", "unassigned"} <= teams

@@ -25,12 +25,7 @@ renamed as (
 ),
 
 deduplicated as (
-    select *
-    from renamed
-    qualify row_number() over (
-        partition by repository, sha
-        order by committed_at desc nulls last, loaded_by desc
-    ) = 1
+    {{ latest_version('renamed', 'repository, sha', 'committed_at') }}
 )
 
 select * from deduplicated

@@ -26,12 +26,7 @@ renamed as (
 ),
 
 deduplicated as (
-    select *
-    from renamed
-    qualify row_number() over (
-        partition by deployment_id
-        order by updated_at desc nulls last, loaded_by desc
-    ) = 1
+    {{ latest_version('renamed', 'deployment_id', 'updated_at') }}
 )
 
 select * from deduplicated

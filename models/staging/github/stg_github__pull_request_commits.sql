@@ -26,12 +26,7 @@ renamed as (
 ),
 
 deduplicated as (
-    select *
-    from renamed
-    qualify row_number() over (
-        partition by repository, pull_request_number, sha
-        order by committed_at desc nulls last, loaded_by desc
-    ) = 1
+    {{ latest_version('renamed', 'repository, pull_request_number, sha', 'committed_at') }}
 )
 
 select * from deduplicated

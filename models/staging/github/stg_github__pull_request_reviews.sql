@@ -22,12 +22,7 @@ renamed as (
 ),
 
 deduplicated as (
-    select *
-    from renamed
-    qualify row_number() over (
-        partition by review_id
-        order by submitted_at desc nulls last, loaded_by desc
-    ) = 1
+    {{ latest_version('renamed', 'review_id', 'submitted_at') }}
 )
 
 select * from deduplicated

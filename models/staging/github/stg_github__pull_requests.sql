@@ -38,12 +38,7 @@ renamed as (
 ),
 
 deduplicated as (
-    select *
-    from renamed
-    qualify row_number() over (
-        partition by pull_request_id
-        order by updated_at desc nulls last, loaded_by desc
-    ) = 1
+    {{ latest_version('renamed', 'pull_request_id', 'updated_at') }}
 )
 
 select * from deduplicated

@@ -32,12 +32,7 @@ renamed as (
 ),
 
 deduplicated as (
-    select *
-    from renamed
-    qualify row_number() over (
-        partition by workflow_run_id
-        order by updated_at desc nulls last, loaded_by desc
-    ) = 1
+    {{ latest_version('renamed', 'workflow_run_id', 'updated_at') }}
 )
 
 select * from deduplicated

@@ -28,12 +28,7 @@ renamed as (
 ),
 
 deduplicated as (
-    select *
-    from renamed
-    qualify row_number() over (
-        partition by incident_id
-        order by updated_at desc nulls last, loaded_by desc
-    ) = 1
+    {{ latest_version('renamed', 'incident_id', 'updated_at') }}
 )
 
 select * from deduplicated

@@ -23,12 +23,7 @@ renamed as (
 ),
 
 deduplicated as (
-    select *
-    from renamed
-    qualify row_number() over (
-        partition by log_entry_id
-        order by created_at desc nulls last, loaded_by desc
-    ) = 1
+    {{ latest_version('renamed', 'log_entry_id', 'created_at') }}
 )
 
 select * from deduplicated
