@@ -152,7 +152,7 @@ def run_gate(name: str, warehouse: Path, suite: Suite) -> list[Failure]:
                     check = ", ".join(f"{k}={v}" for k, v in config.kwargs.items()
                                       if k not in ("batch_id", "ignore_row_if", "or_equal"))
                     found = outcome.result or {}
-                    sample = [_plain(row) for row in (found.get("unexpected_index_list") or [])[:5]]
+                    sample = [_plain(row, keys) for row in (found.get("unexpected_index_list") or [])[:5]]
                     if outcome.exception_info and outcome.exception_info.get("raised_exception"):
                         sample = [outcome.exception_info.get("exception_message")]
                     failures.append(Failure(table, f"{config.type}({check})",
@@ -168,7 +168,15 @@ def enforce(name: str, warehouse: Path, suite: Suite) -> None:
         raise QualityGateFailed(f"{name} quality gate failed: {details}")
 
 
-def _plain(row: Any) -> Any:
-    if isinstance(row, Mapping):
-        return {k: (v.item() if hasattr(v, "item") else v) for k, v in row.items()}
-    return row
+def _plain(row: Any, keys: Sequence[str]) -> Any:
+    """A failing row for people: key columns first, plain Python values, timestamps as ISO text."""
+    if not isinstance(row, Mapping):
+        return row
+    ordered = [k for k in keys if k in row] + [k for k in row if k not in keys]
+    return {k: _value(row[k]) for k in ordered}
+
+
+def _value(value: Any) -> Any:
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value.item() if hasattr(value, "item") else value

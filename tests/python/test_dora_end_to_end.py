@@ -187,3 +187,21 @@ def test_summary_table_shows_each_team_with_tiers(warehouse: Path) -> None:
     payments = next(line.split() for line in text.splitlines() if "payments" in line)
     #         team        deploys   days  lead p50   p75     CFR        recovery  rework
     assert payments == ["payments", "3", "M", "3", "16", "E", "26", "33%", "L", "2.2", "H", "0%"]
+
+
+def test_mart_gate_fails_on_a_bad_mart_row(warehouse: Path, tmp_path: Path) -> None:
+    import shutil
+
+    from yardstick.errors import QualityGateFailed
+    from yardstick.quality import MART_SUITE, enforce
+
+    copy = tmp_path / "copy.duckdb"
+    shutil.copyfile(warehouse, copy)
+    enforce("marts", copy, MART_SUITE)  # the built marts pass
+    with duckdb.connect(str(copy)) as con:
+        con.execute("update marts.dora_team_monthly set change_failure_rate = 1.5 where team = 'search'")
+    with pytest.raises(QualityGateFailed, match=r"expect_column_values_to_be_between\(column=change_failure_rate"
+                                                r".* on marts\.dora_team_monthly: 1 failing row\(s\), e\.g\. "
+                                                r"\[\{'team': 'search', 'month_start': '2026-03-01T00:00:00', "
+                                                r"'change_failure_rate': 1\.5\}\]"):
+        enforce("marts", copy, MART_SUITE)
