@@ -8,8 +8,12 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DO_NOT_TRACK := 1
 export RUNTIME__DLTHUB_TELEMETRY := false
 export GX_ANALYTICS_ENABLED := false
+export DEBIAN_FRONTEND := noninteractive
 
-.PHONY: demo test clean setup
+# Debian packages the tests drive for real (headless browser for the report); installed only when missing.
+DEBIAN_PACKAGES := chromium
+
+.PHONY: demo test clean setup system-packages
 
 setup: $(STAMP)
 
@@ -22,7 +26,16 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/yardstick demo
 
-test: $(STAMP)
+system-packages:
+	@missing=$$(for p in $(DEBIAN_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "Installing Debian packages: $$missing"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get install -y -qq $$missing >/dev/null || \
+		{ $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq $$missing >/dev/null; }; \
+	fi
+
+test: $(STAMP) system-packages
 	$(BIN)/python -m pytest
 
 clean:

@@ -47,6 +47,25 @@ def serve(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[Org], ReplaySer
         server.stop()
 
 
+@pytest.fixture(scope="session")
+def scenario_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The hand-written March 2026 scenario (scenarios.py) ingested from a replay server, built, checked and
+    published once per session (a full dbt build takes a while). Tests read it, or copy it to change it."""
+    from scenarios import march_2026
+
+    from yardstick.demo import environment
+    from yardstick.refresh import refresh
+
+    path = tmp_path_factory.mktemp("scenario") / "warehouse.duckdb"
+    scenario = march_2026()
+    with ReplayServer(scenario.org) as server, environment({
+        **source_settings(server, sorted(scenario.org.github), date.fromisoformat(START)),
+        "RUNTIME__REQUEST_BACKOFF_FACTOR": "0.05",
+    }):
+        refresh(path, from_scratch=True, progress=Progress(quiet=True))
+    return path
+
+
 @pytest.fixture()
 def quiet() -> Progress:
     return Progress(quiet=True)

@@ -10,27 +10,13 @@ import duckdb
 import pytest
 from scenarios import march_2026
 
-from ingestion.demo.server import ReplayServer
-from yardstick.refresh import Progress, refresh
 
 MARCH = date(2026, 3, 1)
 
 
-@pytest.fixture(scope="module")
-def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Built once for the module (a full dbt build takes a while); tests only read it."""
-    from conftest import START  # the fixtures in conftest are function-scoped, so wire the server here
-
-    from yardstick.demo import environment, source_settings
-
-    path = tmp_path_factory.mktemp("e2e") / "warehouse.duckdb"
-    scenario = march_2026()
-    with ReplayServer(scenario.org) as server, environment({
-        **source_settings(server, sorted(scenario.org.github), date.fromisoformat(START)),
-        "RUNTIME__REQUEST_BACKOFF_FACTOR": "0.05",
-    }):
-        refresh(path, from_scratch=True, progress=Progress(quiet=True))
-    return path
+@pytest.fixture()
+def warehouse(scenario_warehouse: Path) -> Path:
+    return scenario_warehouse
 
 
 def rows(warehouse: Path, sql: str) -> list[dict]:

@@ -1,0 +1,128 @@
+-- The value of each goal's metric for its team (or the whole organisation, team `org`) over the
+-- `goal_window_days` days ending at an evaluation date: at `start_date` (for a blank baseline) and at the
+-- judging date (today, or the due date once it has passed). Metrics follow DESIGN §9.
+with
+
+targets as (
+    select * from {{ ref('metric_targets') }}
+),
+
+deployments as (
+    select * from {{ ref('fct_deployments') }}
+),
+
+changes as (
+    select * from {{ ref('fct_changes') }}
+),
+
+incidents as (
+    select * from {{ ref('fct_incidents') }}
+),
+
+evaluation_points as (
+    select
+        goal_id,
+        team,
+        metric,
+        'baseline' as evaluation,
+        cast(start_date as date) as window_end_date
+    from targets
+    union all
+    select
+        goal_id,
+        team,
+        metric,
+        'judged' as evaluation,
+        least({{ as_of_date() }}, cast(due_date as date)) as window_end_date
+    from targets
+),
+
+windows as (
+    select
+        *,
+        -- the window covers whole days up to and including window_end_date
+        cast(window_end_date as timestamp) + interval 1 day as window_end_at,
+        cast(window_end_date as timestamp) + interval 1 day
+            - to_days(cast({{ var('goal_window_days') }} as integer)) as window_start_at
+    from evaluation_points
+),
+
+deployment_values as (
+    select
+        windows.goal_id,
+        windows.evaluation,
+        count(deployments.deployment_id) as deployments,
+        sum(case when deployments.is_failure then 1 else 0 end) as failed_deployments,
+        sum(case when deployments.is_rework then 1 else 0 end) as rework_deployments
+    from windows
+    left join deployments
+        on (windows.team = 'org' or deployments.team = windows.team)
+        and deployments.is_production
+        and deployments.status = 'success'
+        and deployments.deployed_at >= windows.window_start_at
+        and deployments.deployed_at < windows.window_end_at
+    group by windows.goal_id, windows.evaluation
+),
+
+change_values as (
+    select
+        windows.goal_id,
+        windows.evaluation,
+        {{ percentile('changes.lead_time_hours', 0.5) }} as lead_time_median_hours
+    from windows
+    inner join changes
+        on (windows.team = 'org' or changes.team = windows.team)
+        and changes.deployed_at >= windows.window_start_at
+        and changes.deployed_at < windows.window_end_at
+    group by windows.goal_id, windows.evaluation
+),
+
+incident_values as (
+    select
+        windows.goal_id,
+        windows.evaluation,
+        {{ percentile('incidents.hours_to_restore', 0.5) }} as recovery_median_hours
+    from windows
+    inner join incidents
+        on (windows.team = 'org' or incidents.team = windows.team)
+        and incidents.caused_by_deployment_id is not null
+        and incidents.started_at >= windows.window_start_at
+        and incidents.started_at < windows.window_end_at
+    group by windows.goal_id, windows.evaluation
+),
+
+final as (
+    select
+        -- ids
+        windows.goal_id,
+        windows.evaluation,
+        windows.team,
+        windows.metric,
+        -- window
+        windows.window_end_date,
+        windows.window_start_at,
+        windows.window_end_at,
+        -- measures
+        cast(case windows.metric
+            when 'deployment_frequency'
+                then deployment_values.deployments * 7.0 / {{ var('goal_window_days') }}
+            when 'change_failure_rate'
+                then deployment_values.failed_deployments * 1.0 / nullif(deployment_values.deployments, 0)
+            when 'rework_rate'
+                then deployment_values.rework_deployments * 1.0 / nullif(deployment_values.deployments, 0)
+            when 'lead_time' then change_values.lead_time_median_hours
+            when 'recovery_time' then incident_values.recovery_median_hours
+        end as double) as metric_value
+    from windows
+    left join deployment_values
+        on windows.goal_id = deployment_values.goal_id
+        and windows.evaluation = deployment_values.evaluation
+    left join change_values
+        on windows.goal_id = change_values.goal_id
+        and windows.evaluation = change_values.evaluation
+    left join incident_values
+        on windows.goal_id = incident_values.goal_id
+        and windows.evaluation = incident_values.evaluation
+)
+
+select * from final
