@@ -1,6 +1,7 @@
 -- The value of each goal's metric for its team (or the whole organisation, team `org`) over the
 -- `goal_window_days` days ending at an evaluation date: at `start_date` (for a blank baseline) and at the
--- judging date (today, or the due date once it has passed). Metrics follow DESIGN §9.
+-- judging date (today, or the due date once it has passed). Metrics follow DESIGN §9; a metric of the catalogue
+-- not measured here (yet) has a NULL value, so its goal reads `no_data`.
 with
 
 targets as (
@@ -64,16 +65,39 @@ deployment_values as (
     group by windows.goal_id, windows.evaluation
 ),
 
+-- changes by the week they deployed (lead time and its stages, DESIGN §9)
 change_values as (
     select
         windows.goal_id,
         windows.evaluation,
-        {{ percentile('changes.lead_time_hours', 0.5) }} as lead_time_median_hours
+        {{ percentile('changes.lead_time_hours', 0.5) }} as lead_time_median_hours,
+        {{ percentile('changes.coding_hours', 0.5) }} as coding_median_hours,
+        {{ percentile('changes.pickup_hours', 0.5) }} as pickup_median_hours,
+        {{ percentile('changes.review_hours', 0.5) }} as review_median_hours,
+        {{ percentile('changes.deploy_hours', 0.5) }} as deploy_median_hours
     from windows
     inner join changes
         on (windows.team = 'org' or changes.team = windows.team)
         and changes.deployed_at >= windows.window_start_at
         and changes.deployed_at < windows.window_end_at
+    group by windows.goal_id, windows.evaluation
+),
+
+-- pull requests by the day they merged (hygiene)
+merge_values as (
+    select
+        windows.goal_id,
+        windows.evaluation,
+        {{ percentile('changes.size_lines', 0.5) }} as size_lines_median,
+        avg(case when changes.first_review_at is null or changes.first_review_at > changes.merged_at
+            then 1.0 else 0.0 end) as share_unreviewed,
+        avg(case when changes.approved_at is null or changes.approved_at > changes.merged_at
+            then 1.0 else 0.0 end) as share_merged_without_approval
+    from windows
+    inner join changes
+        on (windows.team = 'org' or changes.team = windows.team)
+        and changes.merged_at >= windows.window_start_at
+        and changes.merged_at < windows.window_end_at
     group by windows.goal_id, windows.evaluation
 ),
 
@@ -111,6 +135,13 @@ final as (
             when 'rework_rate'
                 then deployment_values.rework_deployments * 1.0 / nullif(deployment_values.deployments, 0)
             when 'lead_time' then change_values.lead_time_median_hours
+            when 'coding_time' then change_values.coding_median_hours
+            when 'pickup_time' then change_values.pickup_median_hours
+            when 'review_time' then change_values.review_median_hours
+            when 'deploy_time' then change_values.deploy_median_hours
+            when 'pr_size_lines' then merge_values.size_lines_median
+            when 'share_unreviewed' then merge_values.share_unreviewed
+            when 'share_merged_without_approval' then merge_values.share_merged_without_approval
             when 'recovery_time' then incident_values.recovery_median_hours
         end as double) as metric_value
     from windows
@@ -120,6 +151,9 @@ final as (
     left join change_values
         on windows.goal_id = change_values.goal_id
         and windows.evaluation = change_values.evaluation
+    left join merge_values
+        on windows.goal_id = merge_values.goal_id
+        and windows.evaluation = merge_values.evaluation
     left join incident_values
         on windows.goal_id = incident_values.goal_id
         and windows.evaluation = incident_values.evaluation
