@@ -10,8 +10,9 @@ export RUNTIME__DLTHUB_TELEMETRY := false
 export GX_ANALYTICS_ENABLED := false
 export DEBIAN_FRONTEND := noninteractive
 
-# Debian packages the tests drive for real (headless browser for the report); installed only when missing.
-DEBIAN_PACKAGES := chromium
+# Debian packages the tests drive for real (headless browser for the report; PostgreSQL server, psql and
+# pgjdbc for the Metabase/publish-postgres tests, which also use the machine's Java 17); installed only when missing.
+DEBIAN_PACKAGES := chromium postgresql libpostgresql-jdbc-java
 
 .PHONY: demo test clean setup system-packages
 

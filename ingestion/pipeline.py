@@ -16,7 +16,7 @@ from typing import Any
 import dlt
 import duckdb
 
-from ingestion.sources import github, pagerduty
+from ingestion.sources import events, github, gitlab, jenkins, jira, pagerduty
 from ingestion.sources._common import Field, TableSpec
 from yardstick.errors import SourceError, YardstickError, find_domain_error
 
@@ -41,6 +41,13 @@ SOURCES: dict[str, SourceSpec] = {
                                  github.TABLES["raw_github_actions"], ("repositories", "access_token")),
     "pagerduty": SourceSpec(pagerduty.pagerduty_source, "pagerduty", "raw_pagerduty",
                             pagerduty.TABLES["raw_pagerduty"], ("api_token",)),
+    "events": SourceSpec(events.events_source, "events", "raw_events", events.TABLES["raw_events"], ("paths",)),
+    "jira": SourceSpec(jira.jira_source, "jira", "raw_jira", jira.TABLES["raw_jira"],
+                       ("base_url", "projects", "api_token")),
+    "gitlab": SourceSpec(gitlab.gitlab_source, "gitlab", "raw_gitlab", gitlab.TABLES["raw_gitlab"],
+                         ("projects", "private_token")),
+    "jenkins": SourceSpec(jenkins.jenkins_source, "jenkins", "raw_jenkins", jenkins.TABLES["raw_jenkins"],
+                          ("base_url", "jobs", "username", "api_token")),
 }
 
 

@@ -6,6 +6,7 @@ import argparse
 import os
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 # Telemetry off before any of these libraries is imported.
 for _key, _value in {
@@ -23,11 +24,19 @@ from yardstick.refresh import refresh
 
 def _demo(args: argparse.Namespace) -> None:
     from yardstick.demo import run_demo
+    from yardstick.report import render
     from yardstick.summary import print_summary
 
     warehouse = default_warehouse()
     run_demo(warehouse, teams=args.teams, weeks=args.weeks, seed=args.seed)
     print_summary(warehouse)
+    print(f"Report: {render(warehouse, Path('report'))}")
+
+
+def _report(args: argparse.Namespace) -> None:
+    from yardstick.report import render
+
+    print(f"Report: {render(default_warehouse(), Path(args.output))}")
 
 
 def _ingest(args: argparse.Namespace) -> None:
@@ -45,11 +54,53 @@ def _build(args: argparse.Namespace) -> None:
 
 
 def _nightly(args: argparse.Namespace) -> None:
+    from yardstick.nightly import nightly
     from yardstick.summary import print_summary
 
     warehouse = default_warehouse()
-    refresh(warehouse, full_refresh=args.full_refresh)
+    result = nightly(warehouse, full_refresh=args.full_refresh)
     print_summary(warehouse)
+    print(f"run {result.run_id}: published version {result.version}"
+          + (f", {len(result.postgres_tables)} marts copied to PostgreSQL" if result.postgres_tables else ""))
+
+
+def _status(args: argparse.Namespace) -> None:
+    from yardstick.status import print_status
+
+    print_status(default_warehouse(), limit=args.runs)
+
+
+def _publish_postgres(args: argparse.Namespace) -> None:
+    from yardstick.errors import YardstickError
+    from yardstick.nightly import configured_postgres_url
+    from yardstick.postgres import publish_postgres
+
+    url = args.url or configured_postgres_url()
+    if not url:
+        raise YardstickError("set YARDSTICK_POSTGRES_URL (or [postgres] url in .dlt/secrets.toml)")
+    tables = publish_postgres(default_warehouse(), url, reader=args.reader)
+    print(f"copied {len(tables)} marts into schema marts: {', '.join(tables)}")
+
+
+def _docs(args: argparse.Namespace) -> None:
+    from yardstick.docs import generate_docs
+
+    print(f"dbt docs written to {generate_docs(default_warehouse())}")
+
+
+def _collect(args: argparse.Namespace) -> None:
+    from pathlib import Path
+
+    import dlt
+
+    from yardstick.collect import serve
+    from yardstick.errors import YardstickError
+
+    keys = dlt.secrets.get("collector.write_key") or dlt.config.get("collector.write_key")
+    if not keys:
+        raise YardstickError("set a write key in COLLECTOR__WRITE_KEY or .dlt/secrets.toml [collector]")
+    directory = Path(args.dir or dlt.config.get("collector.directory") or "events")
+    serve(directory, [k.strip() for k in str(keys).split(",")], host=args.host, port=args.port)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -74,6 +125,29 @@ def parser() -> argparse.ArgumentParser:
     nightly = commands.add_parser("nightly", help="ingest every configured source, build, check and publish")
     nightly.add_argument("--full-refresh", action="store_true", help="reload from start_date")
     nightly.set_defaults(func=_nightly)
+
+    status = commands.add_parser("status", help="last nightly runs and data freshness per source")
+    status.add_argument("--runs", type=int, default=10, help="how many runs to show")
+    status.set_defaults(func=_status)
+
+    postgres = commands.add_parser("publish-postgres", help="copy the public marts into PostgreSQL for BI tools")
+    postgres.add_argument("--url", help="PostgreSQL URL (default: YARDSTICK_POSTGRES_URL)")
+    postgres.add_argument("--reader", help="read-only role granted SELECT (default: YARDSTICK_POSTGRES_READER "
+                          "or yardstick_reader)")
+    postgres.set_defaults(func=_publish_postgres)
+
+    report = commands.add_parser("report", help="write the HTML report (team-level charts) of the warehouse")
+    report.add_argument("--output", default="report", help="directory for index.html (default: ./report)")
+    report.set_defaults(func=_report)
+
+    docs = commands.add_parser("docs", help="generate the dbt docs site (offline) into target/")
+    docs.set_defaults(func=_docs)
+
+    collect = commands.add_parser("collect", help="receive Segment-style events over HTTP into NDJSON files")
+    collect.add_argument("--host", default="127.0.0.1")
+    collect.add_argument("--port", type=int, default=8765, help="0 picks a free port")
+    collect.add_argument("--dir", help="where the NDJSON files go (default: collector.directory or ./events)")
+    collect.set_defaults(func=_collect)
     return root
 
 

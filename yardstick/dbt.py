@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -14,17 +14,27 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 
 os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
 
+# dbt event callbacks for every invocation (the nightly's test checkpoints listen for finished nodes)
+CALLBACKS: list[Callable[[Any], None]] = []
+
 
 def dbt(args: list[str], warehouse: Path, *, vars: Mapping[str, Any] | None = None) -> Any:
     """Invoke dbt with the project and profile of this repository on `warehouse`; raise BuildFailed
     naming every failing model or test."""
     from dbt.cli.main import dbtRunner  # heavy import, only when building
 
-    os.environ["YARDSTICK_WAREHOUSE"] = str(warehouse)
     command = [*args, "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR), "--quiet"]
     if vars:
         command += ["--vars", json.dumps(dict(vars))]
-    result = dbtRunner().invoke(command)
+    previous = os.environ.get("YARDSTICK_WAREHOUSE")
+    os.environ["YARDSTICK_WAREHOUSE"] = str(warehouse)  # profiles.yml reads it; restored so nothing leaks
+    try:
+        result = dbtRunner(callbacks=list(CALLBACKS)).invoke(command)
+    finally:
+        if previous is None:
+            os.environ.pop("YARDSTICK_WAREHOUSE", None)
+        else:
+            os.environ["YARDSTICK_WAREHOUSE"] = previous
     if result.exception is not None:
         raise BuildFailed(f"dbt {args[0]} failed: {result.exception}")
     if not result.success:

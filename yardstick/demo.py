@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import date, timedelta
@@ -43,16 +44,20 @@ def source_settings(server: object, repositories: list[str], start: date) -> dic
 
 def run_demo(warehouse: Path, *, teams: int = 3, weeks: int = 12, seed: int = 7,
              progress: Progress | None = None) -> RefreshResult:
+    from ingestion.demo.events import generate_events, product_vars
     from ingestion.demo.generator import generate_org
-
     from ingestion.demo.server import ReplayServer
 
     progress = progress or Progress()
     today = date.today()
     with progress.step(f"Generate demo organisation ({teams} teams, {weeks} weeks)"):
         org = generate_org(teams=teams, weeks=weeks, seed=seed, end=today)
-    with ReplayServer(org) as server:
-        progress.note(f"replay server on {server.url}")
-        start = today - timedelta(weeks=weeks + 1)
-        with environment(source_settings(server, sorted(org.github), start)):
-            return refresh(warehouse, from_scratch=True, progress=progress)
+    with tempfile.TemporaryDirectory(prefix="yardstick-events-") as events_dir:
+        with progress.step("Generate the demo product's page events"):
+            story = generate_events(org, Path(events_dir), seed=seed)
+        with ReplayServer(org) as server:
+            progress.note(f"replay server on {server.url}")
+            start = today - timedelta(weeks=weeks + 1)
+            settings = {**source_settings(server, sorted(org.github), start), "SOURCES__EVENTS__PATHS": events_dir}
+            with environment(settings):
+                return refresh(warehouse, from_scratch=True, progress=progress, vars=product_vars(story))

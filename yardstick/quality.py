@@ -81,6 +81,38 @@ RAW_SUITE: Suite = {
         at_least("resolved_at", "created_at"),
     ]),
     "raw_pagerduty.log_entries": (["id"], [unique("id"), not_null("incident_id"), not_null("created_at")]),
+    "raw_jira.issues": (["key"], [
+        unique("id"), unique("key"), not_null("created_at"), at_least("updated_at", "created_at"),
+        in_set("status_category_key", ["new", "indeterminate", "done", "undefined"]),
+    ]),
+    "raw_jira.issue_changelog_items": (["issue_id", "history_id", "item_index"], [
+        unique("issue_id", "history_id", "item_index"), not_null("field"), not_null("created_at"),
+    ]),
+    "raw_jira.statuses": (["id"], [unique("id"), in_set("category_key", ["new", "indeterminate", "done", "undefined"])]),
+    "raw_jira.sprints": (["id"], [unique("id"), in_set("state", ["future", "active", "closed"])]),
+    "raw_gitlab.merge_requests": (["id"], [
+        unique("id"), unique("project", "iid"), in_set("state", ["opened", "closed", "merged", "locked"]),
+        at_least("merged_at", "created_at"),
+    ]),
+    "raw_gitlab.merge_request_commits": (["project", "merge_request_iid", "sha"], [
+        unique("project", "merge_request_iid", "sha"), not_null("sha"),
+    ]),
+    "raw_gitlab.merge_request_notes": (["id"], [unique("id"), not_null("created_at")]),
+    "raw_gitlab.pipelines": (["id"], [unique("id"), not_null("sha"), not_null("status")]),
+    "raw_gitlab.jobs": (["id"], [unique("id"), not_null("pipeline_id")]),
+    "raw_gitlab.deployments": (["id"], [unique("id"), not_null("sha"), not_null("environment")]),
+    "raw_jenkins.builds": (["id"], [
+        unique("id"), unique("job", "number"), not_null("started_at"), between("duration_ms", 0, None),
+        in_set("result", ["SUCCESS", "UNSTABLE", "FAILURE", "NOT_BUILT", "ABORTED"]),
+    ]),
+    # events are append-only: a redelivered message_id / event_id is expected here and deduplicated in staging
+    "raw_events.segment_events": (["source_file", "source_line"], [
+        not_null("message_id"), in_set("type", ["page", "track", "identify", "screen", "group", "alias"]),
+        unique("source_file", "source_line"),
+    ]),
+    "raw_events.snowplow_events": (["source_file", "source_line"], [
+        not_null("event_id"), not_null("collector_tstamp"), unique("source_file", "source_line"),
+    ]),
 }
 
 _DORA_MEASURES = [
@@ -100,6 +132,13 @@ MART_SUITE: Suite = {
     ]),
     "marts.dora_org_monthly": (["month_start"], [
         unique("month_start"), between("deployment_days", 0, 31), *_DORA_MEASURES,
+    ]),
+    "marts.product_funnel_daily": (["funnel", "cohort_date", "step"], [
+        unique("funnel", "cohort_date", "step"), between("step_conversion", 0, 1), between("overall_conversion", 0, 1),
+        at_least("units_at_previous_step", "units_reached"), between("drop_off_units", 0, None),
+    ]),
+    "marts.product_metric_segments_daily": (["metric", "metric_date", "dimension", "segment"], [
+        between("share_of_users", 0, 1),
     ]),
     "marts.fct_changes": (["pull_request_key"], [
         unique("pull_request_key"), not_null("merged_at"), between("lead_time_hours", 0, None),

@@ -4,7 +4,7 @@ Any failure raises before publish, so the published warehouse stays the last goo
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -58,6 +58,7 @@ def refresh(
     from_scratch: bool = False,
     vars: Mapping[str, Any] | None = None,
     progress: Progress | None = None,
+    before_publish: Callable[[Path], None] | None = None,
 ) -> RefreshResult:
     """Refresh `warehouse` and publish it atomically; raise a YardstickError naming the failed step."""
     from ingestion.pipeline import SOURCES, ensure_raw_tables, ingest_source, missing_settings
@@ -88,5 +89,7 @@ def refresh(
             with progress.step("Check marts (Great Expectations)"):
                 quality.enforce("marts", work, quality.MART_SUITE)
         with progress.step(f"Publish {warehouse.name}"):
+            if before_publish is not None:  # e.g. the nightly stamps a version row into the work copy
+                before_publish(work)
             publish(work, warehouse)
     return result

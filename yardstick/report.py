@@ -182,15 +182,17 @@ def planning_section(marts: Marts, annotations: pd.DataFrame) -> Section:
 
 def product_section(marts: Marts, annotations: pd.DataFrame) -> Section:
     section = Section("product", "The product's users", "Do users get through the product's flows?")
-    funnel = marts.frame("""select cohort_date, funnel, overall_conversion from marts.product_funnel_daily
-                            where step = 1 order by funnel, cohort_date""", "marts.product_funnel_daily")
+    funnel = marts.frame("""select cohort_date, funnel, overall_conversion
+                            from marts.product_funnel_daily
+                            qualify step = max(step) over (partition by funnel)
+                            order by funnel, cohort_date""", "marts.product_funnel_daily")
     if funnel.empty:
         section.empty_reason = "No product events yet: instrument your pages (see the README)."
         return section
     figure = go.Figure([go.Scatter(x=group["cohort_date"], y=group["overall_conversion"], name=name,
                                    mode="lines") for name, group in funnel.groupby("funnel")])
     _annotate(figure, annotations, funnel["cohort_date"])
-    figure.update_layout(yaxis_title="overall conversion", yaxis_tickformat=".0%", height=380)
+    figure.update_layout(yaxis_title="entered → last step, by cohort day", yaxis_tickformat=".0%", height=380)
     section.figure = figure
     return section
 

@@ -20,6 +20,10 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from ingestion.demo.gitlab_api import GitLabData
+from ingestion.demo.jenkins_api import JenkinsData
+from ingestion.demo.jira_api import JiraData
+
 GITHUB_API = "https://api.github.com"
 GITHUB_WEB = "https://github.com"
 PAGERDUTY_API = "https://api.pagerduty.com"
@@ -70,6 +74,9 @@ class Org:
     github: dict[str, RepoData]
     pagerduty: PagerDutyData
     owner: str = "acme"
+    jira: JiraData | None = None  # Jira site (issues, statuses, boards, sprints), served under /jira
+    gitlab: GitLabData | None = None  # GitLab projects (MRs, pipelines, deployments), served under /gitlab
+    jenkins: JenkinsData | None = None  # Jenkins jobs and their builds, served under /jenkins
 
     def as_dict(self) -> Json:
         """Plain-JSON representation (handy for determinism checks and fixtures)."""

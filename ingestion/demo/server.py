@@ -18,6 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
 from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
+from ingestion.demo import tool_apis
 from ingestion.demo.org import GITHUB_API, PAGERDUTY_API, Org
 
 GITHUB_DOCS = "https://docs.github.com/rest"
@@ -327,7 +328,7 @@ class _Handler(BaseHTTPRequestHandler):
         query = parse_qs(split.query, keep_blank_values=True)
         prefix, _, rest = split.path.lstrip("/").partition("/")
         path = "/" + rest
-        if prefix not in ("github", "pagerduty"):
+        if prefix not in ("github", "pagerduty", *tool_apis.PREFIXES):
             prefix, path = "", split.path
         reply = self._respond(method, prefix, path, query, split.query)
         self._record(method, path, query, reply.status, prefix)
@@ -380,6 +381,11 @@ class _Handler(BaseHTTPRequestHandler):
                 if method not in ("GET", "HEAD"):
                     return _pd_not_found()
                 return _PagerDutyApi(server.org, server.pagerduty_url, path, query).handle()
+            if prefix in tool_apis.PREFIXES:  # Jira, GitLab, Jenkins: routes in their own modules
+                status, body, extra = tool_apis.handle(prefix, server.org, method, path, query, self.headers)
+                text = isinstance(body, str)
+                return _Reply(status, None if text else body, raw=body.encode() if text else None,
+                              content_type=extra.pop("Content-Type", _Reply.content_type), headers=extra)
             return _Reply(404, {"message": "Not Found"})
         except _HttpError as err:
             err.reply.headers = {**headers, **err.reply.headers}

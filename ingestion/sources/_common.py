@@ -3,6 +3,7 @@ validation, and per-key incremental cursors kept in dlt's resource state."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -75,8 +76,19 @@ class ApiClient:
 
     def pages(self, path: str, **kwargs: Any) -> Iterator[list[Any]]:
         """Every page of a paginated endpoint; a truncated or non-JSON body is a SourceError."""
+        seen: set[str] = set()
         try:
-            yield from self.rest.paginate(path, hooks={"response": [_raise_for_status]}, **kwargs)
+            for number, page in enumerate(self.rest.paginate(path, hooks={"response": [_raise_for_status]},
+                                                             **kwargs), start=1):
+                # a server that repeats a page (a Link or offset that loops) would page forever
+                digest = hashlib.sha256(json.dumps(page, sort_keys=True, default=str).encode()).hexdigest() \
+                    if page else ""
+                if digest in seen:
+                    raise SourceError(f"{self.tool} repeated page {number - 1}'s records on page {number} of "
+                                      f"{path} (pagination loops); stopping")
+                if digest:
+                    seen.add(digest)
+                yield page
         except HTTPError as exc:
             raise self._error(exc) from None
         except BAD_JSON as exc:
@@ -202,7 +214,10 @@ class Cursors:
         return parse_timestamp(mark) - lookback if mark else self._start
 
     def advance(self, key: str, values: Iterable[datetime | None]) -> None:
-        latest = max((v for v in values if v is not None), default=None)
+        """Move the mark to the newest value, but never past now: one record stamped in the future (a wrong
+        clock) would otherwise make every later sync skip everything until that date."""
+        now = datetime.now(UTC)
+        latest = max((min(v, now) for v in values if v is not None), default=None)
         if latest is not None:
             current = self._marks.get(key)
             if current is None or latest > parse_timestamp(current):

@@ -8,8 +8,6 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from scenarios import march_2026
-
 
 MARCH = date(2026, 3, 1)
 

@@ -3,11 +3,15 @@
 with
 
 commits as (
-    select * from {{ ref('stg_github__commits') }}
+    select *, 'github' as source_system from {{ ref('stg_github__commits') }}
+    union all by name
+    select *, 'gitlab' as source_system from {{ ref('stg_gitlab__commits') }}
 ),
 
 pull_request_commits as (
-    select * from {{ ref('stg_github__pull_request_commits') }}
+    select *, 'github' as source_system from {{ ref('stg_github__pull_request_commits') }}
+    union all by name
+    select *, 'gitlab' as source_system from {{ ref('stg_gitlab__merge_request_commits') }}
 ),
 
 unioned as (
@@ -20,7 +24,8 @@ unioned as (
         authored_at,
         committed_at,
         true as is_on_default_branch,
-        1 as preference
+        1 as preference,
+        source_system
     from commits
     union all
     select
@@ -32,7 +37,8 @@ unioned as (
         authored_at,
         committed_at,
         false as is_on_default_branch,
-        2 as preference
+        2 as preference,
+        source_system
     from pull_request_commits
 ),
 
@@ -40,7 +46,7 @@ deduplicated as (
     select *
     from unioned
     qualify row_number() over (
-        partition by repository, sha
+        partition by source_system, repository, sha
         order by preference, committed_at desc nulls last
     ) = 1
 ),
@@ -48,7 +54,7 @@ deduplicated as (
 final as (
     select
         -- ids
-        'github:' || repository || '@' || sha as commit_key,
+        source_system || ':' || repository || '@' || sha as commit_key,
         repository,
         sha,
         case
@@ -66,7 +72,7 @@ final as (
         authored_at,
         committed_at,
         -- lineage
-        'github' as source_system
+        source_system
     from deduplicated
 )
 

@@ -1,5 +1,6 @@
 -- Deployments from every tool: GitHub Deployments (status from their latest status) and, for repositories
--- with no GitHub Deployments at all, CI workflow runs whose name matches var `deployment_pattern`.
+-- with no GitHub Deployments at all, CI workflow runs whose name matches var `deployment_pattern`; GitLab
+-- deployments to environments; Jenkins builds of deployment jobs.
 with
 
 deployments as (
@@ -12,6 +13,14 @@ deployment_statuses as (
 
 workflow_runs as (
     select * from {{ ref('stg_github_actions__workflow_runs') }}
+),
+
+gitlab_deployments_source as (
+    select * from {{ ref('stg_gitlab__deployments') }}
+),
+
+jenkins_builds as (
+    select * from {{ ref('stg_jenkins__builds') }}
 ),
 
 latest_status as (
@@ -87,10 +96,65 @@ ci_deployments as (
         and repository not in (select distinct repository from deployments where repository is not null)
 ),
 
+-- GitLab deployments: `success` / `failed` / `canceled` / `skipped` / `created` / `running` / `blocked`
+gitlab_deployments as (
+    select
+        deployment_id,
+        repository,
+        sha,
+        ref,
+        environment,
+        job_name as description,
+        {{ matches('environment', var('production_pattern')) }} as is_production,
+        case
+            when status = 'success' then 'success'
+            when status = 'failed' then 'failure'
+            when status in ('canceled', 'skipped') then 'inactive'
+            when status in ('created', 'running', 'blocked') then 'in_progress'
+            else 'error'
+        end as status,
+        created_at,
+        case when status = 'success' then coalesce(finished_at, updated_at, created_at) end as deployed_at,
+        'gitlab' as source_system
+    from gitlab_deployments_source
+),
+
+-- Jenkins builds of jobs whose name matches var `deployment_pattern` deploy to production (those without a git
+-- revision cannot be tied to a repository and are left out); the id is a hash of `job#number` (Jenkins has no
+-- numeric build id)
+jenkins_deployments as (
+    select
+        cast(hash(build_id) >> 1 as bigint) as deployment_id,
+        repository,
+        sha,
+        branch as ref,
+        'production' as environment,
+        job_name as description,
+        true as is_production,
+        case
+            when is_building then 'in_progress'
+            when result = 'SUCCESS' then 'success'
+            when result in ('FAILURE', 'UNSTABLE') then 'failure'
+            when result in ('ABORTED', 'NOT_BUILT') then 'inactive'
+            else 'error'
+        end as status,
+        started_at as created_at,
+        case when result = 'SUCCESS' and not is_building then finished_at end as deployed_at,
+        'jenkins' as source_system
+    from jenkins_builds
+    where {{ matches('job_name', var('deployment_pattern')) }}
+        and repository is not null
+        and sha is not null
+),
+
 unioned as (
     select * from github_deployments
     union all
     select * from ci_deployments
+    union all
+    select * from gitlab_deployments
+    union all
+    select * from jenkins_deployments
 ),
 
 flagged as (

@@ -1,11 +1,16 @@
 with
 
+-- every tool's pull / merge requests, in one vocabulary (staging gives them the same columns)
 pull_requests as (
-    select * from {{ ref('stg_github__pull_requests') }}
+    select *, 'github' as source_system from {{ ref('stg_github__pull_requests') }}
+    union all by name
+    select * exclude (gitlab_state), 'gitlab' as source_system from {{ ref('stg_gitlab__merge_requests') }}
 ),
 
 pull_request_commits as (
-    select * from {{ ref('stg_github__pull_request_commits') }}
+    select *, 'github' as source_system from {{ ref('stg_github__pull_request_commits') }}
+    union all by name
+    select *, 'gitlab' as source_system from {{ ref('stg_gitlab__merge_request_commits') }}
 ),
 
 reviews as (
@@ -18,12 +23,11 @@ repository_teams as (
 
 commit_summary as (
     select
-        repository,
-        pull_request_number,
+        source_system || ':' || repository || '#' || cast(pull_request_number as varchar) as pull_request_key,
         min(authored_at) as first_commit_at,
         count(*) as commit_count
     from pull_request_commits
-    group by repository, pull_request_number
+    group by source_system, repository, pull_request_number
 ),
 
 -- reviews by someone other than the author; pending (unsubmitted) reviews do not count
@@ -42,7 +46,7 @@ review_summary as (
 
 keyed as (
     select
-        'github:' || repository || '#' || cast(pull_request_number as varchar) as pull_request_key,
+        source_system || ':' || repository || '#' || cast(pull_request_number as varchar) as pull_request_key,
         *
     from pull_requests
 ),
@@ -91,11 +95,10 @@ final as (
         coalesce(commit_summary.commit_count, keyed.commit_count, 0) as commit_count,
         coalesce(review_summary.review_count, 0) as review_count,
         -- lineage
-        'github' as source_system
+        keyed.source_system
     from keyed
     left join commit_summary
-        on keyed.repository = commit_summary.repository
-        and keyed.pull_request_number = commit_summary.pull_request_number
+        on keyed.pull_request_key = commit_summary.pull_request_key
     left join review_summary
         on keyed.pull_request_key = review_summary.pull_request_key
     left join repository_teams

@@ -1,35 +1,80 @@
 with
 
-reviews as (
+github_reviews as (
     select * from {{ ref('stg_github__pull_request_reviews') }}
 ),
 
+gitlab_notes as (
+    select * from {{ ref('stg_gitlab__merge_request_notes') }}
+),
+
 pull_requests as (
-    select * from {{ ref('stg_github__pull_requests') }}
+    select repository, pull_request_number, author_login, 'github' as source_system
+    from {{ ref('stg_github__pull_requests') }}
+    union all
+    select repository, pull_request_number, author_login, 'gitlab' as source_system
+    from {{ ref('stg_gitlab__merge_requests') }}
+),
+
+-- GitLab has no review objects: approvals are system notes ("approved this merge request"), discussion is
+-- user notes; other system notes (pushes, assignments, merges) are not reviews
+gitlab_reviews as (
+    select
+        note_id as review_id,
+        repository,
+        pull_request_number,
+        cast(null as varchar) as commit_sha,
+        author_login as reviewer_login,
+        case
+            when is_system and body = 'approved this merge request' then 'APPROVED'
+            when is_system and body = 'unapproved this merge request' then 'DISMISSED'
+            else 'COMMENTED'
+        end as state,
+        created_at as submitted_at,
+        'gitlab' as source_system
+    from gitlab_notes
+    where not is_system or body in ('approved this merge request', 'unapproved this merge request')
+),
+
+unioned as (
+    select
+        review_id,
+        repository,
+        pull_request_number,
+        commit_sha,
+        reviewer_login,
+        state,
+        submitted_at,
+        'github' as source_system
+    from github_reviews
+    union all
+    select * from gitlab_reviews
 ),
 
 final as (
     select
         -- ids
-        reviews.review_id,
-        'github:' || reviews.repository || '#' || cast(reviews.pull_request_number as varchar) as pull_request_key,
-        reviews.repository,
-        reviews.pull_request_number,
-        reviews.commit_sha,
+        unioned.review_id,
+        unioned.source_system || ':' || unioned.repository || '#'
+            || cast(unioned.pull_request_number as varchar) as pull_request_key,
+        unioned.repository,
+        unioned.pull_request_number,
+        unioned.commit_sha,
         -- people
-        reviews.reviewer_login,
-        {{ person_key('reviews.reviewer_login') }} as reviewer_key,
+        unioned.reviewer_login,
+        {{ person_key('unioned.reviewer_login') }} as reviewer_key,
         -- review
-        reviews.state,
-        coalesce(reviews.reviewer_login = pull_requests.author_login, false) as is_author_review,
+        unioned.state,
+        coalesce(unioned.reviewer_login = pull_requests.author_login, false) as is_author_review,
         -- timestamps
-        reviews.submitted_at,
+        unioned.submitted_at,
         -- lineage
-        'github' as source_system
-    from reviews
+        unioned.source_system
+    from unioned
     left join pull_requests
-        on reviews.repository = pull_requests.repository
-        and reviews.pull_request_number = pull_requests.pull_request_number
+        on unioned.source_system = pull_requests.source_system
+        and unioned.repository = pull_requests.repository
+        and unioned.pull_request_number = pull_requests.pull_request_number
 )
 
 select * from final

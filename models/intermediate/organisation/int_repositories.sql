@@ -24,6 +24,22 @@ workflow_runs as (
     select * from {{ ref('stg_github_actions__workflow_runs') }}
 ),
 
+gitlab_merge_requests as (
+    select * from {{ ref('stg_gitlab__merge_requests') }}
+),
+
+gitlab_pipelines as (
+    select * from {{ ref('stg_gitlab__pipelines') }}
+),
+
+gitlab_deployments as (
+    select * from {{ ref('stg_gitlab__deployments') }}
+),
+
+jenkins_builds as (
+    select * from {{ ref('stg_jenkins__builds') }}
+),
+
 observed as (
     select repository, 'github' as source_system from pull_requests
     union
@@ -32,6 +48,14 @@ observed as (
     select repository, 'github' as source_system from deployments
     union
     select repository, 'github' as source_system from workflow_runs
+    union
+    select repository, 'gitlab' as source_system from gitlab_merge_requests
+    union
+    select repository, 'gitlab' as source_system from gitlab_pipelines
+    union
+    select repository, 'gitlab' as source_system from gitlab_deployments
+    union
+    select repository, 'jenkins' as source_system from jenkins_builds where repository is not null
 ),
 
 observed_systems as (

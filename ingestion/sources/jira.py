@@ -1,0 +1,225 @@
+"""Jira source (Cloud REST v3 or Data Center REST v2, plus the agile API) into `raw_jira`.
+
+- issues: `/rest/api/{v}/search` with `jql=project in (…) AND updated >= "<cursor>"` and `expand=changelog`;
+  when an issue's embedded changelog is truncated (`changelog.total > changelog.maxResults`) its whole history
+  is read from `/rest/api/{v}/issue/{id}/changelog`.
+- changelog items (one row per changed field of a history entry; status moves carry status *ids*),
+- statuses (`/rest/api/{v}/status`: id, name and `statusCategory.key` — the only thing status mapping uses,
+  because boards name statuses in any language),
+- sprints of every board of the configured projects (`/rest/agile/1.0/board?projectKeyOrId=…`, then
+  `/rest/agile/1.0/board/{id}/sprint`); each issue keeps the sprint ids of its sprint field.
+
+Config: `sources.jira.base_url` (`https://acme.atlassian.net` or a Data Center URL), `sources.jira.projects`
+(JSON list of project keys), `sources.jira.start_date`, `sources.jira.api_version` (3 = Cloud, 2 = Data
+Center), `sources.jira.sprint_field` (default `customfield_10020`), `sources.jira.email` and the secret
+`sources.jira.api_token` (Cloud: e-mail + API token, basic auth; Data Center: a personal access token, sent
+as a bearer token when no e-mail is set).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import timedelta
+from typing import Any
+
+import dlt
+from dlt.sources import DltResource
+from dlt.sources.helpers.rest_client.auth import BearerTokenAuth, HttpBasicAuth
+from dlt.sources.helpers.rest_client.paginators import OffsetPaginator
+from requests import Response
+
+from ingestion.sources._common import (
+    ApiClient,
+    Cursors,
+    TableSpec,
+    fields,
+    project,
+    start_date_from,
+    table_hints,
+)
+from yardstick.errors import PayloadError
+
+TOOL = "Jira"
+PAGE_SIZE = 100
+STATUS_CATEGORIES = frozenset({"new", "indeterminate", "done", "undefined"})
+SPRINT_STATES = frozenset({"future", "active", "closed"})
+_DC_SPRINT_ID = re.compile(r"\bid=(\d+)")
+
+ISSUE = fields(
+    ("id", "id", "text", True), ("key", "key", "text", True), ("project_key", "fields.project.key"),
+    ("summary", "fields.summary"), ("issue_type", "fields.issuetype.name"),
+    ("is_subtask", "fields.issuetype.subtask", "bool"), ("status_id", "fields.status.id", "text", True),
+    ("status_name", "fields.status.name"),
+    ("status_category_key", "fields.status.statusCategory.key", "text", True, STATUS_CATEGORIES),
+    ("priority", "fields.priority.name"), ("resolution", "fields.resolution.name"), ("labels", "fields.labels"),
+    ("assignee_account_id", "fields.assignee.accountId"), ("assignee_email", "fields.assignee.emailAddress"),
+    ("assignee_name", "fields.assignee.displayName"), ("reporter_account_id", "fields.reporter.accountId"),
+    ("parent_key", "fields.parent.key"),
+    ("created_at", "fields.created", "timestamp", True), ("updated_at", "fields.updated", "timestamp", True),
+    ("resolved_at", "fields.resolutiondate", "timestamp"),
+)
+ISSUE_EXTRA = fields(("sprint_ids", "sprint_ids"))  # space-separated ids from the sprint field
+CHANGELOG_ITEM = fields(
+    ("issue_id", "issue_id", "text", True), ("history_id", "history_id", "text", True),
+    ("item_index", "item_index", "bigint", True), ("field", "field", "text", True), ("field_id", "fieldId"),
+    ("from_value", "from"), ("from_string", "fromString"), ("to_value", "to"), ("to_string", "toString"),
+    ("author_account_id", "author_account_id"), ("created_at", "created_at", "timestamp", True),
+)
+HISTORY = fields(("id", "id", "text", True), ("created", "created", "timestamp", True))
+STATUS = fields(
+    ("id", "id", "text", True), ("name", "name", "text", True), ("untranslated_name", "untranslatedName"),
+    ("category_key", "statusCategory.key", "text", True, STATUS_CATEGORIES),
+)
+SPRINT = fields(
+    ("id", "id", "bigint", True), ("name", "name", "text", True), ("state", "state", "text", True, SPRINT_STATES),
+    ("goal", "goal"), ("origin_board_id", "originBoardId", "bigint"), ("start_at", "startDate", "timestamp"),
+    ("end_at", "endDate", "timestamp"), ("completed_at", "completeDate", "timestamp"),
+)
+BOARD = fields(("id", "id", "bigint", True), ("name", "name"), ("type", "type"))
+
+TABLES: dict[str, dict[str, TableSpec]] = {
+    "raw_jira": {
+        "issues": (ISSUE + ISSUE_EXTRA, ("id",)),
+        "issue_changelog_items": (CHANGELOG_ITEM, ("issue_id", "history_id", "item_index")),
+        "statuses": (STATUS, ("id",)),
+        "sprints": (fields(("board_id", "board_id", "bigint", True)) + SPRINT, ("id",)),
+    },
+}
+
+
+class JiraPaginator(OffsetPaginator):
+    """`startAt`/`maxResults` paging that stops on `isLast` (agile API, changelog), on `total` (search) or on
+    an empty page — Jira's endpoints each send a different subset of those."""
+
+    def __init__(self, limit: int = PAGE_SIZE) -> None:
+        super().__init__(limit=limit, offset_param="startAt", limit_param="maxResults", total_path=None,
+                         stop_after_empty_page=True)
+
+    def update_state(self, response: Response, data: list[Any] | None = None) -> None:
+        super().update_state(response, data)
+        body = response.json()
+        if not isinstance(body, Mapping):
+            return
+        total = body.get("total")
+        if body.get("isLast") is True or (isinstance(total, int) and self.current_value >= total):
+            self._has_next_page = False
+
+
+def _rows(items: Sequence[Any], spec: Any, endpoint: str, id_path: str = "id", **extra: Any) -> list[dict]:
+    return [project(item, spec, source="jira", endpoint=endpoint, extra=extra, id_path=id_path) for item in items]
+
+
+def sprint_ids(value: Any) -> str | None:
+    """The sprint field as space-separated ids: Cloud sends objects, Data Center sends
+    `com.atlassian.greenhopper.service.sprint.Sprint@…[id=12,…]` strings."""
+    if not value:
+        return None
+    items = value if isinstance(value, list) else [value]
+    ids = []
+    for item in items:
+        if isinstance(item, Mapping) and item.get("id") is not None:
+            ids.append(str(item["id"]))
+        elif isinstance(item, str) and (match := _DC_SPRINT_ID.search(item)):
+            ids.append(match.group(1))
+    return " ".join(ids) or None
+
+
+def changelog_rows(issue_id: str, histories: Sequence[Any], endpoint: str) -> list[dict]:
+    """One row per changed field of each history entry."""
+    rows = []
+    for history in histories:
+        head = project(history, HISTORY, source="jira", endpoint=endpoint)
+        author = history.get("author") or {}
+        for index, item in enumerate(history.get("items") or []):
+            if not isinstance(item, Mapping):
+                raise PayloadError("jira", endpoint, head["id"], "changelog item is not a JSON object")
+            flat = {**item, "issue_id": issue_id, "history_id": head["id"], "item_index": index,
+                    "author_account_id": author.get("accountId") or author.get("name"),
+                    "created_at": history["created"]}
+            rows.append(project(flat, CHANGELOG_ITEM, source="jira", endpoint=endpoint, id_path="history_id"))
+    return rows
+
+
+def _jql_time(moment: Any) -> str:
+    return moment.strftime("%Y/%m/%d %H:%M")
+
+
+@dlt.source(name="jira", section="jira", max_table_nesting=0)
+def jira_source(
+    base_url: str = dlt.config.value,
+    projects: list[str] = dlt.config.value,
+    api_token: str = dlt.secrets.value,
+    email: str | None = None,
+    api_version: int = 3,
+    sprint_field: str = "customfield_10020",
+    start_date: str | None = None,
+    lookback_hours: int = 24,
+    full_refresh: bool = False,
+) -> Sequence[DltResource]:
+    """Issues (with changelog and sprint ids) updated since the cursor, statuses, and board sprints."""
+    auth = HttpBasicAuth(email, api_token) if email else BearerTokenAuth(api_token)
+    api = ApiClient(TOOL, base_url, auth, JiraPaginator(), headers={"Accept": "application/json"})
+    start = start_date_from(start_date)
+    rest = f"/rest/api/{api_version}"
+    raw = TABLES["raw_jira"]
+
+    @dlt.resource(name="issue_pages", selected=False)
+    def issue_pages() -> Iterator[list[dict]]:
+        """Raw search pages: issues updated since the cursor (minus a look-back: JQL has minute precision and
+        reads times in the user's time zone), oldest first."""
+        cursors = Cursors(start, full_refresh=full_refresh)
+        since = cursors.start("issues", timedelta(hours=lookback_hours))
+        keys = ", ".join(f'"{key}"' for key in projects)
+        jql = f'project in ({keys}) AND updated >= "{_jql_time(since)}" ORDER BY updated ASC'
+        params = {"jql": jql, "expand": "changelog", "fields": "*all"}
+        path = f"{rest}/search"
+        for page in api.pages(path, params=params, data_selector="issues"):
+            checked = _rows(page, ISSUE, path)
+            yield page
+            cursors.advance("issues", (row["updated_at"] for row in checked))
+
+    @dlt.transformer(name="issues", data_from=issue_pages, **table_hints(raw["issues"]))
+    def issues(page: list[dict]) -> Iterator[list[dict]]:
+        path = f"{rest}/search"
+        rows = []
+        for item in page:
+            row = project(item, ISSUE, source="jira", endpoint=path)
+            row["sprint_ids"] = sprint_ids(item["fields"].get(sprint_field))
+            rows.append(row)
+        yield rows
+
+    @dlt.transformer(name="issue_changelog_items", data_from=issue_pages,
+                     **table_hints(raw["issue_changelog_items"]))
+    def issue_changelog_items(page: list[dict]) -> Iterator[list[dict]]:
+        for item in page:
+            changelog = item.get("changelog") or {}
+            histories = changelog.get("histories") or []
+            endpoint = f"{rest}/search"
+            total, shown = changelog.get("total"), changelog.get("maxResults")
+            if isinstance(total, int) and total > max(len(histories), shown or 0):
+                endpoint = f"{rest}/issue/{item['id']}/changelog"
+                histories = [h for page_ in api.pages(endpoint, data_selector="values") for h in page_]
+            yield changelog_rows(str(item["id"]), histories, endpoint)
+
+    @dlt.resource(name="statuses", **table_hints(raw["statuses"]))
+    def statuses() -> Iterator[list[dict]]:
+        path = f"{rest}/status"
+        yield _rows(api.get(path), STATUS, path)
+
+    @dlt.resource(name="sprints", **table_hints(raw["sprints"]))
+    def sprints() -> Iterator[list[dict]]:
+        """Sprints of every scrum board of the configured projects (all states: sprints change state)."""
+        boards: dict[int, dict] = {}
+        for key in projects:
+            path = "/rest/agile/1.0/board"
+            for page in api.pages(path, params={"projectKeyOrId": key}, data_selector="values"):
+                boards.update((row["id"], row) for row in _rows(page, BOARD, path))
+        for board_id, board in sorted(boards.items()):
+            if board.get("type") == "kanban":
+                continue  # kanban boards have no sprints (the API answers 400)
+            path = f"/rest/agile/1.0/board/{board_id}/sprint"
+            for page in api.pages(path, data_selector="values"):
+                yield _rows(page, SPRINT, path, board_id=board_id)
+
+    return issue_pages, issues, issue_changelog_items, statuses, sprints

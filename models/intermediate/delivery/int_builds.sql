@@ -1,0 +1,99 @@
+-- CI builds from every tool in one vocabulary: GitHub Actions workflow runs, GitLab pipelines and (when
+-- configured) Jenkins builds. `status`: success, failure, cancelled, skipped, in_progress.
+with
+
+workflow_runs as (
+    select * from {{ ref('stg_github_actions__workflow_runs') }}
+),
+
+gitlab_pipelines as (
+    select * from {{ ref('stg_gitlab__pipelines') }}
+),
+
+jenkins_builds as (
+    select * from {{ ref('stg_jenkins__builds') }}
+),
+
+actions as (
+    select
+        'github_actions:' || cast(workflow_run_id as varchar) as build_key,
+        cast(workflow_run_id as varchar) as build_id,
+        repository,
+        workflow_name as build_name,
+        head_sha as sha,
+        head_branch as ref,
+        case
+            when conclusion is null then 'in_progress'
+            when conclusion = 'success' then 'success'
+            when conclusion in ('failure', 'timed_out', 'startup_failure') then 'failure'
+            when conclusion = 'cancelled' then 'cancelled'
+            else 'skipped'
+        end as status,
+        created_at,
+        coalesce(run_started_at, created_at) as started_at,
+        case when conclusion is not null then updated_at end as finished_at,
+        'github_actions' as source_system
+    from workflow_runs
+),
+
+gitlab as (
+    select
+        'gitlab:' || cast(pipeline_id as varchar) as build_key,
+        cast(pipeline_id as varchar) as build_id,
+        repository,
+        coalesce(trigger_source, 'pipeline') as build_name,
+        sha,
+        ref,
+        case
+            when status = 'success' then 'success'
+            when status = 'failed' then 'failure'
+            when status in ('canceled', 'canceling') then 'cancelled'
+            when status in ('skipped', 'manual') then 'skipped'
+            else 'in_progress'
+        end as status,
+        created_at,
+        coalesce(started_at, created_at) as started_at,
+        finished_at,
+        'gitlab' as source_system
+    from gitlab_pipelines
+),
+
+jenkins as (
+    select
+        'jenkins:' || build_id as build_key,
+        build_id,
+        repository,
+        job_name as build_name,
+        sha,
+        branch as ref,
+        case
+            when is_building then 'in_progress'
+            when result = 'SUCCESS' then 'success'
+            when result in ('FAILURE', 'UNSTABLE') then 'failure'
+            when result = 'ABORTED' then 'cancelled'
+            else 'skipped'
+        end as status,
+        started_at as created_at,
+        started_at,
+        case when not is_building then finished_at end as finished_at,
+        'jenkins' as source_system
+    from jenkins_builds
+),
+
+unioned as (
+    select * from actions
+    union all
+    select * from gitlab
+    union all
+    select * from jenkins
+),
+
+final as (
+    select
+        *,
+        {{ hours_between('started_at', 'finished_at') }} * 3600 as duration_seconds,
+        {{ matches('build_name', var('deployment_pattern')) }} as is_deployment
+    from unioned
+)
+
+select * from final

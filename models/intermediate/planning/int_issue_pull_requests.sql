@@ -1,0 +1,59 @@
+-- Issue ↔ pull request links: issue keys (var `issue_key_pattern`) written in a pull request's title, head
+-- branch, body or the messages of its commits, kept when the key names a known issue. One row per pair, with
+-- the strongest evidence as `link_method` (title > branch > body > commit_message).
+with
+
+pull_requests as (
+    select * from {{ ref('int_pull_requests') }}
+),
+
+issues as (
+    select * from {{ ref('int_issues') }}
+),
+
+pull_request_commits as (
+    select 'github' as source_system, repository, pull_request_number, message
+    from {{ ref('stg_github__pull_request_commits') }}
+    union all
+    select 'gitlab' as source_system, repository, pull_request_number, message
+    from {{ ref('stg_gitlab__merge_request_commits') }}
+),
+
+texts as (
+    select pull_request_key, title as text, 'title' as link_method, 1 as strength from pull_requests
+    union all
+    select pull_request_key, head_ref, 'branch', 2 from pull_requests
+    union all
+    select pull_request_key, body, 'body', 3 from pull_requests
+    union all
+    select
+        source_system || ':' || repository || '#' || cast(pull_request_number as varchar),
+        message,
+        'commit_message',
+        4
+    from pull_request_commits
+),
+
+mentions as (
+    select
+        pull_request_key,
+        unnest(regexp_extract_all(text, '{{ var("issue_key_pattern") | replace("'", "''") }}')) as issue_ref,
+        link_method,
+        strength
+    from texts
+    where text is not null
+),
+
+final as (
+    select
+        issues.issue_key,
+        mentions.pull_request_key,
+        mentions.issue_ref,
+        arg_min(mentions.link_method, mentions.strength) as link_method
+    from mentions
+    inner join issues
+        on mentions.issue_ref = issues.issue_ref
+    group by issues.issue_key, mentions.pull_request_key, mentions.issue_ref
+)
+
+select * from final

@@ -1,0 +1,141 @@
+-- DESIGN §9 funnel rule: a unit (user or session) enters a funnel at its first step-1 event of a UTC day (its
+-- cohort day) and reaches step k at its first step-k event at or after reaching step k-1 and within the
+-- funnel's conversion window from that entry. Steps are chained up to var `funnel_max_steps`.
+with
+
+funnels as (
+    select * from {{ ref('funnels') }}
+),
+
+events as (
+    select * from {{ ref('int_page_events') }}
+),
+
+funnel_settings as (
+    select
+        funnel,
+        arg_min(unit, step) as unit,
+        arg_min(conversion_window_hours, step) as conversion_window_hours
+    from funnels
+    group by funnel
+),
+
+step_events as (
+    select
+        funnels.funnel,
+        funnels.step,
+        case funnel_settings.unit
+            when 'session' then events.session_key
+            else events.stitched_user_id
+        end as unit_id,
+        events.event_key,
+        events.event_at,
+        events.platform,
+        events.browser,
+        events.country,
+        events.app_version,
+        events.plan
+    from funnels
+    inner join funnel_settings
+        on funnels.funnel = funnel_settings.funnel
+    inner join events
+        on case funnels.match_on
+            when 'event' then coalesce(regexp_full_match(events.event_name, funnels.pattern), false)
+            when 'page_path' then events.event_type = 'page'
+                and coalesce(regexp_full_match(events.page_path, funnels.pattern), false)
+            else false
+        end
+),
+
+entries as (
+    select
+        step_events.funnel,
+        funnel_settings.unit,
+        step_events.unit_id,
+        cast(step_events.event_at as date) as cohort_date,
+        step_events.event_at as entered_at,
+        step_events.event_at + to_seconds(cast(funnel_settings.conversion_window_hours * 3600 as bigint))
+            as window_ends_at,
+        step_events.platform,
+        step_events.browser,
+        step_events.country,
+        step_events.app_version,
+        step_events.plan
+    from step_events
+    inner join funnel_settings
+        on step_events.funnel = funnel_settings.funnel
+    where step_events.step = 1
+        and step_events.unit_id is not null
+    qualify row_number() over (
+        partition by step_events.funnel, step_events.unit_id, cast(step_events.event_at as date)
+        order by step_events.event_at, step_events.event_key
+    ) = 1
+),
+
+step_1 as (
+    select
+        funnel,
+        unit_id,
+        entered_at,
+        window_ends_at,
+        entered_at as reached_at
+    from entries
+),
+
+{% for step in range(2, var('funnel_max_steps') + 1) %}
+step_{{ step }} as (
+    select
+        previous.funnel,
+        previous.unit_id,
+        previous.entered_at,
+        previous.window_ends_at,
+        min(step_events.event_at) as reached_at
+    from step_{{ step - 1 }} as previous
+    inner join step_events
+        on previous.funnel = step_events.funnel
+        and previous.unit_id = step_events.unit_id
+        and step_events.step = {{ step }}
+        and step_events.event_at >= previous.reached_at
+        and step_events.event_at <= previous.window_ends_at
+    group by previous.funnel, previous.unit_id, previous.entered_at, previous.window_ends_at
+),
+
+{% endfor %}
+reached as (
+    {% for step in range(1, var('funnel_max_steps') + 1) %}
+    select {{ step }} as step, funnel, unit_id, entered_at, reached_at from step_{{ step }}
+    {% if not loop.last %}union all{% endif %}
+    {% endfor %}
+),
+
+final as (
+    select
+        -- ids
+        entries.funnel,
+        entries.unit,
+        entries.unit_id,
+        reached.step,
+        funnels.step_name,
+        -- timestamps
+        entries.cohort_date,
+        entries.entered_at,
+        reached.reached_at,
+        -- measures
+        cast(date_diff('second', entries.entered_at, reached.reached_at) as double) / 60 as minutes_to_step,
+        -- segments (of the entry event)
+        entries.platform,
+        entries.browser,
+        entries.country,
+        entries.app_version,
+        entries.plan
+    from reached
+    inner join entries
+        on reached.funnel = entries.funnel
+        and reached.unit_id = entries.unit_id
+        and reached.entered_at = entries.entered_at
+    inner join funnels
+        on reached.funnel = funnels.funnel
+        and reached.step = funnels.step
+)
+
+select * from final

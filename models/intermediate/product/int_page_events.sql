@@ -1,0 +1,147 @@
+with
+
+segment_events as (
+    select * from {{ ref('stg_events__segment_events') }}
+),
+
+snowplow_events as (
+    select * from {{ ref('stg_events__snowplow_events') }}
+),
+
+unioned as (
+    {% for relation in ['segment_events', 'snowplow_events'] %}
+    select
+        event_id,
+        source_system,
+        event_type,
+        event_name,
+        page_view_id,
+        user_id,
+        anonymous_id,
+        tracker_session_id,
+        event_at,
+        received_at,
+        page_path,
+        page_url,
+        page_title,
+        page_referrer,
+        platform,
+        browser,
+        country,
+        app_version,
+        plan,
+        properties
+    from {{ relation }}
+    {% if not loop.last %}union all{% endif %}
+    {% endfor %}
+),
+
+identified_devices as (
+    -- anonymous → identified: every event of a device (anonymous id) belongs to the last user id seen on it,
+    -- as in Snowplow's and Segment's identity stitching; a device never identified is its own user
+    select
+        source_system,
+        anonymous_id,
+        arg_max(user_id, event_at) as identified_user_id
+    from unioned
+    where anonymous_id is not null and user_id is not null
+    group by source_system, anonymous_id
+),
+
+stitched as (
+    select
+        unioned.*,
+        coalesce(identified_devices.identified_user_id, unioned.user_id, unioned.anonymous_id) as stitched_user_id,
+        coalesce(unioned.anonymous_id, unioned.user_id) as device_id
+    from unioned
+    left join identified_devices
+        on unioned.source_system = identified_devices.source_system
+        and unioned.anonymous_id = identified_devices.anonymous_id
+),
+
+inactivity_gaps as (
+    -- events without a tracker session: a new session after `session_inactivity_minutes` of silence
+    select
+        *,
+        case
+            when lag(event_at) over (partition by source_system, device_id order by event_at, event_id) is null
+                or event_at - lag(event_at) over (partition by source_system, device_id order by event_at, event_id)
+                    > to_minutes(cast({{ var('session_inactivity_minutes') }} as bigint))
+                then 1
+            else 0
+        end as starts_session
+    from stitched
+    where tracker_session_id is null
+),
+
+inactivity_sessions as (
+    select
+        *,
+        sum(starts_session) over (
+            partition by source_system, device_id order by event_at, event_id rows unbounded preceding
+        ) as session_number
+    from inactivity_gaps
+),
+
+inactivity_keyed as (
+    select
+        * exclude (starts_session, session_number),
+        md5(source_system || ':inactivity:' || coalesce(device_id, '') || ':' || cast(
+            min(event_at) over (partition by source_system, device_id, session_number) as varchar
+        )) as session_key,
+        'inactivity' as session_method
+    from inactivity_sessions
+),
+
+tracker_keyed as (
+    select
+        *,
+        md5(source_system || ':tracker:' || tracker_session_id) as session_key,
+        'tracker' as session_method
+    from stitched
+    where tracker_session_id is not null
+),
+
+sessionised as (
+    select * from tracker_keyed
+    union all
+    select * from inactivity_keyed
+),
+
+final as (
+    select
+        -- ids
+        source_system || ':' || event_id as event_key,
+        event_id,
+        source_system,
+        page_view_id,
+        user_id,
+        anonymous_id,
+        stitched_user_id,
+        tracker_session_id,
+        session_key,
+        session_method,
+        -- what happened
+        event_type,
+        event_name,
+        -- timestamps
+        event_at,
+        cast(event_at as date) as event_date,
+        received_at,
+        -- page
+        page_path,
+        page_url,
+        page_title,
+        page_referrer,
+        -- segments
+        platform,
+        browser,
+        country,
+        app_version,
+        plan,
+        -- payload
+        properties
+    from sessionised
+)
+
+select * from final

@@ -1,0 +1,97 @@
+-- The observations every product metric aggregates, one row each, so a daily value, a rolling window, a segment
+-- and a before/after comparison are the same aggregation over different row sets:
+--   ratio metrics: value = sum(numerator) / sum(denominator); p75 metrics: value = p75(measure_value).
+with
+
+events as (
+    select * from {{ ref('int_page_events') }}
+),
+
+funnel_progress as (
+    select * from {{ ref('int_funnel_progress') }}
+),
+
+user_days as (
+    select
+        stitched_user_id as user_id,
+        event_date as metric_date,
+        count(case when {{ matches('event_name', var('error_event_pattern')) }} then 1 end) as error_events,
+        count(distinct case when event_type = 'page' then coalesce(page_view_id, event_id) end) as page_views,
+        arg_min(platform, event_at) as platform,
+        arg_min(browser, event_at) as browser,
+        arg_min(country, event_at) as country,
+        arg_min(app_version, event_at) as app_version,
+        arg_min(plan, event_at) as plan
+    from events
+    where stitched_user_id is not null
+        and event_type <> 'identify'
+    group by stitched_user_id, event_date
+),
+
+ratio_per_user_day as (
+    {% for metric, column in [('errors_per_user', 'error_events'), ('page_views_per_user', 'page_views')] %}
+    select
+        '{{ metric }}' as metric,
+        '{{ metric }}' as metric_family,
+        'ratio' as aggregation,
+        metric_date,
+        user_id as unit_id,
+        cast({{ column }} as double) as numerator,
+        1.0 as denominator,
+        cast(null as double) as measure_value,
+        platform, browser, country, app_version, plan
+    from user_days
+    {% if not loop.last %}union all{% endif %}
+    {% endfor %}
+),
+
+timings as (
+    {% for property in var('timing_properties') %}
+    select
+        'p75_{{ property }}' as metric,
+        'p75_{{ property }}' as metric_family,
+        'p75' as aggregation,
+        event_date as metric_date,
+        stitched_user_id as unit_id,
+        cast(null as double) as numerator,
+        cast(null as double) as denominator,
+        {{ event_property_number('properties', property) }} as measure_value,
+        platform, browser, country, app_version, plan
+    from events
+    where {{ event_property_number('properties', property) }} is not null
+    {% if not loop.last %}union all{% endif %}
+    {% endfor %}
+),
+
+last_steps as (
+    select funnel, max(step) as last_step from {{ ref('funnels') }} group by funnel
+),
+
+conversions as (
+    select
+        'conversion_' || funnel_progress.funnel as metric,
+        'conversion' as metric_family,
+        'ratio' as aggregation,
+        funnel_progress.cohort_date as metric_date,
+        funnel_progress.unit_id,
+        cast(max(case when funnel_progress.step = last_steps.last_step then 1 else 0 end) as double) as numerator,
+        1.0 as denominator,
+        cast(null as double) as measure_value,
+        funnel_progress.platform,
+        funnel_progress.browser,
+        funnel_progress.country,
+        funnel_progress.app_version,
+        funnel_progress.plan
+    from funnel_progress
+    inner join last_steps
+        on funnel_progress.funnel = last_steps.funnel
+    group by all
+)
+
+select * from ratio_per_user_day
+{% if var('timing_properties') %}
+union all
+select * from timings
+{% endif %}
+union all
+select * from conversions

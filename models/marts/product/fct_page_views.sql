@@ -1,0 +1,50 @@
+with
+
+events as (
+    select * from {{ ref('int_page_events') }}
+),
+
+page_events as (
+    -- one row per page view: Snowplow repeats a page view id across duplicate page_view events; keep the first
+    select
+        *,
+        coalesce(page_view_id, event_id) as view_id
+    from events
+    where event_type = 'page'
+    qualify row_number() over (
+        partition by source_system, coalesce(page_view_id, event_id)
+        order by event_at, event_key
+    ) = 1
+),
+
+final as (
+    select
+        -- ids
+        source_system || ':' || view_id as page_view_key,
+        view_id as page_view_id,
+        source_system,
+        session_key,
+        {{ person_key('stitched_user_id') }} as user_key,
+        -- timestamps
+        event_at as viewed_at,
+        event_date as view_date,
+        -- page
+        page_path,
+        page_title,
+        page_referrer,
+        -- order in the session
+        cast(row_number() over (partition by session_key order by event_at, event_key) as bigint)
+            as page_view_in_session,
+        cast(date_diff(
+            'millisecond', event_at, lead(event_at) over (partition by session_key order by event_at, event_key)
+        ) as double) / 1000 as seconds_to_next_page_view,
+        -- segments
+        platform,
+        browser,
+        country,
+        app_version,
+        plan
+    from page_events
+)
+
+select * from final

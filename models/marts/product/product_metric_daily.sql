@@ -1,0 +1,100 @@
+-- Ratio metrics: value = sum(numerator) / sum(denominator) over the day's (or window's) observations, so a rolling
+-- value weighs every user-day (or funnel entry) equally; p75 metrics: the continuous 75th percentile of every
+-- observation in the day or window (not an average of daily p75s).
+with
+
+measures as (
+    select * from {{ ref('int_product_measures') }}
+),
+
+catalogue as (
+    select * from {{ ref('metric_catalogue') }}
+),
+
+bounds as (
+    select
+        metric,
+        any_value(metric_family) as metric_family,
+        any_value(aggregation) as aggregation,
+        min(metric_date) as first_date,
+        max(metric_date) as last_date
+    from measures
+    group by metric
+),
+
+days as (
+    {{ days_between('bounds', 'first_date', 'last_date', ['metric', 'metric_family', 'aggregation']) }}
+),
+
+windows as (
+    select
+        days.metric,
+        days.metric_family,
+        days.aggregation,
+        days.metric_date,
+        window_sizes.window_days,
+        sum(measures.numerator) as numerator,
+        sum(measures.denominator) as denominator,
+        {{ percentile('measures.measure_value', 0.75) }} as p75_value,
+        count(measures.metric) as observations,
+        count(distinct measures.unit_id) as units
+    from days
+    cross join (values (1), (7), (28)) as window_sizes (window_days)
+    left join measures
+        on days.metric = measures.metric
+        and measures.metric_date between days.metric_date - cast(window_sizes.window_days - 1 as integer)
+            and days.metric_date
+    group by all
+),
+
+valued as (
+    select
+        *,
+        case aggregation
+            when 'ratio' then numerator / nullif(denominator, 0)
+            else p75_value
+        end as value
+    from windows
+),
+
+pivoted as (
+    select
+        metric,
+        metric_family,
+        aggregation,
+        metric_date,
+        max(case when window_days = 1 then value end) as value,
+        max(case when window_days = 1 then numerator end) as numerator,
+        max(case when window_days = 1 then denominator end) as denominator,
+        max(case when window_days = 1 then observations end) as observations,
+        max(case when window_days = 1 then units end) as units,
+        max(case when window_days = 7 then value end) as rolling_7d_value,
+        max(case when window_days = 28 then value end) as rolling_28d_value
+    from valued
+    group by metric, metric_family, aggregation, metric_date
+),
+
+final as (
+    select
+        -- ids
+        pivoted.metric,
+        pivoted.metric_date,
+        pivoted.metric_family,
+        catalogue.category,
+        catalogue.unit,
+        catalogue.better,
+        pivoted.aggregation,
+        -- measures
+        cast(pivoted.value as double) as value,
+        cast(pivoted.numerator as double) as numerator,
+        cast(pivoted.denominator as double) as denominator,
+        cast(pivoted.observations as bigint) as observations,
+        cast(pivoted.units as bigint) as units,
+        cast(pivoted.rolling_7d_value as double) as rolling_7d_value,
+        cast(pivoted.rolling_28d_value as double) as rolling_28d_value
+    from pivoted
+    left join catalogue
+        on pivoted.metric_family = catalogue.metric
+)
+
+select * from final

@@ -1,0 +1,103 @@
+-- The daily product metrics broken down by each dimension in var `segment_dimensions`. A segment's share of users
+-- is its share of the day's active users (each user-day counts in the segment of its first event that day);
+-- `impact` = (segment value − overall value) × share of users, signed so that positive is worse — the worst
+-- segment by impact is `order by impact desc`.
+with
+
+measures as (
+    select * from {{ ref('int_product_measures') }}
+),
+
+daily as (
+    select * from {{ ref('product_metric_daily') }}
+),
+
+{% set dimensions = var('segment_dimensions') %}
+segmented as (
+    {% for dimension in dimensions %}
+    select
+        metric,
+        metric_date,
+        aggregation,
+        '{{ dimension }}' as dimension,
+        coalesce(cast({{ dimension }} as varchar), '(unknown)') as segment,
+        unit_id,
+        numerator,
+        denominator,
+        measure_value
+    from measures
+    {% if not loop.last %}union all{% endif %}
+    {% endfor %}
+),
+
+segment_users as (
+    -- active users per segment and day, from the user-day observations
+    select
+        metric_date,
+        dimension,
+        segment,
+        count(distinct unit_id) as users
+    from segmented
+    where metric = 'page_views_per_user'
+    group by all
+),
+
+day_users as (
+    select metric_date, units as users from daily where metric = 'page_views_per_user'
+),
+
+aggregated as (
+    select
+        metric,
+        metric_date,
+        dimension,
+        segment,
+        any_value(aggregation) as aggregation,
+        sum(numerator) as numerator,
+        sum(denominator) as denominator,
+        {{ percentile('measure_value', 0.75) }} as p75_value,
+        count(*) as observations,
+        count(distinct unit_id) as units
+    from segmented
+    group by all
+),
+
+final as (
+    select
+        -- ids
+        aggregated.metric,
+        aggregated.metric_date,
+        aggregated.dimension,
+        aggregated.segment,
+        daily.better,
+        -- measures
+        cast(case aggregated.aggregation
+            when 'ratio' then aggregated.numerator / nullif(aggregated.denominator, 0)
+            else aggregated.p75_value
+        end as double) as value,
+        cast(daily.value as double) as overall_value,
+        cast(aggregated.observations as bigint) as observations,
+        cast(aggregated.units as bigint) as units,
+        cast(coalesce(segment_users.users, 0) as bigint) as segment_users,
+        cast(coalesce(segment_users.users, 0) as double) / nullif(day_users.users, 0) as share_of_users,
+        cast(
+            (case aggregated.aggregation
+                when 'ratio' then aggregated.numerator / nullif(aggregated.denominator, 0)
+                else aggregated.p75_value
+            end - daily.value)
+            * coalesce(segment_users.users, 0) / nullif(day_users.users, 0)
+            * case daily.better when 'higher' then -1 else 1 end
+        as double) as impact
+    from aggregated
+    inner join daily
+        on aggregated.metric = daily.metric
+        and aggregated.metric_date = daily.metric_date
+    left join segment_users
+        on aggregated.metric_date = segment_users.metric_date
+        and aggregated.dimension = segment_users.dimension
+        and aggregated.segment = segment_users.segment
+    left join day_users
+        on aggregated.metric_date = day_users.metric_date
+)
+
+select * from final

@@ -1,0 +1,64 @@
+with
+
+source as (
+    select * from {{ source('events', 'segment_events') }}
+),
+
+renamed as (
+    select
+        -- ids
+        cast(message_id as varchar) as event_id,
+        'segment' as source_system,
+        cast(user_id as varchar) as user_id,
+        cast(anonymous_id as varchar) as anonymous_id,
+        cast(session_id as varchar) as tracker_session_id,
+        case when type in ('page', 'screen') then message_id end as page_view_id,
+        -- what happened
+        case when type = 'screen' then 'page' else type end as event_type,
+        case when type = 'track' then event else coalesce(name, page_title, page_path) end as event_name,
+        -- timestamps: Segment's clock-skew correction when the sender's clock is known
+        coalesce(
+            {{ to_utc('"timestamp"') }},
+            {{ to_utc('received_at') }} - ({{ to_utc('sent_at') }} - {{ to_utc('original_timestamp') }}),
+            {{ to_utc('original_timestamp') }},
+            {{ to_utc('received_at') }}
+        ) as event_at,
+        {{ to_utc('received_at') }} as received_at,
+        -- page
+        page_path,
+        page_url,
+        page_title,
+        page_referrer,
+        -- segments
+        lower(platform) as platform,
+        coalesce(
+            browser,
+            case
+                when user_agent ilike '%edg/%' then 'Edge'
+                when user_agent ilike '%firefox/%' then 'Firefox'
+                when user_agent ilike '%chrome/%' then 'Chrome'
+                when user_agent ilike '%safari/%' then 'Safari'
+            end
+        ) as browser,
+        upper(country) as country,
+        app_version,
+        plan,
+        -- payload
+        properties,
+        -- load metadata
+        source_file,
+        source_line,
+        _dlt_load_id as loaded_by
+    from source
+),
+
+deduplicated as (
+    select *
+    from renamed
+    qualify row_number() over (
+        partition by event_id
+        order by received_at nulls last, loaded_by, source_file, source_line
+    ) = 1
+)
+
+select * from deduplicated

@@ -1,0 +1,32 @@
+-- Default-branch commits (same columns as stg_github__commits; GitLab has no logins on commits).
+with
+
+source as (
+    select * from {{ source('gitlab', 'commits') }}
+),
+
+renamed as (
+    select
+        -- ids
+        cast(project as varchar) as repository,
+        sha,
+        coalesce(parent_ids, '') as parent_shas,
+        -- text
+        message,
+        author_name,
+        author_email,
+        cast(null as varchar) as author_login,
+        committer_email,
+        -- timestamps
+        {{ to_utc('authored_at') }} as authored_at,
+        {{ to_utc('committed_at') }} as committed_at,
+        -- load metadata
+        _dlt_load_id as loaded_by
+    from source
+),
+
+deduplicated as (
+    {{ latest_version('renamed', 'repository, sha', 'committed_at') }}
+)
+
+select * from deduplicated

@@ -1,0 +1,33 @@
+with
+
+source as (
+    select * from {{ source('gitlab', 'deployments') }}
+),
+
+renamed as (
+    select
+        -- ids
+        cast(id as bigint) as deployment_id,
+        iid as deployment_number,
+        cast(project as varchar) as repository,
+        sha,
+        ref,
+        -- text
+        environment,
+        status,
+        job_name,
+        user_username as creator_login,
+        -- timestamps
+        {{ to_utc('created_at') }} as created_at,
+        {{ to_utc('updated_at') }} as updated_at,
+        {{ to_utc('finished_at') }} as finished_at,
+        -- load metadata
+        _dlt_load_id as loaded_by
+    from source
+),
+
+deduplicated as (
+    {{ latest_version('renamed', 'deployment_id', 'updated_at') }}
+)
+
+select * from deduplicated

@@ -1,0 +1,28 @@
+with
+
+source as (
+    select * from {{ source('gitlab', 'merge_request_notes') }}
+),
+
+renamed as (
+    select
+        -- ids
+        cast(id as bigint) as note_id,
+        cast(project as varchar) as repository,
+        cast(merge_request_iid as bigint) as pull_request_number,
+        -- text
+        body,
+        author_username as author_login,
+        coalesce(is_system, false) as is_system,
+        -- timestamps
+        {{ to_utc('created_at') }} as created_at,
+        -- load metadata
+        _dlt_load_id as loaded_by
+    from source
+),
+
+deduplicated as (
+    {{ latest_version('renamed', 'note_id', 'created_at') }}
+)
+
+select * from deduplicated

@@ -1,0 +1,33 @@
+with
+
+source as (
+    select * from {{ source('gitlab', 'pipelines') }}
+),
+
+renamed as (
+    select
+        -- ids
+        cast(id as bigint) as pipeline_id,
+        iid as pipeline_number,
+        cast(project as varchar) as repository,
+        sha,
+        ref,
+        -- text
+        status,
+        source as trigger_source,
+        user_username as actor_login,
+        -- timestamps
+        {{ to_utc('created_at') }} as created_at,
+        {{ to_utc('updated_at') }} as updated_at,
+        {{ to_utc('started_at') }} as started_at,
+        {{ to_utc('finished_at') }} as finished_at,
+        -- load metadata
+        _dlt_load_id as loaded_by
+    from source
+),
+
+deduplicated as (
+    {{ latest_version('renamed', 'pipeline_id', 'updated_at') }}
+)
+
+select * from deduplicated

@@ -1,0 +1,32 @@
+with
+
+source as (
+    select * from {{ source('jira', 'issue_changelog_items') }}
+),
+
+renamed as (
+    select
+        -- ids
+        cast(issue_id as varchar) as issue_id,
+        cast(history_id as varchar) as history_id,
+        item_index,
+        -- change
+        field as field_name,
+        field_id,
+        from_value,
+        from_string,
+        to_value,
+        to_string,
+        author_account_id,
+        -- timestamps
+        {{ to_utc('created_at') }} as changed_at,
+        -- load metadata
+        _dlt_load_id as loaded_by
+    from source
+),
+
+deduplicated as (
+    {{ latest_version('renamed', 'issue_id, history_id, item_index', 'changed_at') }}
+)
+
+select * from deduplicated

@@ -1,0 +1,43 @@
+with
+
+source as (
+    select * from {{ source('jira', 'issues') }}
+),
+
+renamed as (
+    select
+        -- ids
+        cast(id as varchar) as issue_id,
+        key as issue_key,
+        project_key,
+        parent_key,
+        sprint_ids,
+        -- text
+        summary as title,
+        issue_type,
+        coalesce(is_subtask, false) as is_subtask,
+        status_id,
+        status_name,
+        status_category_key,
+        priority,
+        resolution,
+        labels,
+        -- people
+        assignee_account_id,
+        assignee_email,
+        assignee_name,
+        reporter_account_id,
+        -- timestamps
+        {{ to_utc('created_at') }} as created_at,
+        {{ to_utc('updated_at') }} as updated_at,
+        {{ to_utc('resolved_at') }} as resolved_at,
+        -- load metadata
+        _dlt_load_id as loaded_by
+    from source
+),
+
+deduplicated as (
+    {{ latest_version('renamed', 'issue_id', 'updated_at') }}
+)
+
+select * from deduplicated

@@ -1,0 +1,72 @@
+"""The demo organisation's product events tell one story: the deployment that shipped the checkout bug and the
+one that fixed it are the releases with the worst and best checkout-conversion impact, and the funnel drops
+between them."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from ingestion.demo.events import generate_events
+from ingestion.demo.generator import generate_org
+from yardstick.demo import run_demo
+from yardstick.refresh import Progress
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, object]:
+    work = tmp_path_factory.mktemp("demo")
+    story = generate_events(generate_org(teams=2, weeks=8, seed=3, end=date.today()), work / "events", seed=3)
+    warehouse = work / "warehouse.duckdb"
+    run_demo(warehouse, teams=2, weeks=8, seed=3, progress=Progress(quiet=True))  # the same org: same seed, today
+    return warehouse, story
+
+
+def query(warehouse: Path, sql: str) -> list[tuple]:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return con.execute(sql).fetchall()
+
+
+def test_the_bug_and_fix_releases_line_up_with_the_funnel(demo: tuple[Path, object]) -> None:
+    warehouse, story = demo
+    assert {service for (service,) in query(warehouse,
+                                             "select distinct service from marts.product_release_impact")} \
+        == {story.service}
+    impact = query(warehouse, """
+        select deployment_id, deployed_date, difference from marts.product_release_impact
+        where metric = 'conversion_checkout' and before_days = window_days and after_days = window_days
+        order by difference""")
+    by_id = {deployment: difference for deployment, _, difference in impact}
+    bug_day, fix_day = story.bug_shipped_at.date(), story.fix_shipped_at.date()
+    # the most harmful release (with full 7-day windows) landed on the bug's day; the bug and fix releases moved
+    # checkout conversion by more than 10 points each way; releases more than a window away from both by less
+    assert impact[0][1] == bug_day
+    assert by_id[str(story.bug_deployment_id)] < -0.1
+    assert by_id[str(story.fix_deployment_id)] > 0.1
+    quiet = [difference for _, day, difference in impact
+             if min(abs((day - bug_day).days), abs((day - fix_day).days)) > 7]
+    assert quiet and max(abs(difference) for difference in quiet) < 0.1
+
+    conversion = dict(query(warehouse, f"""
+        select
+            case
+                when cohort_date < '{story.bug_shipped_at.date()}' then 'before'
+                when cohort_date > '{story.fix_shipped_at.date()}' then 'after'
+                when cohort_date > '{story.bug_shipped_at.date()}' and cohort_date < '{story.fix_shipped_at.date()}'
+                    then 'bug'
+            end as period,
+            sum(units_reached) filter (where step = 4) / sum(units_reached) filter (where step = 1)
+        from marts.product_funnel_daily where funnel = 'checkout' group by 1"""))
+    assert conversion["bug"] < conversion["before"] / 2
+    assert conversion["after"] > conversion["bug"] * 2
+
+    # during the bug, mobile is the platform that hurts errors per user the most
+    worst = query(warehouse, f"""
+        select segment from marts.product_metric_segments_daily
+        where metric = 'errors_per_user' and dimension = 'platform'
+            and metric_date > '{story.bug_shipped_at.date()}' and metric_date < '{story.fix_shipped_at.date()}'
+        group by segment order by sum(impact) desc limit 1""")
+    assert worst == [("mobile",)]

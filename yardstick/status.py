@@ -1,0 +1,121 @@
+"""`yardstick status`: the last nightly runs (from the run log) and data freshness per source table.
+
+Freshness follows the dbt source definitions (`loaded_at_field` and `warn_after`/`error_after` in
+`models/staging/*/_*__sources.yml`) but is computed here with a read-only connection: `dbt source
+freshness` opens the warehouse for writing, which DuckDB refuses while analysts or BI tools have it open.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import yaml
+from rich import box
+from rich.console import Console
+from rich.table import Table
+
+from yardstick.dbt import PROJECT_DIR
+from yardstick.nightly import RunLog, ops_path
+
+PERIODS = {"minute": timedelta(minutes=1), "hour": timedelta(hours=1), "day": timedelta(days=1)}
+
+
+@dataclass(frozen=True)
+class Freshness:
+    source: str
+    table: str
+    rows: int | None  # None: the table does not exist (source never loaded)
+    newest: datetime | None  # max(loaded_at_field)
+    last_loaded: datetime | None  # last successful dlt load into the dataset
+    warn_after: timedelta | None
+    error_after: timedelta | None
+
+    def state(self, now: datetime) -> str:
+        if self.rows is None:
+            return "never loaded"
+        if self.newest is None:
+            return "empty"
+        age = now - self.newest
+        if self.error_after and age > self.error_after:
+            return "error"
+        if self.warn_after and age > self.warn_after:
+            return "warn"
+        return "pass"
+
+
+def _threshold(config: dict[str, Any], key: str) -> timedelta | None:
+    rule = (config.get("freshness") or {}).get(key)
+    if not rule:
+        return None
+    return int(rule["count"]) * PERIODS[rule["period"]]
+
+
+def source_tables() -> list[tuple[str, str, str, str | None, dict[str, Any]]]:
+    """(source, schema, table, loaded_at_field, freshness config) for every dbt source table."""
+    found = []
+    for path in sorted((PROJECT_DIR / "models").rglob("*sources.yml")):
+        for source in (yaml.safe_load(path.read_text()) or {}).get("sources", []):
+            base = {**source.get("config", {}), **({"freshness": source["freshness"]} if "freshness" in source
+                                                   else {})}
+            for table in source.get("tables", []):
+                config = {**base, **table.get("config", {})}
+                field = table.get("loaded_at_field") or config.get("loaded_at_field")
+                found.append((source["name"], source.get("schema", source["name"]), table["name"], field, config))
+    return found
+
+
+def freshness(warehouse: Path) -> list[Freshness]:
+    """Freshness of every dbt source table in the published warehouse (read-only)."""
+    results = []
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        existing = set(con.execute("select table_schema, table_name from information_schema.tables").fetchall())
+        for source, schema, table, field, config in source_tables():
+            rows = newest = last_loaded = None
+            if (schema, table) in existing:
+                rows = con.execute(f'select count(*) from "{schema}"."{table}"').fetchone()[0]
+                if field:
+                    newest = con.execute(f'select max("{field}") from "{schema}"."{table}"').fetchone()[0]
+                if (schema, "_dlt_loads") in existing:
+                    last_loaded = con.execute(
+                        f'select max(inserted_at) from "{schema}"."_dlt_loads" where status = 0').fetchone()[0]
+            results.append(Freshness(source, table, rows, _aware(newest), _aware(last_loaded),
+                                     _threshold(config, "warn_after"), _threshold(config, "error_after")))
+    return results
+
+
+def _aware(value: Any) -> datetime | None:
+    if value is None or not isinstance(value, datetime):
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _when(value: datetime | None) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M") if value else "–"
+
+
+def print_status(warehouse: Path, console: Console | None = None, limit: int = 10) -> None:
+    console = console or Console(soft_wrap=True)
+    runs = RunLog(ops_path(warehouse)).runs(limit)
+    table = Table(title=f"Last {limit} nightly runs ({ops_path(warehouse).name})", box=box.SIMPLE_HEAD)
+    for header in ("run", "started (UTC)", "finished", "status", "version", "step / reason"):
+        table.add_column(header)
+    for run in runs:
+        detail = f"{run['step']}: {run['error']}" if run["error"] else ""
+        table.add_row(run["run_id"], _when(run["started_at"]), _when(run["finished_at"]), run["status"],
+                      str(run["published_version"] or "–"), detail[:160])
+    console.print(table if runs else "No nightly has run yet.")
+    if not warehouse.exists():
+        console.print(f"No published warehouse at {warehouse}.")
+        return
+    now = datetime.now(UTC)
+    fresh = Table(title="Data freshness per source (dbt source definitions)", box=box.SIMPLE_HEAD)
+    for header in ("source", "table", "rows", "newest record", "last loaded", "state"):
+        fresh.add_column(header)
+    for item in freshness(warehouse):
+        fresh.add_row(item.source, item.table, "–" if item.rows is None else str(item.rows), _when(item.newest),
+                      _when(item.last_loaded), item.state(now))
+    console.print(fresh)
