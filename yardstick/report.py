@@ -181,7 +181,8 @@ def planning_section(marts: Marts, annotations: pd.DataFrame) -> Section:
 
 
 def product_section(marts: Marts, annotations: pd.DataFrame) -> Section:
-    section = Section("product", "The product's users", "Do users get through the product's flows?")
+    section = Section("product", "The product's users",
+                      "Do users get through the product's flows, and does what we ship help them?")
     funnel = marts.frame("""select cohort_date, funnel, overall_conversion
                             from marts.product_funnel_daily
                             qualify step = max(step) over (partition by funnel)
@@ -189,11 +190,32 @@ def product_section(marts: Marts, annotations: pd.DataFrame) -> Section:
     if funnel.empty:
         section.empty_reason = "No product events yet: instrument your pages (see the README)."
         return section
-    figure = go.Figure([go.Scatter(x=group["cohort_date"], y=group["overall_conversion"], name=name,
-                                   mode="lines") for name, group in funnel.groupby("funnel")])
-    _annotate(figure, annotations, funnel["cohort_date"])
-    figure.update_layout(yaxis_title="entered → last step, by cohort day", yaxis_tickformat=".0%", height=380)
+    trend = marts.frame("""select metric_date, value, rolling_7d_value from marts.product_metric_daily
+                           where metric = 'errors_per_user' order by metric_date""", "marts.product_metric_daily")
+    figure = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.12, subplot_titles=[
+        "Funnel conversion (entered → last step) by cohort day", "Errors per user per day (7-day rolling)"])
+    for name, group in funnel.groupby("funnel"):
+        figure.add_trace(go.Scatter(x=group["cohort_date"], y=group["overall_conversion"], name=name,
+                                    mode="lines"), row=1, col=1)
+    if not trend.empty:
+        figure.add_trace(go.Scatter(x=trend["metric_date"], y=trend["rolling_7d_value"], name="errors per user",
+                                    mode="lines"), row=2, col=1)
+    _annotate(figure, annotations, funnel["cohort_date"], rows=2)
+    figure.update_yaxes(tickformat=".0%", row=1, col=1)
+    figure.update_layout(height=600)
     section.figure = figure
+    worst = marts.frame("""select dimension, segment, avg(value) as value, avg(share_of_users) as share_of_users,
+                                  sum(impact) as impact
+                           from marts.product_metric_segments_daily
+                           where metric = 'errors_per_user'
+                           group by dimension, segment order by impact desc nulls last limit 5""",
+                        "marts.product_metric_segments_daily")
+    rows = "".join(f"<tr><td>{html.escape(str(w.dimension))}</td><td>{html.escape(str(w.segment))}</td>"
+                   f"<td>{w.value:.3f}</td><td>{w.share_of_users:.0%}</td></tr>"
+                   for w in worst.itertuples() if pd.notna(w.value) and pd.notna(w.share_of_users))
+    section.table = ("<table><caption>Segments with the most errors (by impact over the period)</caption><tr>"
+                     f"<th>dimension</th><th>segment</th><th>errors per user</th><th>share of users</th></tr>{rows}"
+                     "</table>") if rows else ""
     return section
 
 
