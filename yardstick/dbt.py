@@ -8,6 +8,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from yardstick.env import environment
 from yardstick.errors import BuildFailed
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -26,15 +27,8 @@ def dbt(args: list[str], warehouse: Path, *, vars: Mapping[str, Any] | None = No
     command = [*args, "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR), "--quiet"]
     if vars:
         command += ["--vars", json.dumps(dict(vars))]
-    previous = os.environ.get("YARDSTICK_WAREHOUSE")
-    os.environ["YARDSTICK_WAREHOUSE"] = str(warehouse)  # profiles.yml reads it; restored so nothing leaks
-    try:
+    with environment({"YARDSTICK_WAREHOUSE": str(warehouse)}):  # profiles.yml reads it; nothing leaks
         result = dbtRunner(callbacks=list(CALLBACKS)).invoke(command)
-    finally:
-        if previous is None:
-            os.environ.pop("YARDSTICK_WAREHOUSE", None)
-        else:
-            os.environ["YARDSTICK_WAREHOUSE"] = previous
     if result.exception is not None:
         raise BuildFailed(f"dbt {args[0]} failed: {result.exception}")
     if not result.success:

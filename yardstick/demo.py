@@ -4,29 +4,14 @@ the same dlt sources a real user points at api.github.com and PagerDuty, built, 
 from __future__ import annotations
 
 import json
-import os
 import tempfile
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
 from datetime import date, timedelta
 from pathlib import Path
 
+from yardstick.env import environment
 from yardstick.refresh import Progress, RefreshResult, refresh
 
-
-@contextmanager
-def environment(values: Mapping[str, str]) -> Iterator[None]:
-    """Set environment variables (dlt reads config from them) for the duration of a block."""
-    saved = {key: os.environ.get(key) for key in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+__all__ = ["environment", "run_demo", "source_settings"]
 
 
 def source_settings(server: object, repositories: list[str], start: date) -> dict[str, str]:
