@@ -84,14 +84,17 @@ def ingest_source(name: str, warehouse: Path, *, full_refresh: bool = False) -> 
 
 
 def ensure_raw_tables(warehouse: Path) -> None:
-    """Create every raw table a source can write, empty, if no load has created it yet — so models can
-    always read every source, configured or not."""
+    """Create every raw table a source can write, empty, if no load has created it yet, and add any column a
+    table lacks — so models can always read every source, configured or not, in a warehouse of any age."""
     with duckdb.connect(str(warehouse)) as con:
         for spec in SOURCES.values():
             con.execute(f"drop schema if exists {spec.dataset}_staging cascade")  # dlt's merge scratch space
             con.execute(f"create schema if not exists {spec.dataset}")
             for table, (columns, _) in spec.tables.items():
                 con.execute(f"create table if not exists {spec.dataset}.{table} ({_ddl(columns)})")
+                for f in columns:  # a column a newer source version reads (warehouses outlive releases)
+                    con.execute(f"alter table {spec.dataset}.{table} add column if not exists {f.name} "
+                                f"{DUCKDB_TYPES[f.type]}")
 
 
 def _ddl(columns: Sequence[Field]) -> str:

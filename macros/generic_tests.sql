@@ -28,3 +28,11 @@
             {%- if max_value is not none %} or {{ column_name }} > {{ max_value }}{% endif %}
         )
 {% endtest %}
+
+{#- A share (0–1) is at least the value of the dbt var `threshold_var`; NULL shares (no denominator) pass. Meant
+    to be configured with `severity: warn`: low link coverage is a data-quality signal, not a broken build. -#}
+{% test share_at_least(model, column_name, threshold_var='link_coverage_warn_threshold') %}
+    select *
+    from {{ model }}
+    where {{ column_name }} < {{ var(threshold_var) }}
+{% endtest %}

@@ -149,6 +149,30 @@ MART_SUITE: Suite = {
     "marts.fct_incidents": (["incident_id"], [
         unique("incident_id"), not_null("started_at"), between("hours_to_restore", 0, None),
     ]),
+    "marts.fct_builds": (["build_key"], [
+        unique("build_key"), not_null("team"), between("duration_minutes", 0, None),
+        in_set("status", ["success", "failure", "cancelled", "skipped", "in_progress"]),
+    ]),
+    "marts.quality_team_monthly": (["team", "month"], [
+        unique("team", "month"), not_null("team"), between("build_success_rate", 0, 1),
+        between("bug_reopen_rate", 0, None), at_least("build_duration_p90_minutes", "build_duration_p50_minutes"),
+        at_least("builds", "successful_builds"), at_least("incidents", "incidents_attributed"),
+    ]),
+    "marts.quality_link_coverage": (["team", "month"], [
+        unique("team", "month"), not_null("team"), between("pr_issue_link_share", 0, 1),
+        between("pr_deployment_link_share", 0, 1), between("deployment_change_share", 0, 1),
+        between("incident_attribution_share", 0, 1),
+    ]),
+    "marts.planning_sprint_outcomes": (["sprint_key", "team"], [
+        unique("sprint_key", "team"), not_null("sprint_start_at"), between("planning_accuracy", 0, 1),
+        between("scope_creep_issues", 0, None), at_least("committed_issues", "completed_committed_issues"),
+    ]),
+    "marts.planning_issue_cycle_time": (["issue_key"], [
+        unique("issue_key"), not_null("done_at"), between("cycle_time_hours", 0, None),
+    ]),
+    "marts.planning_investment_monthly": (["team", "month_start", "category"], [
+        unique("team", "month_start", "category"), between("issue_share", 0, 1), between("points_share", 0, 1),
+    ]),
 }
 
 

@@ -11,7 +11,8 @@
 
 Config: `sources.jira.base_url` (`https://acme.atlassian.net` or a Data Center URL), `sources.jira.projects`
 (JSON list of project keys), `sources.jira.start_date`, `sources.jira.api_version` (3 = Cloud, 2 = Data
-Center), `sources.jira.sprint_field` (default `customfield_10020`), `sources.jira.email` and the secret
+Center), `sources.jira.sprint_field` (default `customfield_10020`), `sources.jira.story_points_field` (default
+`customfield_10016`, Cloud's "Story point estimate"), `sources.jira.email` and the secret
 `sources.jira.api_token` (Cloud: e-mail + API token, basic auth; Data Center: a personal access token, sent
 as a bearer token when no e-mail is set).
 """
@@ -59,7 +60,10 @@ ISSUE = fields(
     ("created_at", "fields.created", "timestamp", True), ("updated_at", "fields.updated", "timestamp", True),
     ("resolved_at", "fields.resolutiondate", "timestamp"),
 )
-ISSUE_EXTRA = fields(("sprint_ids", "sprint_ids"))  # space-separated ids from the sprint field
+ISSUE_EXTRA = fields(
+    ("sprint_ids", "sprint_ids"),  # space-separated ids from the sprint field
+    ("story_points", "story_points"),  # the story points field's number, as text
+)
 CHANGELOG_ITEM = fields(
     ("issue_id", "issue_id", "text", True), ("history_id", "history_id", "text", True),
     ("item_index", "item_index", "bigint", True), ("field", "field", "text", True), ("field_id", "fieldId"),
@@ -125,6 +129,15 @@ def sprint_ids(value: Any) -> str | None:
     return " ".join(ids) or None
 
 
+def story_points(value: Any, endpoint: str, issue_id: Any) -> str | None:
+    """The story points field (a number, or empty) as text; anything else stops the load."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise PayloadError("jira", endpoint, issue_id, f"story points field: expected a number, got {value!r}")
+    return repr(float(value))
+
+
 def changelog_rows(issue_id: str, histories: Sequence[Any], endpoint: str) -> list[dict]:
     """One row per changed field of each history entry."""
     rows = []
@@ -153,6 +166,7 @@ def jira_source(
     email: str | None = None,
     api_version: int = 3,
     sprint_field: str = "customfield_10020",
+    story_points_field: str = "customfield_10016",
     start_date: str | None = None,
     lookback_hours: int = 24,
     full_refresh: bool = False,
@@ -186,6 +200,7 @@ def jira_source(
         for item in page:
             row = project(item, ISSUE, source="jira", endpoint=path)
             row["sprint_ids"] = sprint_ids(item["fields"].get(sprint_field))
+            row["story_points"] = story_points(item["fields"].get(story_points_field), path, item.get("id"))
             rows.append(row)
         yield rows
 

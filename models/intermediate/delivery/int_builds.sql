@@ -32,6 +32,8 @@ actions as (
         created_at,
         coalesce(run_started_at, created_at) as started_at,
         case when conclusion is not null then updated_at end as finished_at,
+        -- a re-run keeps the run id and counts up its attempt; the API lists only the latest attempt
+        cast(coalesce(run_attempt, 1) as bigint) as attempt,
         'github_actions' as source_system
     from workflow_runs
 ),
@@ -54,6 +56,7 @@ gitlab as (
         created_at,
         coalesce(started_at, created_at) as started_at,
         finished_at,
+        cast(1 as bigint) as attempt,
         'gitlab' as source_system
     from gitlab_pipelines
 ),
@@ -76,6 +79,7 @@ jenkins as (
         started_at as created_at,
         started_at,
         case when not is_building then finished_at end as finished_at,
+        cast(1 as bigint) as attempt,
         'jenkins' as source_system
     from jenkins_builds
 ),

@@ -8,6 +8,10 @@ transitions as (
     select * from {{ ref('int_issue_transitions') }}
 ),
 
+project_teams as (
+    select * from {{ ref('project_teams') }}
+),
+
 jira as (
     select
         -- ids
@@ -25,6 +29,7 @@ jira as (
         priority,
         resolution,
         labels,
+        story_points,
         -- people
         {{ person_key('assignee_account_id') }} as assignee_key,
         assignee_account_id,
@@ -53,6 +58,7 @@ first_moves as (
 final as (
     select
         unioned.*,
+        coalesce(project_teams.team, 'unassigned') as team,
         first_moves.started_at,
         case
             when unioned.status = 'done' then coalesce(first_moves.last_done_at, unioned.resolved_at)
@@ -60,6 +66,8 @@ final as (
     from unioned
     left join first_moves
         on unioned.issue_key = first_moves.issue_key
+    left join project_teams
+        on unioned.project = project_teams.project
 )
 
 select * from final

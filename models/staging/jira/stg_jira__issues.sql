@@ -22,6 +22,7 @@ renamed as (
         priority,
         resolution,
         labels,
+        cast(story_points as double) as story_points,
         -- people
         assignee_account_id,
         assignee_email,
