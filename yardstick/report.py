@@ -1,6 +1,6 @@
 """`yardstick report`: one self-contained HTML page (plotly.js embedded, no network needed to view it) with a
 section per question leaders ask — DORA per team with tiers and trends, where changes wait, PR hygiene, planning,
-the product's users, and goals with their actions. Numbers are team-level; no chart ranks people."""
+quality and link coverage, the product's users, and goals with their actions. Numbers are team-level; no chart ranks people."""
 
 from __future__ import annotations
 
@@ -180,6 +180,46 @@ def planning_section(marts: Marts, annotations: pd.DataFrame) -> Section:
     return section
 
 
+def quality_section(marts: Marts, annotations: pd.DataFrame) -> Section:
+    section = Section("quality", "Quality and trust",
+                      "Do builds pass, and how far can each number be trusted (how much is linked)?")
+    monthly = marts.frame("""select team, month, incidents, builds, build_success_rate
+                             from marts.quality_team_monthly order by team, month""", "marts.quality_team_monthly")
+    if monthly.empty:
+        section.empty_reason = "No incidents, bugs or builds yet: connect PagerDuty, an issue tracker or CI."
+        return section
+    figure = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.12,
+                           subplot_titles=["Incidents per month", "Build success rate"])
+    teams = sorted(monthly["team"].unique())
+    for team, group in monthly.groupby("team"):
+        colour = team_colour(team, teams)
+        figure.add_trace(go.Bar(x=group["month"], y=group["incidents"], name=team, legendgroup=team,
+                                marker_color=colour), row=1, col=1)
+        built = group[group["builds"] > 0]
+        if not built.empty:
+            figure.add_trace(go.Scatter(x=built["month"], y=built["build_success_rate"], name=team,
+                                        legendgroup=team, showlegend=False, mode="lines+markers",
+                                        line={"color": colour}), row=2, col=1)
+    _annotate(figure, annotations, monthly["month"], rows=2)
+    figure.update_xaxes(tickformat="%b %Y", dtick="M1")
+    figure.update_yaxes(tickformat=".0%", range=[0, 1.05], row=2, col=1)
+    figure.update_layout(height=520, barmode="group")
+    section.figure = figure
+    coverage = marts.frame("""select * from marts.quality_link_coverage
+                              where month = (select max(month) from marts.quality_link_coverage)
+                              order by team""", "marts.quality_link_coverage")
+    shares = ("pr_issue_link_share", "pr_deployment_link_share", "deployment_change_share",
+              "incident_attribution_share")
+    rows = "".join(f"<tr><td>{html.escape(str(c.team))}</td>" + "".join(
+        f"<td>{'–' if pd.isna(getattr(c, share)) else format(getattr(c, share), '.0%')}</td>" for share in shares)
+        + "</tr>" for c in coverage.itertuples())
+    section.table = (f"<table><caption>Link coverage, {coverage['month'].max():%B %Y}</caption><tr><th>team</th>"
+                     "<th>PRs linked to an issue</th><th>PRs linked to a deployment</th>"
+                     "<th>deployments with changes</th><th>incidents attributed</th></tr>"
+                     f"{rows}</table>") if rows else ""
+    return section
+
+
 def product_section(marts: Marts, annotations: pd.DataFrame) -> Section:
     section = Section("product", "The product's users",
                       "Do users get through the product's flows, and does what we ship help them?")
@@ -243,8 +283,8 @@ def goals_section(marts: Marts, annotations: pd.DataFrame) -> Section:
     return section
 
 
-SECTIONS: list[Callable[[Marts, pd.DataFrame], Section]] = [dora_section, stages_section, hygiene_section, planning_section,
-                                          product_section, goals_section]
+SECTIONS: list[Callable[[Marts, pd.DataFrame], Section]] = [
+    dora_section, stages_section, hygiene_section, planning_section, quality_section, product_section, goals_section]
 
 PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Yardstick report</title>
