@@ -4,6 +4,10 @@ jira_issues as (
     select * from {{ ref('stg_jira__issues') }}
 ),
 
+github_issues as (
+    select * from {{ ref('stg_github__issues') }}
+),
+
 transitions as (
     select * from {{ ref('int_issue_transitions') }}
 ),
@@ -37,8 +41,45 @@ jira as (
     from jira_issues
 ),
 
+-- GitHub issues have no status workflow: open is `todo`; closed is `done`, unless closed as not planned or
+-- as a duplicate (`cancelled`: closed, but no work was delivered)
+github as (
+    select
+        -- ids
+        'github:' || repository || '#' || cast(issue_number as varchar) as issue_key,
+        cast(issue_id as varchar) as issue_id,
+        repository || '#' || cast(issue_number as varchar) as issue_ref,
+        repository as project,
+        cast(null as varchar) as parent_issue_key,
+        -- text
+        title,
+        'issue' as issue_type,
+        false as is_subtask,
+        state as status_name,
+        case
+            when state = 'open' then 'todo'
+            when state_reason in ('not_planned', 'duplicate') then 'cancelled'
+            else 'done'
+        end as status,
+        cast(null as varchar) as priority,
+        state_reason as resolution,
+        labels,
+        -- people
+        {{ person_key('assignee_login') }} as assignee_key,
+        assignee_login as assignee_account_id,
+        -- timestamps
+        created_at,
+        updated_at,
+        closed_at as resolved_at,
+        -- lineage
+        'github' as source_system
+    from github_issues
+),
+
 unioned as (
     select * from jira
+    union all
+    select * from github
 ),
 
 first_moves as (
