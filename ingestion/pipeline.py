@@ -16,7 +16,7 @@ from typing import Any
 import dlt
 import duckdb
 
-from ingestion.sources import events, github, gitlab, jenkins, jira, pagerduty
+from ingestion.sources import events, git, github, gitlab, jenkins, jira, pagerduty
 from ingestion.sources._common import Field, TableSpec
 from yardstick.errors import SourceError, YardstickError, find_domain_error
 
@@ -48,6 +48,7 @@ SOURCES: dict[str, SourceSpec] = {
                          ("projects", "private_token")),
     "jenkins": SourceSpec(jenkins.jenkins_source, "jenkins", "raw_jenkins", jenkins.TABLES["raw_jenkins"],
                           ("base_url", "jobs", "username", "api_token")),
+    "git": SourceSpec(git.git_source, "git", "raw_git", git.TABLES["raw_git"], ("repositories",)),
 }
 
 

@@ -1,9 +1,11 @@
 """`yardstick demo`: a generated organisation served on 127.0.0.1 by the replay server, ingested through
-the same dlt sources a real user points at api.github.com and PagerDuty, built, checked and published."""
+the same dlt sources a real user points at GitHub, Jira, GitLab, Jenkins and PagerDuty, plus this project's own
+git history through the local git source, built, checked and published."""
 
 from __future__ import annotations
 
 import json
+import subprocess
 import tempfile
 from datetime import date, timedelta
 from pathlib import Path
@@ -11,7 +13,7 @@ from pathlib import Path
 from yardstick.env import environment
 from yardstick.refresh import Progress, RefreshResult, refresh
 
-__all__ = ["environment", "run_demo", "source_settings"]
+__all__ = ["environment", "project_repository", "run_demo", "source_settings", "tool_settings"]
 
 
 def source_settings(server: object, repositories: list[str], start: date) -> dict[str, str]:
@@ -27,22 +29,55 @@ def source_settings(server: object, repositories: list[str], start: date) -> dic
     }
 
 
+def tool_settings(server: object, org: object, start: date) -> dict[str, str]:
+    """Settings for the Jira, GitLab and Jenkins parts of a replay server's organisation (those it has)."""
+    from ingestion.demo import gitlab_api, jenkins_api, jira_api
+    from ingestion.demo.tool_org import jenkins_jobs
+
+    url, day = server.url, start.isoformat()  # type: ignore[attr-defined]
+    settings: dict[str, str] = {}
+    if org.jira is not None:  # type: ignore[attr-defined]
+        projects = sorted({board["location"]["projectKey"] for board in org.jira.boards})  # type: ignore[attr-defined]
+        settings |= jira_api.source_settings(url + "/jira", projects, day)
+    if org.gitlab is not None and org.gitlab.projects:  # type: ignore[attr-defined]
+        settings |= gitlab_api.source_settings(url + "/gitlab", sorted(org.gitlab.projects), day)  # type: ignore[attr-defined]
+    if jenkins_jobs(org):  # type: ignore[arg-type]
+        settings |= jenkins_api.source_settings(url + "/jenkins", jenkins_jobs(org), day)  # type: ignore[arg-type]
+    return settings
+
+
+def project_repository() -> Path | None:
+    """The git checkout this Yardstick runs from (the demo ingests its history), or None when it is not one."""
+    root = Path(__file__).resolve().parent.parent
+    done = subprocess.run(["git", "-C", str(root), "rev-parse", "--show-toplevel"], capture_output=True, text=True,
+                          check=False)
+    return Path(done.stdout.strip()) if done.returncode == 0 and done.stdout.strip() else None
+
+
 def run_demo(warehouse: Path, *, teams: int = 3, weeks: int = 12, seed: int = 7,
              progress: Progress | None = None) -> RefreshResult:
     from ingestion.demo.events import generate_events, product_vars
-    from ingestion.demo.generator import generate_org
+    from ingestion.demo.generator import generate_org, split_by_tool
     from ingestion.demo.server import ReplayServer
 
     progress = progress or Progress()
     today = date.today()
     with progress.step(f"Generate demo organisation ({teams} teams, {weeks} weeks)"):
-        org = generate_org(teams=teams, weeks=weeks, seed=seed, end=today)
+        generated = generate_org(teams=teams, weeks=weeks, seed=seed, end=today)
+        org = split_by_tool(generated, teams)
     with tempfile.TemporaryDirectory(prefix="yardstick-events-") as events_dir:
         with progress.step("Generate the demo product's page events"):
-            story = generate_events(org, Path(events_dir), seed=seed)
+            story = generate_events(generated, Path(events_dir), seed=seed)
         with ReplayServer(org) as server:
             progress.note(f"replay server on {server.url}")
             start = today - timedelta(weeks=weeks + 1)
-            settings = {**source_settings(server, sorted(org.github), start), "SOURCES__EVENTS__PATHS": events_dir}
+            settings = {**source_settings(server, sorted(org.github), start), **tool_settings(server, org, start),
+                        "SOURCES__EVENTS__PATHS": events_dir}
+            own = project_repository()
+            if own is None:
+                progress.note("not a git checkout: the demo skips the local git source")
+            else:
+                settings |= {"SOURCES__GIT__REPOSITORIES": json.dumps([str(own)]),
+                             "SOURCES__GIT__START_DATE": start.isoformat()}
             with environment(settings):
                 return refresh(warehouse, from_scratch=True, progress=progress, vars=product_vars(story))

@@ -9,8 +9,11 @@ incidents of three kinds:
 * only correlated by service and time (a few hours after a production deployment);
 * unrelated (no production deployment of that service in the previous 24 hours).
 
-Teams get different delivery profiles so their DORA tiers differ. The output depends only on the
-arguments: the same call always produces identical JSON.
+Teams get different delivery profiles so their DORA tiers differ, and different tools (``TEAM_TOOLS``, by
+team position): the first team tracks work in GitHub issues (its pull requests say ``Fixes #12``), the second
+in Jira (pull request titles and branches carry the key, ``SEA-12 Add cache``), the third in Jira too while its
+code lives in GitLab and Jenkins deploys its API (:func:`split_by_tool` moves it there). The output depends only
+on the arguments: the same call always produces identical JSON.
 """
 
 from __future__ import annotations
@@ -19,7 +22,8 @@ import random
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from ingestion.demo.org import Org, OrgBuilder, PullRef
+from ingestion.demo.org import IssueRef, Org, OrgBuilder, PullRef, _slug
+from ingestion.demo.tool_org import as_gitlab_and_jenkins, jira_from_pull_requests
 
 DEFAULT_END = date(2026, 11, 16)
 TEAM_NAMES = ("payments", "search", "platform", "mobile", "growth", "identity", "data", "infra")
@@ -125,6 +129,10 @@ _PROFILES = (
 )
 
 
+# team position (cycling) → (issue tracker, code host): github issues, jira + github, jira + gitlab/jenkins
+TEAM_TOOLS = (("github", "github"), ("jira", "github"), ("jira", "gitlab"))
+
+
 def team_names(count: int) -> list[str]:
     """Team names in order; beyond the eight built-in names: ``team9``, ``team10``, ..."""
     return [TEAM_NAMES[i] if i < len(TEAM_NAMES) else f"team{i + 1}" for i in range(count)]
@@ -154,6 +162,9 @@ class _Team:
             surname = rng.choice(_SURNAMES)
             builder.person(login, f"{first.title()} {surname.title()}", f"{first}.{surname}@acme.dev")
         self.repos = [f"acme/{name}-api"] + ([f"acme/{name}-web"] if index == 0 or rng.random() < 0.6 else [])
+        self.tracker, self.code_host = TEAM_TOOLS[index % len(TEAM_TOOLS)]
+        self.jira_key = name[:3].upper() if self.tracker == "jira" else None
+        self.jira_count = 0
         for repo in self.repos:
             builder.repo(repo)
             builder.service(repo.split("/", 1)[1])
@@ -170,6 +181,9 @@ class _Simulation:
         self.merged: dict[str, list[tuple[datetime, str, PullRef]]] = {}  # repo -> (merged_at, title, ref)
         self.incidents: list[dict] = []
         self.reverts: list[tuple[PullRef, PullRef]] = []
+        # tool-specific choices draw from their own generator, so the delivery history is the same as before
+        self.tool_rng = random.Random(f"{seed}-tools")
+        self.fixes: list[tuple[PullRef, IssueRef]] = []  # pull request → the GitHub issue it fixes
 
     # -- helpers -------------------------------------------------------------------------------
 
@@ -211,6 +225,11 @@ class _Simulation:
         if opened >= self.cutoff:
             return None
         title = title or f"{rng.choice(_VERBS)} {rng.choice(_THINGS)}"
+        if team.jira_key and not title.startswith("Revert"):
+            team.jira_count += 1
+            key = f"{team.jira_key}-{team.jira_count}"
+            branch = branch or f"{author}/{key}-{_slug(title)}"
+            title = f"{key} {title}"
         n_commits = 1 if fast else rng.choices([1, 2, 3, 4, 5], weights=[30, 30, 20, 12, 8])[0]
         coding = timedelta(minutes=20) if fast else self.hours(p.coding_hours)
         first = opened - coding
@@ -280,6 +299,8 @@ class _Simulation:
             deletions=int(size * rng.uniform(0.05, 0.8)),
             changed_files=max(1, min(size // 25 + rng.randint(0, 3), 60)),
         )
+        if team.tracker == "github" and not fast and self.tool_rng.random() < 0.6:
+            self.github_issue(team, ref, title, commit_times[0], merged_at)
         # CI on the PR head (occasionally failing then re-run), and on main after the merge
         ci_at = commit_times[-1] + timedelta(minutes=1)
         if ci_at < self.cutoff:
@@ -308,6 +329,31 @@ class _Simulation:
                 duration_minutes=round(rng.uniform(4, 14), 1),
             )
         return ref
+
+    def github_issue(self, team: _Team, ref: PullRef, title: str, first_commit: datetime,
+                     merged_at: datetime | None) -> None:
+        """The issue a pull request fixes: opened before work started, closed (completed) by the merge."""
+        rng = self.tool_rng
+        opened = first_commit - self.hours_from(rng, (2, 96))
+        bug = title.startswith("Fix")
+        issue = self.b.issue(ref.repo, author=rng.choice(team.people), title=f"{title} needed",
+                             opened_at=opened, closed_at=merged_at, labels=["bug"] if bug else ["enhancement"],
+                             assignee=ref._spec.author)
+        self.fixes.append((ref, issue))
+
+    def backlog(self, team: _Team) -> None:
+        """GitHub issues no pull request fixes: some closed as not planned, some still open."""
+        rng = self.tool_rng
+        for day in self.days[::5]:
+            opened = _at(day, rng.uniform(9, 17))
+            closed = opened + timedelta(days=rng.randint(1, 10)) if rng.random() < 0.5 else None
+            self.b.issue(rng.choice(team.repos), author=rng.choice(team.people),
+                         title=f"Consider {rng.choice(_THINGS)}", opened_at=opened,
+                         closed_at=self.before_cutoff(closed), state_reason="not_planned" if closed else None)
+
+    @staticmethod
+    def hours_from(rng: random.Random, bounds: tuple[float, float]) -> timedelta:
+        return timedelta(minutes=round(60 * rng.uniform(*bounds)))
 
     # -- deployments and incidents -------------------------------------------------------------
 
@@ -554,6 +600,11 @@ class _Simulation:
                 responder=spec["responder"],
             )
 
+    def finish_fixes(self) -> None:
+        """Name the fixed issue in the pull request body (numbers settle only at the end)."""
+        for ref, issue in self.fixes:
+            ref._spec.body = f"{ref._spec.body}\n\nFixes #{issue.number}"
+
     def finish_reverts(self) -> None:
         """Point revert PRs at the final number of the PR they revert (numbers settle only at the end)."""
         for revert, original in self.reverts:
@@ -564,11 +615,14 @@ class _Simulation:
     def run(self) -> Org:
         for team in self.teams:
             self.pull_requests(team)
+            if team.tracker == "github":
+                self.backlog(team)
         for team in self.teams:
             for repo in team.repos:
                 self.operate(team, repo)
         self.finish_incidents()
         self.finish_reverts()
+        self.finish_fixes()
         return self.b.build()
 
 
@@ -577,3 +631,27 @@ def generate_org(*, teams: int = 3, weeks: int = 12, seed: int = 7, end: date | 
     if teams < 1 or weeks < 1:
         raise ValueError("teams and weeks must be at least 1")
     return _Simulation(teams, weeks, seed, end or DEFAULT_END).run()
+
+
+def split_by_tool(org: Org, teams: int) -> Org:
+    """The generated organisation as its teams' tools serve it (``TEAM_TOOLS``): Jira issues and sprints for the
+    pull requests carrying Jira keys; the repositories of GitLab teams as GitLab projects — the first (API)
+    repository deployed by a Jenkins job, the others by GitLab deployments; the rest stays on GitHub."""
+    jira: dict[str, list[str]] = {}
+    gitlab: list[str] = []
+    jenkins: list[str] = []
+    for index, name in enumerate(team_names(teams)):
+        tracker, code_host = TEAM_TOOLS[index % len(TEAM_TOOLS)]
+        repos = sorted(repo for repo in org.github if repo.split("/", 1)[1].rsplit("-", 1)[0] == name)
+        if tracker == "jira":
+            jira[name[:3].upper()] = repos
+        if code_host == "gitlab":
+            gitlab += repos
+            jenkins += [repo for repo in repos if repo.endswith("-api")]
+    moved = as_gitlab_and_jenkins(Org(github={r: org.github[r] for r in gitlab}, pagerduty=org.pagerduty,
+                                      owner=org.owner), jenkins_repos=jenkins) if gitlab else None
+    return Org(github={repo: data for repo, data in org.github.items() if repo not in gitlab},
+               pagerduty=org.pagerduty, owner=org.owner,
+               jira=jira_from_pull_requests(org, jira) if jira else None,
+               gitlab=moved.gitlab if moved else None, jenkins=moved.jenkins if moved else None)
+

@@ -55,6 +55,8 @@ class RepoData:
     deployments: list[Json] = field(default_factory=list)
     deployment_statuses: dict[int, list[Json]] = field(default_factory=dict)
     workflow_runs: list[Json] = field(default_factory=list)
+    workflow_jobs: dict[int, list[Json]] = field(default_factory=dict)  # run id -> jobs of its latest attempt
+    issues: list[Json] = field(default_factory=list)  # issues only; the server lists pull requests with them
 
 
 @dataclass
@@ -83,14 +85,11 @@ class Org:
         return asdict(self)
 
 
-class PullRef:
-    """Handle to a pull request returned by :meth:`OrgBuilder.pull_request`.
+class IssueRef:
+    """Handle to an issue returned by :meth:`OrgBuilder.issue`; its number (shared with pull requests, as
+    on GitHub) settles only when every issue and pull request of the repository is recorded."""
 
-    ``number`` is resolved lazily because numbers follow ``opened_at`` order and later calls may
-    open earlier pull requests.
-    """
-
-    def __init__(self, builder: OrgBuilder, spec: _PullSpec) -> None:
+    def __init__(self, builder: OrgBuilder, spec: _IssueSpec | _PullSpec) -> None:
         self._builder = builder
         self._spec = spec
 
@@ -100,7 +99,17 @@ class PullRef:
 
     @property
     def number(self) -> int:
-        return self._builder._pull_number(self._spec)
+        return self._builder._number(self._spec.repo, self._spec.opened_at, self._spec.seq)
+
+
+class PullRef(IssueRef):
+    """Handle to a pull request returned by :meth:`OrgBuilder.pull_request`.
+
+    ``number`` is resolved lazily because numbers follow ``opened_at`` order and later calls may
+    open earlier pull requests (or issues, which share the sequence).
+    """
+
+    _spec: _PullSpec
 
     @property
     def head_sha(self) -> str:
@@ -236,6 +245,20 @@ class _PullSpec:
 
 
 @dataclass
+class _IssueSpec:
+    seq: int
+    repo: str
+    author: str
+    title: str
+    body: str
+    opened_at: datetime
+    closed_at: datetime | None
+    state_reason: str | None
+    labels: list[str]
+    assignee: str | None
+
+
+@dataclass
 class _DirectCommit:
     seq: int
     repo: str
@@ -314,6 +337,7 @@ class OrgBuilder:
         self._people: dict[str, _Person] = {}
         self._repos: list[str] = []
         self._pulls: list[_PullSpec] = []
+        self._issues: list[_IssueSpec] = []
         self._direct: list[_DirectCommit] = []
         self._runs: list[_RunSpec] = []
         self._deploys: list[_DeploySpec] = []
@@ -415,6 +439,32 @@ class OrgBuilder:
         )
         self._pulls.append(spec)
         return PullRef(self, spec)
+
+    def issue(
+        self,
+        repo: str,
+        *,
+        author: str,
+        title: str,
+        opened_at: datetime,
+        body: str = "",
+        closed_at: datetime | None = None,
+        state_reason: str | None = None,
+        labels: list[str] | None = None,
+        assignee: str | None = None,
+    ) -> IssueRef:
+        """Record a GitHub issue (numbered with the repository's pull requests, in opened order).
+        ``state_reason``: ``completed`` (the default when closed), ``not_planned`` or ``reopened``."""
+        self.repo(repo)
+        self._touch(author)
+        if assignee:
+            self._touch(assignee)
+        if closed_at is not None and state_reason is None:
+            state_reason = "completed"
+        spec = _IssueSpec(self._next(), repo, author, title, body, utc(opened_at),
+                          utc(closed_at) if closed_at else None, state_reason, list(labels or []), assignee)
+        self._issues.append(spec)
+        return IssueRef(self, spec)
 
     def direct_commit(self, repo: str, *, at: datetime, message: str, author: str) -> str:
         """Commit straight onto the default branch; returns the commit SHA."""
@@ -594,9 +644,10 @@ class OrgBuilder:
             return sha1("root", repo)
         return max(events)[1]
 
-    def _pull_number(self, spec: _PullSpec) -> int:
-        same = sorted((p.opened_at, p.seq) for p in self._pulls if p.repo == spec.repo)
-        return same.index((spec.opened_at, spec.seq)) + 1
+    def _number(self, repo: str, opened_at: datetime, seq: int) -> int:
+        """Issues and pull requests share one number sequence per repository, in opened order."""
+        same = sorted((x.opened_at, x.seq) for x in [*self._pulls, *self._issues] if x.repo == repo)
+        return same.index((opened_at, seq)) + 1
 
     def build(self) -> Org:
         """Render every recorded fact into API payloads."""
@@ -810,7 +861,9 @@ class _Renderer:
     def render_repo(self, full: str) -> RepoData:
         b = self.b
         pulls = sorted((p for p in b._pulls if p.repo == full), key=lambda p: (p.opened_at, p.seq))
-        numbers = {p.seq: i + 1 for i, p in enumerate(pulls)}
+        issues = [i for i in b._issues if i.repo == full]
+        numbered = sorted([*pulls, *issues], key=lambda x: (x.opened_at, x.seq))
+        numbers = {x.seq: n + 1 for n, x in enumerate(numbered)}
         direct = [d for d in b._direct if d.repo == full]
         runs = [r for r in b._runs if r.repo == full]
         deploys = [d for d in b._deploys if d.repo == full]
@@ -925,6 +978,8 @@ class _Renderer:
                 self.workflow_run(full, r, run_numbers[r.name], r.head_sha or head.sha, head, pulls, numbers)
             )
         data.workflow_runs = sorted(rendered, key=lambda x: (x["created_at"], x["id"]), reverse=True)
+        data.workflow_jobs = {run["id"]: self.workflow_jobs(full, run) for run in data.workflow_runs}
+        data.issues = sorted((self.issue(full, numbers[i.seq], i) for i in issues), key=lambda x: x["number"])
 
         open_prs = sum(1 for p in data.pulls if p["state"] == "open")
         data.repository = self.repo_full(full, root_at, max(updated_all), main[-1].at, open_prs)
@@ -1207,6 +1262,62 @@ class _Renderer:
             "head_commit": head_commit,
             "repository": self.repo_min(full),
             "head_repository": self.repo_min(full),
+        }
+
+    def workflow_jobs(self, full: str, run: Json) -> list[Json]:
+        """The jobs of a run's latest attempt: CI builds then tests, a deploy workflow one `deploy` job."""
+        names = ["deploy"] if run["name"].lower().startswith("deploy") else ["build", "test"]
+        started = datetime.fromisoformat(run["run_started_at"])
+        finished = datetime.fromisoformat(run["updated_at"]) if run["conclusion"] else None
+        span = (finished - started) / len(names) if finished else None
+        api = f"{GITHUB_API}/repos/{full}"
+        jobs = []
+        for index, name in enumerate(names):
+            job_id = run["id"] * 10 + index
+            job_start = started + span * index if span is not None else started
+            job_end = job_start + span if span is not None else None
+            # a failed run fails in its last job; the earlier ones succeeded
+            conclusion = run["conclusion"] if index == len(names) - 1 or run["conclusion"] != "failure" \
+                else "success"
+            steps = ["Set up job", "Run actions/checkout@v4", f"Run {name}", "Complete job"]
+            jobs.append({
+                "id": job_id, "run_id": run["id"], "workflow_name": run["name"], "head_branch": run["head_branch"],
+                "run_url": f"{api}/actions/runs/{run['id']}", "run_attempt": run["run_attempt"],
+                "node_id": node_id("CheckRun", job_id), "head_sha": run["head_sha"],
+                "url": f"{api}/actions/jobs/{job_id}",
+                "html_url": f"{GITHUB_WEB}/{full}/actions/runs/{run['id']}/job/{job_id}",
+                "status": "completed" if job_end else "in_progress", "conclusion": conclusion if job_end else None,
+                "created_at": run["created_at"], "started_at": iso(job_start), "completed_at": iso(job_end),
+                "name": name,
+                "steps": [{"name": step, "status": "completed" if job_end else "in_progress",
+                           "conclusion": conclusion if job_end else None, "number": n + 1,
+                           "started_at": iso(job_start), "completed_at": iso(job_end)}
+                          for n, step in enumerate(steps)],
+                "check_run_url": f"{api}/check-runs/{job_id}", "labels": ["ubuntu-latest"],
+                "runner_id": 1 + index, "runner_name": f"GitHub Actions {1 + index}", "runner_group_id": 1,
+                "runner_group_name": "GitHub Actions",
+            })
+        return jobs
+
+    def issue(self, full: str, number: int, i: _IssueSpec) -> Json:
+        api = f"{GITHUB_API}/repos/{full}"
+        iid = 2_000_000_000 + _hash_int("issue", full, number, span=900_000_000)
+        closed = i.closed_at is not None
+        updated = i.closed_at or i.opened_at
+        return {
+            "url": f"{api}/issues/{number}", "repository_url": api,
+            "labels_url": f"{api}/issues/{number}/labels{{/name}}",
+            "comments_url": f"{api}/issues/{number}/comments", "events_url": f"{api}/issues/{number}/events",
+            "html_url": f"{GITHUB_WEB}/{full}/issues/{number}", "id": iid, "node_id": node_id("Issue", iid),
+            "number": number, "title": i.title, "user": self.user(i.author),
+            "labels": [self.label(full, name) for name in i.labels],
+            "state": "closed" if closed else "open", "locked": False,
+            "assignee": self.user(i.assignee) if i.assignee else None,
+            "assignees": [self.user(i.assignee)] if i.assignee else [], "milestone": None, "comments": 0,
+            "created_at": iso(i.opened_at), "updated_at": iso(updated), "closed_at": iso(i.closed_at),
+            "author_association": "MEMBER", "active_lock_reason": None, "body": i.body or None,
+            "timeline_url": f"{api}/issues/{number}/timeline", "performed_via_github_app": None,
+            "state_reason": i.state_reason,
         }
 
     # -- PagerDuty -----------------------------------------------------------------------------

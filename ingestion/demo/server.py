@@ -485,6 +485,8 @@ class _GitHubApi:
             (r"/deployments/(\d+)/statuses", lambda i: self.paginate(self.statuses(repo, int(i)))),
             (r"/actions/runs", lambda: self.list_runs(repo)),
             (r"/actions/runs/(\d+)", lambda i: _Reply(200, self.run(repo, int(i)))),
+            (r"/actions/runs/(\d+)/jobs", lambda i: self.paginate(self.jobs(repo, int(i)), wrap="jobs")),
+            (r"/issues", lambda: self.paginate(self.list_issues(repo))),
         ]
         for pattern, handler in routes:
             hit = re.fullmatch(pattern, rest)
@@ -654,6 +656,52 @@ class _GitHubApi:
             if r["id"] == ident:
                 return r
         raise _HttpError(_github_not_found())
+
+    def jobs(self, repo: Any, ident: int) -> list[dict]:
+        self.run(repo, ident)  # 404 for an unknown run
+        return repo.workflow_jobs.get(ident, [])
+
+    def list_issues(self, repo: Any) -> list[dict]:
+        """Issues and pull requests, as GitHub lists them: a pull request appears as an issue with a
+        `pull_request` key. Filters `state`, `since` (updated at or after); `sort` created / updated."""
+        state = _first(self.query, "state", "open") or "open"
+        sort = _first(self.query, "sort", "created") or "created"
+        direction = _first(self.query, "direction", "desc") or "desc"
+        since = _ts(_first(self.query, "since"))
+        items = [*repo.issues, *(_pull_as_issue(p) for p in repo.pulls)]
+        items = [i for i in items if state == "all" or i.get("state") == state]
+        if since is not None:
+            items = [i for i in items if not isinstance(i.get("updated_at"), str) or _at_or_after(i["updated_at"], since)]
+        key = "updated_at" if sort == "updated" else "created_at"
+        def order(item: dict) -> tuple[str, int]:
+            number = item.get("number")
+            return str(item.get(key)), number if isinstance(number, int) else 0
+
+        return sorted(items, key=order, reverse=direction == "desc")
+
+
+def _at_or_after(stamp: str, since: datetime) -> bool:
+    """A stored timestamp at or after `since`; a malformed one (a broken payload) always passes, so the client
+    gets to see it."""
+    try:
+        return parse_time(stamp) >= since
+    except ValueError:
+        return True
+
+
+def _pull_as_issue(pull: dict) -> dict:
+    """A pull request as the issues list shows it (its own issue id, a `pull_request` object)."""
+    keep = ("url", "number", "title", "user", "labels", "state", "locked", "assignee", "assignees", "milestone",
+            "created_at", "updated_at", "closed_at", "author_association", "body")
+    item = {k: pull.get(k) for k in keep}
+    ident = pull.get("id")  # tests break pull request payloads on purpose: never fail serving them here
+    item["url"] = pull.get("issue_url")
+    item["id"] = ident + 1_000_000_000 if isinstance(ident, int) and not isinstance(ident, bool) else ident
+    item["html_url"] = pull.get("html_url")
+    item["pull_request"] = {"url": pull.get("url"), "html_url": pull.get("html_url"),
+                            "diff_url": pull.get("diff_url"), "patch_url": pull.get("patch_url"),
+                            "merged_at": pull.get("merged_at")}
+    return item
 
 
 def _ordered_pairs(raw_query: str) -> list[tuple[str, str]]:

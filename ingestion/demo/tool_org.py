@@ -4,19 +4,23 @@ the payload shapes the GitLab v4 and Jenkins JSON APIs return. PagerDuty stays a
 
 Each GitHub repository becomes the GitLab project of the same path. Reviews become notes: an approval is
 GitLab's system note "approved this merge request", any other submitted review a user note. Deployments of
-repositories listed in ``jenkins_repos`` become builds of a Jenkins job ``<repo name>-deploy`` (started when
-the deployment succeeded, zero duration, the deployed SHA as ``lastBuiltRevision``); the others become GitLab
-deployments to their environment, finished when their first ``success`` status was written.
+repositories listed in ``jenkins_repos`` become builds of a Jenkins job ``<repo name>-deploy`` (production
+deployments only; started when the deployment succeeded, zero duration, the deployed SHA as
+``lastBuiltRevision``); the others become GitLab deployments to their environment, finished when their first
+``success`` status was written. GitHub Actions runs become GitLab pipelines, their jobs pipeline jobs.
 """
 
 from __future__ import annotations
 
+import hashlib
+import re
 from collections.abc import Collection
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ingestion.demo.gitlab_api import GitLabData, GitLabProject
 from ingestion.demo.jenkins_api import JenkinsData
+from ingestion.demo.jira_api import JiraData
 from ingestion.demo.org import Org, RepoData
 
 Json = dict[str, Any]
@@ -93,7 +97,9 @@ def _deployments(repo: RepoData, project_id: int) -> list[Json]:
 
 def _jenkins_builds(repo: RepoData, full_name: str) -> list[Json]:
     builds = []
-    ordered = sorted(repo.deployments, key=lambda d: (d["created_at"], d["id"]))
+    # a Jenkins deploy job deploys to production (staging deployments have no Jenkins counterpart here)
+    production = [d for d in repo.deployments if d["environment"].lower().startswith("prod")]
+    ordered = sorted(production, key=lambda d: (d["created_at"], d["id"]))
     for number, deployment in enumerate(ordered, start=1):
         status, success, last = _outcome(repo.deployment_statuses.get(deployment["id"], []))
         result = {"success": "SUCCESS", "failed": "FAILURE", "canceled": "ABORTED"}.get(status)
@@ -108,6 +114,36 @@ def _jenkins_builds(repo: RepoData, full_name: str) -> list[Json]:
                          "remoteUrls": [f"{GITLAB_HOST}/{full_name}.git"]}],
         })
     return list(reversed(builds))  # Jenkins lists builds newest first
+
+
+_CI_STATUS = {"success": "success", "failure": "failed", "cancelled": "canceled", "skipped": "skipped"}
+
+
+def _ci_status(conclusion: str | None) -> str:
+    return _CI_STATUS.get(conclusion or "", "running" if conclusion is None else "failed")
+
+
+def _pipelines(repo: RepoData, project_id: int) -> tuple[list[Json], dict[int, list[Json]]]:
+    """Workflow runs as pipeline details (newest first) and their jobs as pipeline jobs."""
+    pipelines, jobs = [], {}
+    for iid, run in enumerate(sorted(repo.workflow_runs, key=lambda r: (r["created_at"], r["id"])), start=1):
+        status = _ci_status(run["conclusion"])
+        finished = run["updated_at"] if run["conclusion"] else None
+        pipelines.append({
+            "id": run["id"], "iid": iid, "project_id": project_id, "sha": run["head_sha"],
+            "ref": run["head_branch"], "status": status,
+            "source": "merge_request_event" if run["event"] == "pull_request" else "push",
+            "created_at": run["created_at"], "updated_at": run["updated_at"], "started_at": run["run_started_at"],
+            "finished_at": finished, "user": _user((run.get("actor") or {}).get("login")),
+            "web_url": f"{GITLAB_HOST}/pipelines/{run['id']}",
+        })
+        jobs[run["id"]] = [{
+            "id": job["id"], "name": job["name"], "stage": "deploy" if job["name"] == "deploy" else job["name"],
+            "status": _ci_status(job["conclusion"]), "ref": run["head_branch"], "commit": {"id": run["head_sha"]},
+            "allow_failure": False, "created_at": job["created_at"], "started_at": job["started_at"],
+            "finished_at": job["completed_at"],
+        } for job in repo.workflow_jobs.get(run["id"], [])]
+    return list(reversed(pipelines)), jobs
 
 
 def as_gitlab_and_jenkins(org: Org, *, jenkins_repos: Collection[str] = ()) -> Org:
@@ -125,6 +161,7 @@ def as_gitlab_and_jenkins(org: Org, *, jenkins_repos: Collection[str] = ()) -> O
             commits=[_commit(c) for c in repo.commits],
             deployments=[] if full_name in jenkins_repos else _deployments(repo, project_id),
         )
+        projects[full_name].pipelines, projects[full_name].jobs = _pipelines(repo, project_id)
         if full_name in jenkins_repos:
             jenkins.builds[f"{full_name.split('/')[-1]}-deploy"] = _jenkins_builds(repo, full_name)
     return Org(github={}, pagerduty=org.pagerduty, owner=org.owner, gitlab=GitLabData(projects=projects),
@@ -133,3 +170,128 @@ def as_gitlab_and_jenkins(org: Org, *, jenkins_repos: Collection[str] = ()) -> O
 
 def jenkins_jobs(org: Org) -> list[str]:
     return sorted(org.jenkins.builds) if org.jenkins else []
+
+
+# ---------------------------------------------------------------- Jira
+
+JIRA_SITE = "https://acme.atlassian.net"
+SPRINT_FIELD = "customfield_10020"
+SPRINT_DAYS = 14
+_STATUSES = {"todo": ("10000", "To Do", "new"), "doing": ("3", "In Progress", "indeterminate"),
+             "done": ("10001", "Done", "done")}
+_KEY_IN_TITLE = re.compile(r"^([A-Z][A-Z0-9]+)-(\d+) ")
+
+
+def _jira_time(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000+0000")
+
+
+def _account(login: str, email: str | None) -> Json:
+    return {"accountId": "5b10a2844c20165700ede" + hashlib.sha1(login.encode()).hexdigest()[:3],
+            "emailAddress": email, "displayName": login, "active": True, "accountType": "atlassian"}
+
+
+def _sprints(start: datetime, end: datetime, board_id: int, key: str) -> list[Json]:
+    """Two-week sprints from the Monday on or before `start` until the one holding `end` (active)."""
+    first = (start - timedelta(days=start.weekday())).replace(hour=9, minute=0, second=0, microsecond=0)
+    sprints, begin, number = [], first, 1
+    while begin <= end:
+        finish = begin + timedelta(days=SPRINT_DAYS)
+        closed = finish <= end
+        sprints.append({"id": board_id * 100 + number, "self": f"{JIRA_SITE}/rest/agile/1.0/sprint/{number}",
+                        "state": "closed" if closed else "active", "name": f"{key} Sprint {number}",
+                        "startDate": _jira_time(begin), "endDate": _jira_time(finish),
+                        "completeDate": _jira_time(finish) if closed else None, "originBoardId": board_id,
+                        "goal": ""})
+        begin, number = finish, number + 1
+    return sprints
+
+
+def _history(ident: str, at: datetime, author: Json, items: list[Json]) -> Json:
+    return {"id": ident, "author": author, "created": _jira_time(at), "items": items}
+
+
+def _status_item(before: str, after: str) -> Json:
+    return {"field": "status", "fieldtype": "jira", "fieldId": "status", "from": _STATUSES[before][0],
+            "fromString": _STATUSES[before][1], "to": _STATUSES[after][0], "toString": _STATUSES[after][1]}
+
+
+def _sprint_item(before: list[int], after: list[int]) -> Json:
+    text = lambda ids: ", ".join(str(i) for i in ids)
+    return {"field": "Sprint", "fieldtype": "custom", "fieldId": SPRINT_FIELD, "from": text(before),
+            "fromString": text(before), "to": text(after), "toString": text(after)}
+
+
+def jira_from_pull_requests(org: Org, projects: dict[str, Collection[str]]) -> JiraData:
+    """A Jira site whose issues are the work of pull requests titled `KEY-n …` in each project's repositories:
+    created two hours before the first commit, In Progress from the first commit, Done when the pull request
+    merged (Won't Do when it was closed unmerged), in the two-week sprint they were created in and carried into
+    the next sprint while unfinished. One scrum board per project."""
+    data = JiraData(statuses=[{"id": i, "name": n, "untranslatedName": n, "statusCategory": {"key": c}}
+                              for i, n, c in _STATUSES.values()])
+    moments = [datetime.fromisoformat(p["created_at"]) for repo in org.github.values() for p in repo.pulls]
+    if not moments:
+        return data
+    end = max(datetime.fromisoformat(t) for repo in org.github.values() for p in repo.pulls
+              for t in (p["updated_at"], p.get("closed_at")) if t)
+    for board_id, (key, repos) in enumerate(sorted(projects.items()), start=1):
+        data.boards.append({"id": board_id, "name": f"{key} board", "type": "scrum",
+                            "location": {"projectKey": key}})
+        sprints = _sprints(min(moments) - timedelta(days=1), end, board_id, key)
+        data.sprints[board_id] = sprints
+        for repo_name in sorted(repos):
+            repo = org.github.get(repo_name)
+            for pull in repo.pulls if repo else []:
+                match = _KEY_IN_TITLE.match(pull["title"])
+                if match and match.group(1) == key:
+                    data.issues.append(_issue(pull, repo.pull_commits.get(pull["number"], []), sprints, end,
+                                              board_id * 100_000))
+    data.issues.sort(key=lambda issue: int(issue["id"]))
+    return data
+
+
+def _issue(pull: Json, commits: list[Json], sprints: list[Json], end: datetime, id_base: int) -> Json:
+    key = pull["title"].split(" ", 1)[0]
+    number = int(key.rsplit("-", 1)[1])
+    login = pull["user"]["login"]
+    email = commits[0]["commit"]["author"]["email"] if commits else None
+    person = _account(login, email)
+    first = min((datetime.fromisoformat(c["commit"]["author"]["date"]) for c in commits),
+                default=datetime.fromisoformat(pull["created_at"]))
+    created = first - timedelta(hours=2)
+    finished = pull.get("merged_at") or pull.get("closed_at")
+    done_at = datetime.fromisoformat(finished) if finished else None
+    histories = [_history(f"{number}01", first, person, [_status_item("todo", "doing")])]
+    if done_at is not None:
+        histories.append(_history(f"{number}02", done_at, person, [_status_item("doing", "done")]))
+    # sprint membership: the sprint it was created in, then each next sprint while it stays unfinished
+    member: list[int] = []
+    for index, sprint in enumerate(sprints):
+        begin, finish = (datetime.fromisoformat(sprint[k].replace(".000+0000", "+00:00"))
+                         for k in ("startDate", "endDate"))
+        if finish <= created or (done_at is not None and begin > done_at):
+            continue
+        moved_at = created if not member else begin
+        histories.append(_history(f"{number}1{index:02d}", moved_at, person,
+                                  [_sprint_item(member, [*member, sprint["id"]])]))
+        member.append(sprint["id"])
+    histories.sort(key=lambda h: (h["created"], h["id"]))
+    status = "done" if done_at is not None else "doing"
+    updated = max([created, first, *(d for d in [done_at] if d)] +
+                  [datetime.fromisoformat(h["created"].replace(".000+0000", "+00:00")) for h in histories])
+    return {
+        "id": str(id_base + number), "key": key, "self": f"{JIRA_SITE}/rest/api/3/issue/{id_base + number}",
+        "fields": {
+            "project": {"key": key.rsplit("-", 1)[0]}, "summary": pull["title"].split(" ", 1)[1],
+            "issuetype": {"name": "Story", "subtask": False},
+            "status": {"id": _STATUSES[status][0], "name": _STATUSES[status][1],
+                       "statusCategory": {"key": _STATUSES[status][2]}},
+            "priority": {"name": "Medium"},
+            "resolution": ({"name": "Done" if pull.get("merged_at") else "Won't Do"} if done_at else None),
+            "labels": [], "assignee": person, "reporter": person, "created": _jira_time(created),
+            "updated": _jira_time(min(updated, end)), "resolutiondate": _jira_time(done_at) if done_at else None,
+            SPRINT_FIELD: [{"id": s["id"], "name": s["name"], "state": s["state"], "boardId": s["originBoardId"]}
+                           for s in sprints if s["id"] in member],
+        },
+        "changelog": {"histories": histories},
+    }

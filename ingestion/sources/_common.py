@@ -213,6 +213,11 @@ class Cursors:
         mark = self._marks.get(key)
         return parse_timestamp(mark) - lookback if mark else self._start
 
+    def mark(self, key: str) -> datetime | None:
+        """The stored high-water mark, or None before the first sync of `key`."""
+        mark = self._marks.get(key)
+        return parse_timestamp(mark) if mark else None
+
     def advance(self, key: str, values: Iterable[datetime | None]) -> None:
         """Move the mark to the newest value, but never past now: one record stamped in the future (a wrong
         clock) would otherwise make every later sync skip everything until that date."""

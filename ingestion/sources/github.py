@@ -1,16 +1,17 @@
-"""GitHub REST v3 sources: pull requests (with their commits and reviews), default-branch commits and
-deployments with statuses into `raw_github`; GitHub Actions workflow runs into `raw_github_actions`.
+"""GitHub REST v3 sources: pull requests (with their commits and reviews), default-branch commits,
+deployments with statuses and issues (pull requests excluded) into `raw_github`; GitHub Actions workflow runs
+and their jobs into `raw_github_actions`.
 
 Config (dlt conventions): `sources.github.base_url` (GitHub Enterprise: `https://HOST/api/v3`),
 `sources.github.repositories` (JSON list of "owner/repo"), `sources.github.start_date`, and the secret
-`sources.github.access_token` (fine-grained token with read access to pull requests, contents,
+`sources.github.access_token` (fine-grained token with read access to pull requests, contents, issues,
 deployments and actions).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import dlt
@@ -75,6 +76,23 @@ WORKFLOW_RUN = fields(
     ("run_started_at", "run_started_at", "timestamp"),
 )
 
+ISSUE = fields(
+    ("id", "id", "bigint", True), ("number", "number", "bigint", True), ("title", "title"), ("body", "body"),
+    ("state", "state", "text", True, frozenset({"open", "closed"})),
+    ("state_reason", "state_reason", "text", False, frozenset({"completed", "not_planned", "reopened", "duplicate"})),
+    ("user_login", "user.login"), ("assignee_login", "assignee.login"), ("label_names", "label_names"),
+    ("milestone_title", "milestone.title"), ("created_at", "created_at", "timestamp", True),
+    ("updated_at", "updated_at", "timestamp", True), ("closed_at", "closed_at", "timestamp"),
+)
+WORKFLOW_JOB = fields(
+    ("id", "id", "bigint", True), ("run_id", "run_id", "bigint", True), ("run_attempt", "run_attempt", "bigint"),
+    ("name", "name", "text", True), ("workflow_name", "workflow_name"), ("head_sha", "head_sha"),
+    ("head_branch", "head_branch"), ("status", "status", "text", True), ("conclusion", "conclusion"),
+    ("created_at", "created_at", "timestamp"), ("started_at", "started_at", "timestamp"),
+    ("completed_at", "completed_at", "timestamp"), ("runner_name", "runner_name"),
+    ("steps_count", "steps_count", "bigint"),
+)
+
 PULL_REQUEST_LIST_ITEM = fields(("number", "number", "bigint", True), ("updated_at", "updated_at", "timestamp", True))
 
 REPO = fields(("repository", "repository", "text", True))
@@ -91,8 +109,10 @@ TABLES: dict[str, dict[str, TableSpec]] = {
         "deployments": (REPO + DEPLOYMENT, ("id",)),
         "deployment_statuses": (REPO + fields(("deployment_id", "deployment_id", "bigint", True)) + DEPLOYMENT_STATUS,
                                 ("id",)),
+        "issues": (REPO + ISSUE, ("id",)),
     },
-    "raw_github_actions": {"workflow_runs": (REPO + WORKFLOW_RUN, ("id",))},
+    "raw_github_actions": {"workflow_runs": (REPO + WORKFLOW_RUN, ("id",)),
+                           "workflow_jobs": (REPO + WORKFLOW_JOB, ("id",))},
 }
 
 
@@ -190,7 +210,35 @@ def github_source(
             yield [row for page in api.pages(path, params={"per_page": PER_PAGE})
                    for row in _rows(page, DEPLOYMENT_STATUS, path, repository=repo, deployment_id=deployment["id"])]
 
-    return pull_requests, pull_request_commits, pull_request_reviews, commits, deployments, deployment_statuses
+    @dlt.resource(name="issues", **table_hints(raw["issues"]))
+    def issues() -> Iterator[list[dict]]:
+        """Issues updated since the cursor (`since`, oldest first). The issues list also returns pull requests
+        (they carry a `pull_request` key): those are left to the pull request resources."""
+        cursors = Cursors(start, full_refresh=full_refresh)
+        for repo in repositories:
+            since = cursors.start(repo)
+            path = f"/repos/{repo}/issues"
+            params = {"state": "all", "since": isoformat_z(since), "sort": "updated", "direction": "asc",
+                      "per_page": PER_PAGE}
+            for page in api.pages(path, params=params):
+                items = [_with_label_names(item) for item in page
+                         if not (isinstance(item, dict) and "pull_request" in item)]
+                # `since` is inclusive: the issue the cursor was taken from comes back and is skipped
+                rows = [row for row in _rows(items, ISSUE, path, repository=repo) if row["updated_at"] > since]
+                cursors.advance(repo, (row["updated_at"] for row in rows))
+                yield rows
+
+    return (pull_requests, pull_request_commits, pull_request_reviews, commits, deployments, deployment_statuses,
+            issues)
+
+
+def _with_label_names(item: Any) -> Any:
+    """An issue with its label names as one comma-separated text field (labels are objects in the payload)."""
+    if not isinstance(item, dict):
+        return item
+    labels = item.get("labels") or []
+    names = [label.get("name") if isinstance(label, dict) else label for label in labels]
+    return {**item, "label_names": ",".join(str(name) for name in names if name) or None}
 
 
 def _pr_children(api: ApiClient, repo: str, number: int, kind: str) -> list[dict]:
@@ -208,8 +256,9 @@ def github_actions_source(
     start_date: str | None = None,
     run_lookback_hours: int = 48,
     full_refresh: bool = False,
-) -> DltResource:
-    """GitHub Actions workflow runs, created since the cursor minus a look-back (runs finish later)."""
+) -> Sequence[DltResource]:
+    """GitHub Actions workflow runs, created since the cursor minus a look-back (runs finish later), and the
+    jobs of the runs that changed since the last sync."""
     api = _client(base_url, access_token)
     start = start_date_from(start_date)
 
@@ -225,4 +274,29 @@ def github_actions_source(
                 cursors.advance(repo, (row["created_at"] for row in rows))
                 yield rows
 
-    return workflow_runs
+    seen_until: dict[str, datetime | None] = {}  # each repository's job cursor as it was when this sync began
+    job_cursors: list[Cursors] = []  # made once per sync: a full refresh clears the marks only once
+
+    @dlt.transformer(name="workflow_jobs", data_from=workflow_runs,
+                     **table_hints(TABLES["raw_github_actions"]["workflow_jobs"]))
+    def workflow_jobs(runs: list[dict]) -> Iterator[list[dict]]:
+        """Jobs of each run updated since the last sync: the run list's look-back re-reads settled runs, whose
+        jobs are not fetched again."""
+        if not job_cursors:
+            job_cursors.append(Cursors(start, full_refresh=full_refresh))
+        cursors = job_cursors[0]
+        for run in runs:
+            repo = run["repository"]
+            if repo not in seen_until:
+                seen_until[repo] = cursors.mark(repo)
+            changed_at = run["updated_at"] or run["created_at"]
+            if seen_until[repo] is not None and changed_at <= seen_until[repo]:
+                continue
+            path = f"/repos/{repo}/actions/runs/{run['id']}/jobs"
+            jobs = [{**job, "steps_count": len(job.get("steps") or [])} if isinstance(job, dict) else job
+                    for page in api.pages(path, params={"per_page": PER_PAGE}, data_selector="jobs")
+                    for job in page]
+            yield _rows(jobs, WORKFLOW_JOB, path, repository=repo)
+            cursors.advance(repo, [changed_at])
+
+    return workflow_runs, workflow_jobs

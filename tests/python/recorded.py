@@ -24,6 +24,12 @@ def github_example(operation: str) -> Any:
     return document["responses"]["200"]["examples"]["default"]
 
 
+def octokit_issues() -> list[dict[str, Any]]:
+    """The 13 issues of a real recorded issues listing (octokit/fixtures `paginate-issues`), every page."""
+    exchanges = json.loads((FIXTURES / "github" / "octokit-paginate-issues.json").read_text())
+    return [issue for exchange in exchanges for issue in exchange["response"]]
+
+
 def pagerduty_incidents() -> list[dict[str, Any]]:
     with open(FIXTURES / "pagerduty" / "_raw_pagerduty_incidents.csv", newline="") as handle:
         return [json.loads(row["data"]) for row in csv.DictReader(handle)]
@@ -41,7 +47,10 @@ def recorded_org() -> Org:
         deployments=deployments,
         deployment_statuses={d["id"]: github_example("repos__list-deployment-statuses") for d in deployments},
         workflow_runs=github_example("actions__list-workflow-runs-for-repo")["workflow_runs"],
+        issues=[*octokit_issues(), *github_example("issues__list-for-repo")],
     )
+    repo.workflow_jobs = {run["id"]: github_example("actions__list-jobs-for-workflow-run")["jobs"]
+                          for run in repo.workflow_runs}
     incidents, log_entries = [], []
     for recorded in pagerduty_incidents():
         incident = copy.deepcopy(recorded)

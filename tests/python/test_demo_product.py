@@ -70,3 +70,35 @@ def test_the_bug_and_fix_releases_line_up_with_the_funnel(demo: tuple[Path, obje
             and metric_date > '{story.bug_shipped_at.date()}' and metric_date < '{story.fix_shipped_at.date()}'
         group by segment order by sum(impact) desc limit 1""")
     assert worst == [("mobile",)]
+
+
+# every person-identifying string the raw layer holds: logins, usernames, account ids, names, e-mails
+IDENTIFYING = {
+    "raw_github.pull_requests": ["user_login", "merged_by_login"],
+    "raw_github.pull_request_reviews": ["user_login"],
+    "raw_github.pull_request_commits": ["author_login", "author_name", "author_email", "committer_email"],
+    "raw_github.commits": ["author_login", "author_name", "author_email", "committer_email"],
+    "raw_github.issues": ["user_login", "assignee_login"],
+    "raw_jira.issues": ["assignee_account_id", "assignee_email", "assignee_name", "reporter_account_id"],
+    "raw_gitlab.merge_requests": ["author_username", "merged_by_username"],
+    "raw_gitlab.merge_request_notes": ["author_username"],
+    "raw_gitlab.commits": ["author_name", "author_email", "committer_email"],
+    "raw_git.commits": ["author_name", "author_email", "committer_name", "committer_email"],
+}
+
+
+def test_no_login_name_or_email_reaches_the_marts_by_default(demo: tuple[Path, object]) -> None:
+    warehouse, _ = demo
+    identifying: set[str] = set()
+    for table, columns in IDENTIFYING.items():
+        for column in columns:
+            identifying |= {value for (value,) in query(warehouse, f"select distinct {column} from {table}")
+                            if value}
+    assert len(identifying) > 20  # the demo has people in every tool, so the check below means something
+    found = []
+    for table, column in query(warehouse, """
+            select table_name, column_name from information_schema.columns
+            where table_schema = 'marts' and data_type = 'VARCHAR'"""):
+        values = {value for (value,) in query(warehouse, f'select distinct "{column}" from marts."{table}"')}
+        found += [(table, column, value) for value in values & identifying]
+    assert found == []

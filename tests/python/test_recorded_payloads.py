@@ -49,6 +49,22 @@ def test_github_example_payloads_land_typed(warehouse: Path) -> None:
             30433642, "Build", "acb5820ced9479c074f688cc328bf03f341a511d", 1)
 
 
+def test_recorded_issues_and_jobs_land_and_pull_requests_stay_out(warehouse: Path) -> None:
+    """The 13 recorded issues arrive; the issues list's pull requests (GitHub's own example item and the served
+    pull request, both carrying `pull_request`) do not; the documented job keeps its runner and 10 steps."""
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        con.execute("set TimeZone = 'UTC'")
+        assert con.sql("select count(*), min(number), max(number), count(distinct id) from raw_github.issues"
+                       ).fetchone() == (13, 1, 13, 13)
+        assert one(con, "select count(*) from raw_github.issues where number = 1347") == (0,)
+        assert one(con, "select id, title, state, user_login, created_at from raw_github.issues where number = 13"
+                   ) == (1000, "Test issue 13", "open", "octokit-fixture-user-a", datetime(2017, 10, 10, 16, tzinfo=UTC))
+        assert one(con, "select id, run_id, name, status, conclusion, runner_name, steps_count, started_at, "
+                        "completed_at from raw_github_actions.workflow_jobs") == (
+            399444496, 29679449, "build", "completed", "success", "my runner", 10,
+            datetime(2020, 1, 20, 17, 42, 40, tzinfo=UTC), datetime(2020, 1, 20, 17, 44, 39, tzinfo=UTC))
+
+
 def test_real_pagerduty_incidents_and_log_entries(warehouse: Path) -> None:
     with duckdb.connect(str(warehouse), read_only=True) as con:
         con.execute("set TimeZone = 'UTC'")

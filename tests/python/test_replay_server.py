@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 import requests
 
-from ingestion.demo.generator import generate_org
+from ingestion.demo.generator import generate_org, split_by_tool
 from ingestion.demo.org import Org, OrgBuilder
 from ingestion.demo.server import ReplayServer
 
@@ -518,6 +518,32 @@ def test_generator_shape_and_scaling():
     services = {s["name"] for s in org.pagerduty.services}
     assert services == {name.split("/")[1] for name in org.github}
     assert all(name.endswith(("-api", "-web")) for name in org.github)
+
+
+def test_demo_teams_each_use_their_tools():
+    """payments: GitHub with GitHub issues its pull requests fix; search: GitHub with Jira keys in titles and
+    branches; platform: GitLab (pipelines from its runs), Jira, and a Jenkins job deploying its API to production."""
+    generated = generate_org(teams=3, weeks=4, seed=5)
+    org = split_by_tool(generated, 3)
+    assert sorted(org.github) == ["acme/payments-api", "acme/payments-web", "acme/search-api", "acme/search-web"]
+    assert sorted(org.gitlab.projects) == sorted(r for r in generated.github if r.startswith("acme/platform"))
+    payments = org.github["acme/payments-api"]
+    issue_numbers = {issue["number"] for issue in payments.issues}
+    fixed = [int(pull["body"].rsplit("#", 1)[1]) for pull in payments.pulls if "Fixes #" in (pull["body"] or "")]
+    assert fixed and set(fixed) <= issue_numbers  # every "Fixes #n" names an issue, never a pull request
+    assert not issue_numbers & {pull["number"] for pull in payments.pulls}  # one number sequence
+    assert {issue["state_reason"] for issue in payments.issues} >= {"completed", "not_planned"}
+    search_titles = [pull["title"] for pull in org.github["acme/search-api"].pulls if "Revert" not in pull["title"]]
+    assert search_titles and all(title.startswith("SEA-") for title in search_titles)
+    jira_keys = {issue["key"] for issue in org.jira.issues}
+    assert {title.split(" ", 1)[0] for title in search_titles} <= jira_keys
+    assert {key.split("-")[0] for key in jira_keys} == {"SEA", "PLA"}
+    assert all(sprint["state"] in ("closed", "active") for sprints in org.jira.sprints.values() for sprint in sprints)
+    deploys = generated.github["acme/platform-api"].deployments
+    assert len(org.jenkins.builds["platform-api-deploy"]) == sum(d["environment"] == "production" for d in deploys)
+    platform = org.gitlab.projects["acme/platform-api"]
+    assert len(platform.pipelines) == len(generated.github["acme/platform-api"].workflow_runs)
+    assert platform.deployments == []  # Jenkins deploys the API
 
 
 def _incident_kind(org: Org, incident: dict) -> str:

@@ -22,13 +22,7 @@ actions as (
         workflow_name as build_name,
         head_sha as sha,
         head_branch as ref,
-        case
-            when conclusion is null then 'in_progress'
-            when conclusion = 'success' then 'success'
-            when conclusion in ('failure', 'timed_out', 'startup_failure') then 'failure'
-            when conclusion = 'cancelled' then 'cancelled'
-            else 'skipped'
-        end as status,
+        {{ ci_status('github_actions', 'conclusion') }} as status,
         created_at,
         coalesce(run_started_at, created_at) as started_at,
         case when conclusion is not null then updated_at end as finished_at,
@@ -46,13 +40,7 @@ gitlab as (
         coalesce(trigger_source, 'pipeline') as build_name,
         sha,
         ref,
-        case
-            when status = 'success' then 'success'
-            when status = 'failed' then 'failure'
-            when status in ('canceled', 'canceling') then 'cancelled'
-            when status in ('skipped', 'manual') then 'skipped'
-            else 'in_progress'
-        end as status,
+        {{ ci_status('gitlab', 'status') }} as status,
         created_at,
         coalesce(started_at, created_at) as started_at,
         finished_at,

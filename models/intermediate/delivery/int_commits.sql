@@ -1,11 +1,18 @@
 -- Default-branch commits and pull request commits (which may never reach the default branch), one row per
--- repository and SHA; a commit seen in both keeps the default-branch version.
+-- repository and SHA; a commit seen in both keeps the default-branch version. Commits read from local git
+-- clones (`stg_git__commits`) fill in what no API listed: a commit the GitHub or GitLab API also returned for
+-- the same repository keeps the API's row (it carries the author's login), so `source_system` = 'git' marks
+-- commits only the clone knows.
 with
 
 commits as (
     select *, 'github' as source_system from {{ ref('stg_github__commits') }}
     union all by name
     select *, 'gitlab' as source_system from {{ ref('stg_gitlab__commits') }}
+),
+
+git_commits as (
+    select * from {{ ref('stg_git__commits') }}
 ),
 
 pull_request_commits as (
@@ -40,14 +47,27 @@ unioned as (
         2 as preference,
         source_system
     from pull_request_commits
+    union all
+    select
+        repository,
+        sha,
+        parent_shas,
+        message,
+        cast(null as varchar) as author_login,
+        authored_at,
+        committed_at,
+        true as is_on_default_branch,
+        3 as preference,
+        'git' as source_system
+    from git_commits
 ),
 
 deduplicated as (
     select *
     from unioned
     qualify row_number() over (
-        partition by source_system, repository, sha
-        order by preference, committed_at desc nulls last
+        partition by repository, sha
+        order by preference, committed_at desc nulls last, source_system
     ) = 1
 ),
 

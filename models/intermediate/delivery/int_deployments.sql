@@ -1,5 +1,6 @@
 -- Deployments from every tool: GitHub Deployments (status from their latest status) and, for repositories
--- with no GitHub Deployments at all, CI workflow runs whose name matches var `deployment_pattern`; GitLab
+-- with no GitHub Deployments at all, CI workflow runs whose name (or one of whose jobs' names) matches var
+-- `deployment_pattern`; GitLab
 -- deployments to environments; Jenkins builds of deployment jobs.
 with
 
@@ -13,6 +14,10 @@ deployment_statuses as (
 
 workflow_runs as (
     select * from {{ ref('stg_github_actions__workflow_runs') }}
+),
+
+workflow_jobs as (
+    select * from {{ ref('stg_github_actions__workflow_jobs') }}
 ),
 
 gitlab_deployments_source as (
@@ -92,7 +97,12 @@ ci_deployments as (
         case when conclusion = 'success' then coalesce(updated_at, run_started_at, created_at) end as deployed_at,
         'github_actions' as source_system
     from workflow_runs
-    where {{ matches('workflow_name', var('deployment_pattern')) }}
+    where (
+            {{ matches('workflow_name', var('deployment_pattern')) }}
+            or workflow_run_id in (
+                select workflow_run_id from workflow_jobs where {{ matches('job_name', var('deployment_pattern')) }}
+            )
+        )
         and repository not in (select distinct repository from deployments where repository is not null)
 ),
 

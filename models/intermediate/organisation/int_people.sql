@@ -31,6 +31,10 @@ gitlab_commits as (
     select author_email, author_name from {{ ref('stg_gitlab__commits') }}
 ),
 
+git_commits as (
+    select author_email, author_name from {{ ref('stg_git__commits') }}
+),
+
 jira_issues as (
     select * from {{ ref('stg_jira__issues') }}
 ),
@@ -58,6 +62,8 @@ seen as (
     select 'gitlab', author_login, null, null from gitlab_notes
     union all
     select 'git', lower(author_email), lower(author_email), author_name from gitlab_commits
+    union all
+    select 'git', lower(author_email), lower(author_email), author_name from git_commits
     union all
     select 'jira', assignee_account_id, lower(assignee_email), assignee_name from jira_issues
 ),

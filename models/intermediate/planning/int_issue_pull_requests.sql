@@ -1,6 +1,7 @@
 -- Issue ↔ pull request links: issue keys (var `issue_key_pattern`) written in a pull request's title, head
--- branch, body or the messages of its commits, kept when the key names a known issue. One row per pair, with
--- the strongest evidence as `link_method` (title > branch > body > commit_message).
+-- branch, body or the messages of its commits, kept when the key names a known issue; for GitHub pull requests
+-- also `#123` references (var `github_issue_ref_pattern`) to an issue of the same repository. One row per pair,
+-- with the strongest evidence as `link_method` (title > branch > body > commit_message).
 with
 
 pull_requests as (
@@ -44,16 +45,56 @@ mentions as (
     where text is not null
 ),
 
+github_texts as (
+    select
+        texts.pull_request_key,
+        pull_requests.repository,
+        texts.text,
+        texts.link_method,
+        texts.strength
+    from texts
+    inner join pull_requests
+        on texts.pull_request_key = pull_requests.pull_request_key
+    where pull_requests.source_system = 'github'
+        and texts.text is not null
+),
+
+-- `#123` in a GitHub pull request names issue 123 of its own repository
+github_references as (
+    select
+        pull_request_key,
+        repository,
+        {{ regex_mentions('text', var('github_issue_ref_pattern')) }} as reference,
+        link_method,
+        strength
+    from github_texts
+),
+
+github_mentions as (
+    select
+        pull_request_key,
+        repository || reference as issue_ref,
+        link_method,
+        strength
+    from github_references
+),
+
+all_mentions as (
+    select * from mentions
+    union all
+    select * from github_mentions
+),
+
 final as (
     select
         issues.issue_key,
-        mentions.pull_request_key,
-        mentions.issue_ref,
-        arg_min(mentions.link_method, mentions.strength) as link_method
-    from mentions
+        all_mentions.pull_request_key,
+        all_mentions.issue_ref,
+        arg_min(all_mentions.link_method, all_mentions.strength) as link_method
+    from all_mentions
     inner join issues
-        on mentions.issue_ref = issues.issue_ref
-    group by issues.issue_key, mentions.pull_request_key, mentions.issue_ref
+        on all_mentions.issue_ref = issues.issue_ref
+    group by issues.issue_key, all_mentions.pull_request_key, all_mentions.issue_ref
 )
 
 select * from final

@@ -12,6 +12,10 @@ statuses as (
     select * from {{ ref('stg_jira__statuses') }}
 ),
 
+github_issues as (
+    select * from {{ ref('stg_github__issues') }}
+),
+
 jira_status_changes as (
     select * from changes
     where field_id = 'status' or (field_id is null and lower(field_name) = 'status')
@@ -45,8 +49,34 @@ jira as (
         on jira_status_changes.to_value = to_statuses.status_id
 ),
 
+-- GitHub's issue list only tells the latest close: one move from `todo` to `done` (or `cancelled` when closed
+-- as not planned / duplicate) at `closed_at`; an issue reopened since has no `closed_at` and no move here
+github as (
+    select
+        -- ids
+        'github:' || repository || '#' || cast(issue_number as varchar) || ':closed' as transition_key,
+        'github:' || repository || '#' || cast(issue_number as varchar) as issue_key,
+        -- from / to
+        cast(null as varchar) as from_status_id,
+        'open' as from_status_name,
+        'todo' as from_category,
+        cast(null as varchar) as to_status_id,
+        'closed' as to_status_name,
+        case when state_reason in ('not_planned', 'duplicate') then 'cancelled' else 'done' end as to_category,
+        -- people
+        cast(null as varchar) as author_key,
+        -- timestamps
+        closed_at as transitioned_at,
+        -- lineage
+        'github' as source_system
+    from github_issues
+    where state = 'closed' and closed_at is not null
+),
+
 final as (
     select * from jira
+    union all
+    select * from github
 )
 
 select * from final

@@ -4,12 +4,20 @@ jira_issues as (
     select * from {{ ref('stg_jira__issues') }}
 ),
 
+github_issues as (
+    select * from {{ ref('stg_github__issues') }}
+),
+
 transitions as (
     select * from {{ ref('int_issue_transitions') }}
 ),
 
 project_teams as (
     select * from {{ ref('project_teams') }}
+),
+
+repositories as (
+    select * from {{ ref('int_repositories') }}
 ),
 
 jira as (
@@ -42,8 +50,46 @@ jira as (
     from jira_issues
 ),
 
+-- GitHub issues have no status workflow: open is `todo`; closed is `done`, unless closed as not planned or
+-- as a duplicate (`cancelled`: closed, but no work was delivered)
+github as (
+    select
+        -- ids
+        'github:' || repository || '#' || cast(issue_number as varchar) as issue_key,
+        cast(issue_id as varchar) as issue_id,
+        repository || '#' || cast(issue_number as varchar) as issue_ref,
+        repository as project,
+        cast(null as varchar) as parent_issue_key,
+        -- text
+        title,
+        'issue' as issue_type,
+        false as is_subtask,
+        state as status_name,
+        case
+            when state = 'open' then 'todo'
+            when state_reason in ('not_planned', 'duplicate') then 'cancelled'
+            else 'done'
+        end as status,
+        cast(null as varchar) as priority,
+        state_reason as resolution,
+        labels,
+        cast(null as {{ dbt.type_float() }}) as story_points,
+        -- people
+        {{ person_key('assignee_login') }} as assignee_key,
+        assignee_login as assignee_account_id,
+        -- timestamps
+        created_at,
+        updated_at,
+        closed_at as resolved_at,
+        -- lineage
+        'github' as source_system
+    from github_issues
+),
+
 unioned as (
     select * from jira
+    union all
+    select * from github
 ),
 
 first_moves as (
@@ -58,7 +104,8 @@ first_moves as (
 final as (
     select
         unioned.*,
-        coalesce(project_teams.team, 'unassigned') as team,
+        -- Jira issues count for their project's team, GitHub issues for their repository's
+        coalesce(project_teams.team, repositories.team, 'unassigned') as team,
         first_moves.started_at,
         case
             when unioned.status = 'done' then coalesce(first_moves.last_done_at, unioned.resolved_at)
@@ -67,7 +114,11 @@ final as (
     left join first_moves
         on unioned.issue_key = first_moves.issue_key
     left join project_teams
-        on unioned.project = project_teams.project
+        on unioned.source_system = 'jira'
+        and unioned.project = project_teams.project
+    left join repositories
+        on unioned.source_system = 'github'
+        and unioned.project = repositories.repository
 )
 
 select * from final

@@ -1,6 +1,8 @@
--- One row per team and ISO week: the reviews given on the team's pull requests (by anyone but the author), how
--- many people gave them, and the pull requests still waiting for a first review at the end of the week (open,
--- not a draft, no review by someone else yet). A team is the team of the PR's repository.
+-- One row per team and ISO week: the reviews the team's people gave (on anyone's pull requests, never their
+-- own), how many people gave them, and the team's pull requests still waiting for a first review at the end of
+-- the week (open, not a draft, no review by someone else yet). A review counts for the team its reviewer was in
+-- when they submitted it (`people_teams` seed); a reviewer with no membership then counts for the team of the
+-- pull request's repository, as do waiting pull requests.
 with
 
 pull_requests as (
@@ -14,16 +16,32 @@ reviews as (
         and submitted_at is not null
 ),
 
-reviews_given as (
+people_teams as (
+    select * from {{ ref('int_people_teams') }}
+),
+
+reviews_by_team as (
     select
-        pull_requests.team,
-        {{ period_start('week', 'reviews.submitted_at') }} as week_start,
-        count(*) as reviews_given,
-        count(distinct reviews.reviewer_key) as reviewers
+        coalesce(people_teams.team, pull_requests.team) as team,
+        reviews.reviewer_key,
+        reviews.submitted_at
     from reviews
     inner join pull_requests
         on reviews.pull_request_key = pull_requests.pull_request_key
-    group by pull_requests.team, {{ period_start('week', 'reviews.submitted_at') }}
+    left join people_teams
+        on reviews.source_system || ':' || reviews.reviewer_login = people_teams.identity_key
+        and reviews.submitted_at >= people_teams.valid_from
+        and (people_teams.valid_to is null or reviews.submitted_at < people_teams.valid_to)
+),
+
+reviews_given as (
+    select
+        team,
+        {{ period_start('week', 'submitted_at') }} as week_start,
+        count(*) as reviews_given,
+        count(distinct reviewer_key) as reviewers
+    from reviews_by_team
+    group by team, {{ period_start('week', 'submitted_at') }}
 ),
 
 weeks as (

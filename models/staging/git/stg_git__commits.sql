@@ -1,0 +1,32 @@
+with
+
+source as (
+    select * from {{ source('git', 'commits') }}
+),
+
+renamed as (
+    select
+        -- ids
+        cast(repository as varchar) as repository,
+        sha,
+        coalesce(parent_shas, '') as parent_shas,
+        pull_request_number,
+        -- text
+        subject,
+        case when body is null then subject else subject || chr(10) || chr(10) || body end as message,
+        author_name,
+        author_email,
+        committer_email,
+        -- timestamps
+        {{ to_utc('authored_at') }} as authored_at,
+        {{ to_utc('committed_at') }} as committed_at,
+        -- load metadata
+        _dlt_load_id as loaded_by
+    from source
+),
+
+deduplicated as (
+    {{ latest_version('renamed', 'repository, sha', 'committed_at') }}
+)
+
+select * from deduplicated

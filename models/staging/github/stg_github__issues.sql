@@ -1,0 +1,36 @@
+with
+
+source as (
+    select * from {{ source('github', 'issues') }}
+),
+
+renamed as (
+    select
+        -- ids
+        cast(id as bigint) as issue_id,
+        cast(repository as varchar) as repository,
+        cast(number as bigint) as issue_number,
+        -- text
+        title,
+        body,
+        state,
+        state_reason,
+        label_names as labels,
+        milestone_title,
+        -- people
+        user_login as author_login,
+        assignee_login,
+        -- timestamps
+        {{ to_utc('created_at') }} as created_at,
+        {{ to_utc('updated_at') }} as updated_at,
+        {{ to_utc('closed_at') }} as closed_at,
+        -- load metadata
+        _dlt_load_id as loaded_by
+    from source
+),
+
+deduplicated as (
+    {{ latest_version('renamed', 'issue_id', 'updated_at') }}
+)
+
+select * from deduplicated
