@@ -176,6 +176,7 @@ def jenkins_jobs(org: Org) -> list[str]:
 
 JIRA_SITE = "https://acme.atlassian.net"
 SPRINT_FIELD = "customfield_10020"
+STORY_POINTS_FIELD = "customfield_10016"  # Cloud's "Story point estimate", the source's default
 SPRINT_DAYS = 14
 _STATUSES = {"todo": ("10000", "To Do", "new"), "doing": ("3", "In Progress", "indeterminate"),
              "done": ("10001", "Done", "done")}
@@ -224,9 +225,12 @@ def _sprint_item(before: list[int], after: list[int]) -> Json:
 
 def jira_from_pull_requests(org: Org, projects: dict[str, Collection[str]]) -> JiraData:
     """A Jira site whose issues are the work of pull requests titled `KEY-n …` in each project's repositories:
-    created two hours before the first commit, In Progress from the first commit, Done when the pull request
-    merged (Won't Do when it was closed unmerged), in the two-week sprint they were created in and carried into
-    the next sprint while unfinished. One scrum board per project."""
+    In Progress from the first commit, Done when the pull request merged (Won't Do when it was closed unmerged),
+    in the two-week sprint their work started in and carried into the next sprint while unfinished. Three in
+    four were planned (created the day before that sprint started, so committed at its start); the rest were
+    created two hours before their first commit (added after the start). "Fix …" work is a Bug (one in three
+    labelled `production`), "Refactor / Remove / Document …" a Task labelled `tech-debt`, the rest Stories;
+    story points 1–8, one issue in seven unestimated. One scrum board per project."""
     data = JiraData(statuses=[{"id": i, "name": n, "untranslatedName": n, "statusCategory": {"key": c}}
                               for i, n, c in _STATUSES.values()])
     moments = [datetime.fromisoformat(p["created_at"]) for repo in org.github.values() for p in repo.pulls]
@@ -258,18 +262,20 @@ def _issue(pull: Json, commits: list[Json], sprints: list[Json], end: datetime, 
     person = _account(login, email)
     first = min((datetime.fromisoformat(c["commit"]["author"]["date"]) for c in commits),
                 default=datetime.fromisoformat(pull["created_at"]))
-    created = first - timedelta(hours=2)
+    windows = [tuple(datetime.fromisoformat(sprint[k].replace(".000+0000", "+00:00"))
+                     for k in ("startDate", "endDate")) for sprint in sprints]
+    planned = number % 4 != 0
+    work_sprint_begin = next((begin for begin, finish in windows if begin <= first < finish), first)
+    created = work_sprint_begin - timedelta(days=1) if planned else first - timedelta(hours=2)
     finished = pull.get("merged_at") or pull.get("closed_at")
     done_at = datetime.fromisoformat(finished) if finished else None
     histories = [_history(f"{number}01", first, person, [_status_item("todo", "doing")])]
     if done_at is not None:
         histories.append(_history(f"{number}02", done_at, person, [_status_item("doing", "done")]))
-    # sprint membership: the sprint it was created in, then each next sprint while it stays unfinished
+    # sprint membership: the sprint its work started in, then each next sprint while it stays unfinished
     member: list[int] = []
-    for index, sprint in enumerate(sprints):
-        begin, finish = (datetime.fromisoformat(sprint[k].replace(".000+0000", "+00:00"))
-                         for k in ("startDate", "endDate"))
-        if finish <= created or (done_at is not None and begin > done_at):
+    for index, (sprint, (begin, finish)) in enumerate(zip(sprints, windows, strict=True)):
+        if finish <= first or (done_at is not None and begin > done_at):
             continue
         moved_at = created if not member else begin
         histories.append(_history(f"{number}1{index:02d}", moved_at, person,
@@ -277,19 +283,23 @@ def _issue(pull: Json, commits: list[Json], sprints: list[Json], end: datetime, 
         member.append(sprint["id"])
     histories.sort(key=lambda h: (h["created"], h["id"]))
     status = "done" if done_at is not None else "doing"
+    verb = pull["title"].split(" ", 2)[1]
+    issue_type, labels = ("Bug", ["production"] if number % 3 == 0 else []) if verb == "Fix" else (
+        ("Task", ["tech-debt"]) if verb in ("Refactor", "Remove", "Document") else ("Story", []))
     updated = max([created, first, *(d for d in [done_at] if d)] +
                   [datetime.fromisoformat(h["created"].replace(".000+0000", "+00:00")) for h in histories])
     return {
         "id": str(id_base + number), "key": key, "self": f"{JIRA_SITE}/rest/api/3/issue/{id_base + number}",
         "fields": {
             "project": {"key": key.rsplit("-", 1)[0]}, "summary": pull["title"].split(" ", 1)[1],
-            "issuetype": {"name": "Story", "subtask": False},
+            "issuetype": {"name": issue_type, "subtask": False},
             "status": {"id": _STATUSES[status][0], "name": _STATUSES[status][1],
                        "statusCategory": {"key": _STATUSES[status][2]}},
             "priority": {"name": "Medium"},
             "resolution": ({"name": "Done" if pull.get("merged_at") else "Won't Do"} if done_at else None),
-            "labels": [], "assignee": person, "reporter": person, "created": _jira_time(created),
+            "labels": labels, "assignee": person, "reporter": person, "created": _jira_time(created),
             "updated": _jira_time(min(updated, end)), "resolutiondate": _jira_time(done_at) if done_at else None,
+            STORY_POINTS_FIELD: None if number % 7 == 0 else (1, 2, 3, 5, 8)[number % 5],
             SPRINT_FIELD: [{"id": s["id"], "name": s["name"], "state": s["state"], "boardId": s["originBoardId"]}
                            for s in sprints if s["id"] in member],
         },
