@@ -3,15 +3,12 @@
 with
 
 commits as (
-    select *, 'github' as source_system from {{ ref('stg_github__commits') }}
-    union all by name
-    select *, 'gitlab' as source_system from {{ ref('stg_gitlab__commits') }}
+    {{ union_by_name([ref('stg_github__commits'), ref('stg_gitlab__commits')], ['github', 'gitlab']) }}
 ),
 
 pull_request_commits as (
-    select *, 'github' as source_system from {{ ref('stg_github__pull_request_commits') }}
-    union all by name
-    select *, 'gitlab' as source_system from {{ ref('stg_gitlab__merge_request_commits') }}
+    {{ union_by_name([ref('stg_github__pull_request_commits'), ref('stg_gitlab__merge_request_commits')],
+                     ['github', 'gitlab']) }}
 ),
 
 unioned as (
@@ -43,12 +40,7 @@ unioned as (
 ),
 
 deduplicated as (
-    select *
-    from unioned
-    qualify row_number() over (
-        partition by source_system, repository, sha
-        order by preference, committed_at desc nulls last
-    ) = 1
+    {{ dedupe('unioned', 'source_system, repository, sha', 'preference, committed_at desc nulls last') }}
 ),
 
 final as (
@@ -57,10 +49,7 @@ final as (
         source_system || ':' || repository || '@' || sha as commit_key,
         repository,
         sha,
-        case
-            when trim(parent_shas) = '' then cast([] as varchar[])
-            else regexp_split_to_array(trim(parent_shas), '\s+')
-        end as parent_shas,
+        {{ split_words('parent_shas') }} as parent_shas,
         -- text
         message,
         -- people
@@ -78,6 +67,6 @@ final as (
 
 select
     *,
-    len(parent_shas) as parent_count,
-    len(parent_shas) > 1 as is_merge_commit
+    {{ array_size('parent_shas') }} as parent_count,
+    {{ array_size('parent_shas') }} > 1 as is_merge_commit
 from final

@@ -27,7 +27,7 @@ texts as (
     select pull_request_key, body, 'body', 3 from pull_requests
     union all
     select
-        source_system || ':' || repository || '#' || cast(pull_request_number as varchar),
+        source_system || ':' || repository || '#' || cast(pull_request_number as {{ dbt.type_string() }}),
         message,
         'commit_message',
         4
@@ -37,7 +37,7 @@ texts as (
 mentions as (
     select
         pull_request_key,
-        unnest(regexp_extract_all(text, '{{ var("issue_key_pattern") | replace("'", "''") }}')) as issue_ref,
+        {{ regex_extract_each('text', "'" ~ var('issue_key_pattern') | replace("'", "''") ~ "'") }} as issue_ref,
         link_method,
         strength
     from texts
@@ -49,7 +49,7 @@ final as (
         issues.issue_key,
         mentions.pull_request_key,
         mentions.issue_ref,
-        arg_min(mentions.link_method, mentions.strength) as link_method
+        {{ arg_min('mentions.link_method', 'mentions.strength') }} as link_method
     from mentions
     inner join issues
         on mentions.issue_ref = issues.issue_ref
