@@ -14,7 +14,7 @@ export DEBIAN_FRONTEND := noninteractive
 # pgjdbc for the Metabase/publish-postgres tests, which also use the machine's Java 17); installed only when missing.
 DEBIAN_PACKAGES := chromium postgresql libpostgresql-jdbc-java
 
-.PHONY: demo test clean setup system-packages
+.PHONY: demo test test-spark clean setup system-packages
 
 setup: $(STAMP)
 
@@ -38,6 +38,18 @@ system-packages:
 
 test: $(STAMP) system-packages
 	$(BIN)/python -m pytest
+
+# The same dbt project on Spark (dbt-spark's session method, pyspark on local[2], the machine's Java 17): the demo's
+# raw data loaded into Spark tables, `dbt build --target spark`, the DORA marts compared with DuckDB's.
+SPARK_STAMP := $(VENV)/.installed-spark
+
+$(SPARK_STAMP): $(STAMP)
+	$(BIN)/pip install -qq --disable-pip-version-check -e '.[test,spark]'
+	@touch $(SPARK_STAMP)
+
+test-spark: $(SPARK_STAMP)
+	@command -v java >/dev/null 2>&1 || $(MAKE) system-packages DEBIAN_PACKAGES=openjdk-17-jre-headless
+	$(BIN)/python -m pytest -m spark tests/python/test_spark.py
 
 clean:
 	rm -rf $(VENV) target dbt_packages logs .yardstick warehouse.duckdb* report *.egg-info

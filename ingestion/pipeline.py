@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -63,18 +64,22 @@ def missing_settings(name: str) -> list[str]:
     return missing
 
 
-def ingest_source(name: str, warehouse: Path, *, full_refresh: bool = False) -> dict[str, int]:
-    """Load one source into `warehouse`; returns rows loaded per table. Raises a YardstickError."""
+def ingest_source(name: str, warehouse: Path | None, *, full_refresh: bool = False,
+                  destination: Any = None) -> dict[str, int]:
+    """Load one source into the DuckDB file `warehouse`, or into another dlt `destination` (e.g.
+    `dlt.destinations.postgres(url)`: the raw layout is the same); returns rows loaded per table.
+    Raises a YardstickError."""
     spec = SOURCES[name]
     with tempfile.TemporaryDirectory(prefix="yardstick-dlt-") as pipelines_dir:
         pipeline = dlt.pipeline(
             pipeline_name=f"yardstick_{name}",
-            destination=dlt.destinations.duckdb(str(warehouse)),
+            destination=destination or dlt.destinations.duckdb(str(warehouse)),
             dataset_name=spec.dataset,
             pipelines_dir=pipelines_dir,
         )
         try:
-            pipeline.run(spec.factory(full_refresh=full_refresh), loader_file_format="parquet")
+            pipeline.run(spec.factory(full_refresh=full_refresh),
+                         loader_file_format="parquet" if destination is None else None)
         except Exception as exc:  # dlt wraps everything in PipelineStepFailed
             domain = find_domain_error(exc)
             if domain is not None:
@@ -84,10 +89,12 @@ def ingest_source(name: str, warehouse: Path, *, full_refresh: bool = False) -> 
     return {f"{spec.dataset}.{table}": rows for table, rows in counts.items() if not table.startswith("_dlt")}
 
 
-def ensure_raw_tables(warehouse: Path) -> None:
+def ensure_raw_tables(warehouse: Path | None, *, connection: Any = None) -> None:
     """Create every raw table a source can write, empty, if no load has created it yet, and add any column a
-    table lacks — so models can always read every source, configured or not, in a warehouse of any age."""
-    with duckdb.connect(str(warehouse)) as con:
+    table lacks — so models can always read every source, configured or not, in a warehouse of any age.
+    `connection`: an open connection with `execute` (an autocommit psycopg one for PostgreSQL; the DDL is
+    portable) used instead of the DuckDB file `warehouse`."""
+    with nullcontext(connection) if connection is not None else duckdb.connect(str(warehouse)) as con:
         for spec in SOURCES.values():
             con.execute(f"drop schema if exists {spec.dataset}_staging cascade")  # dlt's merge scratch space
             con.execute(f"create schema if not exists {spec.dataset}")

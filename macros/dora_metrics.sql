@@ -93,28 +93,28 @@ measured as (
         coalesce(deployment_metrics.deployments, 0) as deployments,
         coalesce(deployment_metrics.deployment_days, 0) as deployment_days,
         {% if period == 'week' -%}
-        cast(coalesce(deployment_metrics.deployments, 0) as double) as deployments_per_week,
+        cast(coalesce(deployment_metrics.deployments, 0) as {{ type_double() }}) as deployments_per_week,
         {%- else -%}
-        cast(coalesce(deployment_metrics.deployments, 0) as double) * 7
+        cast(coalesce(deployment_metrics.deployments, 0) as {{ type_double() }}) * 7
             / {{ dbt.datediff('periods.period_start', dbt.dateadd(period, 1, 'periods.period_start'), 'day') }}
             as deployments_per_week,
         {%- endif %}
         coalesce(change_metrics.changes_deployed, 0) as changes_deployed,
-        cast(change_metrics.lead_time_median_hours as double) as lead_time_median_hours,
-        cast(change_metrics.lead_time_p75_hours as double) as lead_time_p75_hours,
+        cast(change_metrics.lead_time_median_hours as {{ type_double() }}) as lead_time_median_hours,
+        cast(change_metrics.lead_time_p75_hours as {{ type_double() }}) as lead_time_p75_hours,
         coalesce(deployment_metrics.failed_deployments, 0) as failed_deployments,
         case
             when coalesce(deployment_metrics.deployments, 0) > 0
-                then cast(deployment_metrics.failed_deployments as double) / deployment_metrics.deployments
+                then cast(deployment_metrics.failed_deployments as {{ type_double() }}) / deployment_metrics.deployments
         end as change_failure_rate,
         coalesce(incident_metrics.incidents, 0) as incidents,
         coalesce(incident_metrics.attributed_incidents, 0) as attributed_incidents,
-        cast(incident_metrics.recovery_median_hours as double) as recovery_median_hours,
-        cast(incident_metrics.time_to_restore_median_hours as double) as time_to_restore_median_hours,
+        cast(incident_metrics.recovery_median_hours as {{ type_double() }}) as recovery_median_hours,
+        cast(incident_metrics.time_to_restore_median_hours as {{ type_double() }}) as time_to_restore_median_hours,
         coalesce(deployment_metrics.rework_deployments, 0) as rework_deployments,
         case
             when coalesce(deployment_metrics.deployments, 0) > 0
-                then cast(deployment_metrics.rework_deployments as double) / deployment_metrics.deployments
+                then cast(deployment_metrics.rework_deployments as {{ type_double() }}) / deployment_metrics.deployments
         end as rework_rate
     from periods
     left join deployment_metrics

@@ -29,13 +29,14 @@
                 benchmark.team = {{ team_expr }}
                 or (
                     benchmark.team is null
-                    and not exists (
-                        select 1
+                    -- an uncorrelated `in` (Spark resolves no outer column two subqueries deep)
+                    and not coalesce({{ team_expr }} in (
+                        select team_benchmark.team
                         from {{ benchmarks }} as team_benchmark
                         where team_benchmark.report_year = {{ var('dora_report_year') }}
                             and team_benchmark.metric = '{{ metric }}'
-                            and team_benchmark.team = {{ team_expr }}
-                    )
+                            and team_benchmark.team is not null
+                    ), false)
                 )
             )
             {%- endif %}

@@ -3,10 +3,5 @@
     newest `version_column`, then the latest load — so a record loaded twice counts once.
 -#}
 {% macro latest_version(relation, key, version_column) -%}
-    select *
-    from {{ relation }}
-    qualify row_number() over (
-        partition by {{ key }}
-        order by {{ version_column }} desc nulls last, loaded_by desc
-    ) = 1
+    {{ dedupe(relation, key, version_column ~ ' desc nulls last, loaded_by desc') }}
 {%- endmacro %}

@@ -15,7 +15,16 @@
     from {{ relation }}
 {%- endmacro %}
 
+{% macro postgres__days_between(relation, start_date, end_date, keep, day_column) -%}
+    select
+        {% for column in keep %}{{ column }},{% endfor %}
+        cast(generate_series(
+            cast({{ start_date }} as timestamp), cast({{ end_date }} as timestamp), interval '1 day'
+        ) as date) as {{ day_column }}
+    from {{ relation }}
+{%- endmacro %}
+
 {#- A numeric property of an event's JSON `properties` text, NULL when absent or not a number. -#}
 {% macro event_property_number(properties, name) -%}
-    try_cast(json_extract_string({{ properties }}, '$.{{ name }}') as double)
+    {{ try_cast_double(json_extract_text(properties, '$.' ~ name)) }}
 {%- endmacro %}

@@ -672,6 +672,11 @@ class _Renderer:
         review_ids = _Ids(1)
         reviews = sorted((at, p.seq, i) for p in b._pulls for i, (_, _, at) in enumerate(p.reviews))
         self.review_ids = {(seq, i): review_ids.take(at) for at, seq, i in reviews}
+        # deployment status ids are unique across the organisation, as GitHub's are (not per repository)
+        status_ids = _Ids(2, 1)
+        statuses = sorted((at, d.deployment_id, i) for d in b._deploys
+                          for i, (_, at) in enumerate(sorted(d.statuses, key=lambda s: s[1])))
+        self.status_ids = {(deployment_id, i): status_ids.take(at) for at, deployment_id, i in statuses}
 
     # -- shared objects ------------------------------------------------------------------------
 
@@ -954,13 +959,12 @@ class _Renderer:
         data.pulls.sort(key=lambda x: x["number"])
 
         # deployments
-        status_ids = _Ids(2, 1)
         for d in sorted(deploys, key=lambda d: (d.at, d.deployment_id)):
             sha = d.sha or head_at(d.at).sha
             dep = self.deployment(full, d, sha)
             statuses = []
-            for state, at in sorted(d.statuses, key=lambda s: s[1]):
-                statuses.append(self.deployment_status(full, d, state, at, status_ids.take(at)))
+            for i, (state, at) in enumerate(sorted(d.statuses, key=lambda s: s[1])):
+                statuses.append(self.deployment_status(full, d, state, at, self.status_ids[(d.deployment_id, i)]))
             statuses.reverse()
             if statuses:
                 dep["updated_at"] = statuses[0]["updated_at"]

@@ -8,6 +8,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from postgres_server import Postgres, running_postgres
 
 from ingestion.demo.org import Org
 from ingestion.demo.server import ReplayServer
@@ -71,3 +72,13 @@ def scenario_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture()
 def quiet() -> Progress:
     return Progress(quiet=True)
+
+
+@pytest.fixture(scope="module")
+def postgres() -> Iterator[Postgres]:
+    """A PostgreSQL server from Debian's packages on 127.0.0.1 (postgres_server.py), one per test module."""
+    try:
+        with running_postgres() as server:
+            yield server
+    except RuntimeError as exc:
+        pytest.fail(str(exc))

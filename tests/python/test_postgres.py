@@ -4,20 +4,15 @@ psycopg, through the read-only role."""
 
 from __future__ import annotations
 
-import glob
-import os
 import shutil
-import socket
 import subprocess
-import tempfile
-from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 import duckdb
 import psycopg
 import pytest
+from postgres_server import Postgres
 from scenarios import march_2026
 
 from ingestion.demo.server import ReplayServer
@@ -28,56 +23,9 @@ from yardstick.refresh import Progress
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "postgres"
 JDBC_JAR = "/usr/share/java/postgresql.jar"
-ADMIN_PASSWORD = "admin-pw-for-tests"
 READER_PASSWORD = "reader-pw-for-tests"
 CHANGES_BY_MONTH = "select cast(date_trunc('month', merged_at) as date) as month, count(*) from marts.fct_changes " \
     "group by 1 order by 1"
-
-
-@dataclass
-class Postgres:
-    port: int
-    data: Path
-
-    def url(self, user: str = "postgres", password: str = ADMIN_PASSWORD) -> str:
-        return f"postgresql://{user}:{password}@127.0.0.1:{self.port}/analytics"
-
-
-def _as_postgres(command: list[str]) -> list[str]:
-    """initdb and pg_ctl refuse to run as root: run them as the postgres user then."""
-    return ["runuser", "-u", "postgres", "--", *command] if os.geteuid() == 0 else command
-
-
-@pytest.fixture(scope="module")
-def postgres() -> Iterator[Postgres]:
-    binaries = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
-    if not binaries:
-        pytest.fail("PostgreSQL is not installed: `make test` installs it (apt-get install postgresql)")
-    bin_dir = Path(binaries[-1]).parent
-    root = Path(tempfile.mkdtemp(prefix="yardstick-pg-"))
-    data, pwfile = root / "data", root / "pwfile"
-    pwfile.write_text(ADMIN_PASSWORD + "\n")
-    if os.geteuid() == 0:
-        shutil.chown(root, "postgres", "postgres")
-        shutil.chown(pwfile, "postgres", "postgres")
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    subprocess.run(_as_postgres([str(bin_dir / "initdb"), "-D", str(data), "-U", "postgres", "--pwfile", str(pwfile),
-                                 "--auth-local=trust", "--auth-host=scram-sha-256", "-E", "UTF8", "--no-locale"]),
-                   check=True, capture_output=True)
-    options = f"-c listen_addresses=127.0.0.1 -p {port} -k {root} -c fsync=off"
-    subprocess.run(_as_postgres([str(bin_dir / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(root / "log"),
-                                 "-w", "start"]), check=True, capture_output=True)
-    try:
-        with psycopg.connect(f"postgresql://postgres:{ADMIN_PASSWORD}@127.0.0.1:{port}/postgres",
-                             autocommit=True) as con:
-            con.execute("create database analytics")
-        yield Postgres(port, data)
-    finally:
-        subprocess.run(_as_postgres([str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"]),
-                       check=False, capture_output=True)
-        shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")

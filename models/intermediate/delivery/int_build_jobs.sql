@@ -15,8 +15,8 @@ gitlab_jobs as (
 actions as (
     select
         -- ids
-        'github_actions:' || cast(workflow_job_id as varchar) as build_job_key,
-        'github_actions:' || cast(workflow_run_id as varchar) as build_key,
+        'github_actions:' || cast(workflow_job_id as {{ dbt.type_string() }}) as build_job_key,
+        'github_actions:' || cast(workflow_run_id as {{ dbt.type_string() }}) as build_key,
         repository,
         head_sha as sha,
         -- text
@@ -36,14 +36,14 @@ actions as (
 gitlab as (
     select
         -- ids
-        'gitlab:job:' || cast(job_id as varchar) as build_job_key,
-        'gitlab:' || cast(pipeline_id as varchar) as build_key,
+        'gitlab:job:' || cast(job_id as {{ dbt.type_string() }}) as build_job_key,
+        'gitlab:' || cast(pipeline_id as {{ dbt.type_string() }}) as build_key,
         repository,
         sha,
         -- text
         job_name,
         {{ ci_status('gitlab', 'status') }} as status,
-        cast(null as varchar) as runner_name,
+        cast(null as {{ dbt.type_string() }}) as runner_name,
         -- measures
         cast(null as bigint) as steps_count,
         -- timestamps

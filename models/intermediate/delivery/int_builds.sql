@@ -16,8 +16,8 @@ jenkins_builds as (
 
 actions as (
     select
-        'github_actions:' || cast(workflow_run_id as varchar) as build_key,
-        cast(workflow_run_id as varchar) as build_id,
+        'github_actions:' || cast(workflow_run_id as {{ dbt.type_string() }}) as build_key,
+        cast(workflow_run_id as {{ dbt.type_string() }}) as build_id,
         repository,
         workflow_name as build_name,
         head_sha as sha,
@@ -34,8 +34,8 @@ actions as (
 
 gitlab as (
     select
-        'gitlab:' || cast(pipeline_id as varchar) as build_key,
-        cast(pipeline_id as varchar) as build_id,
+        'gitlab:' || cast(pipeline_id as {{ dbt.type_string() }}) as build_key,
+        cast(pipeline_id as {{ dbt.type_string() }}) as build_id,
         repository,
         coalesce(trigger_source, 'pipeline') as build_name,
         sha,

@@ -33,10 +33,11 @@ merged_changes as (
 
 -- the default branch's first-parent chain ("main line"), numbered from the root: a main-line commit is an
 -- ancestor of every main-line commit with a higher position. Lets the walk below stop early.
-default_branch_heads as (
+default_branch_tips as (
     select
         commits.repository,
-        commits.sha
+        commits.sha,
+        commits.committed_at
     from commits
     where commits.is_on_default_branch
         and not exists (
@@ -49,10 +50,10 @@ default_branch_heads as (
                 and commit_parents.repository = commits.repository
                 and commit_parents.parent_sha = commits.sha
         )
-    qualify row_number() over (
-        partition by commits.repository
-        order by commits.committed_at desc nulls last, commits.sha
-    ) = 1
+),
+
+default_branch_heads as (
+    {{ dedupe('default_branch_tips', 'repository', 'committed_at desc nulls last, sha') }}
 ),
 
 first_parents as (
@@ -124,7 +125,7 @@ walk_starts as (
 -- visits a commit once per deployment however many paths lead to it (merge commits have two parents).
 reachable (deployment_id, repository, sha, previous_sha, previous_position, position) as (
     select * from walk_starts
-    union
+    {{ recursive_union() }}
     select
         reachable.deployment_id,
         reachable.repository,
@@ -143,7 +144,7 @@ reachable (deployment_id, repository, sha, previous_sha, previous_position, posi
         and not coalesce(reachable.position <= reachable.previous_position, false)
 ),
 
-by_commit_range as (
+commit_range_candidates as (
     select
         merged_changes.pull_request_key,
         production_deployments.deployment_id,
@@ -155,17 +156,17 @@ by_commit_range as (
         and merged_changes.merge_commit_sha = reachable.sha
     inner join production_deployments
         on reachable.deployment_id = production_deployments.deployment_id
-    qualify row_number() over (
-        partition by merged_changes.pull_request_key
-        order by production_deployments.deployed_at, production_deployments.deployment_id
-    ) = 1
+),
+
+by_commit_range as (
+    {{ dedupe('commit_range_candidates', 'pull_request_key', 'deployed_at, deployment_id') }}
 ),
 
 known_commits as (
     select repository, sha from commits
 ),
 
-by_first_after_merge as (
+first_after_merge_candidates as (
     select
         merged_changes.pull_request_key,
         production_deployments.deployment_id,
@@ -183,10 +184,10 @@ by_first_after_merge as (
         and production_deployments.sha = deployed_commit.sha
     where merged_changes.pull_request_key not in (select pull_request_key from by_commit_range)
         and (merge_commit.sha is null or deployed_commit.sha is null)
-    qualify row_number() over (
-        partition by merged_changes.pull_request_key
-        order by production_deployments.deployed_at, production_deployments.deployment_id
-    ) = 1
+),
+
+by_first_after_merge as (
+    {{ dedupe('first_after_merge_candidates', 'pull_request_key', 'deployed_at, deployment_id') }}
 ),
 
 links as (

@@ -9,8 +9,7 @@ edges as (
     select
         repository,
         sha,
-        unnest(parent_shas) as parent_sha,
-        generate_subscripts(parent_shas, 1) as parent_position,
+        {{ explode_with_position('parent_shas', 'parent_sha', 'parent_position') }},
         source_system
     from commits
 ),

@@ -6,9 +6,7 @@
 with
 
 commits as (
-    select *, 'github' as source_system from {{ ref('stg_github__commits') }}
-    union all by name
-    select *, 'gitlab' as source_system from {{ ref('stg_gitlab__commits') }}
+    {{ union_by_name([ref('stg_github__commits'), ref('stg_gitlab__commits')], ['github', 'gitlab']) }}
 ),
 
 git_commits as (
@@ -16,9 +14,8 @@ git_commits as (
 ),
 
 pull_request_commits as (
-    select *, 'github' as source_system from {{ ref('stg_github__pull_request_commits') }}
-    union all by name
-    select *, 'gitlab' as source_system from {{ ref('stg_gitlab__merge_request_commits') }}
+    {{ union_by_name([ref('stg_github__pull_request_commits'), ref('stg_gitlab__merge_request_commits')],
+                     ['github', 'gitlab']) }}
 ),
 
 unioned as (
@@ -53,7 +50,7 @@ unioned as (
         sha,
         parent_shas,
         message,
-        cast(null as varchar) as author_login,
+        cast(null as {{ dbt.type_string() }}) as author_login,
         authored_at,
         committed_at,
         true as is_on_default_branch,
@@ -63,12 +60,7 @@ unioned as (
 ),
 
 deduplicated as (
-    select *
-    from unioned
-    qualify row_number() over (
-        partition by repository, sha
-        order by preference, committed_at desc nulls last, source_system
-    ) = 1
+    {{ dedupe('unioned', 'repository, sha', 'preference, committed_at desc nulls last, source_system') }}
 ),
 
 final as (
@@ -77,10 +69,7 @@ final as (
         source_system || ':' || repository || '@' || sha as commit_key,
         repository,
         sha,
-        case
-            when trim(parent_shas) = '' then cast([] as varchar[])
-            else regexp_split_to_array(trim(parent_shas), '\s+')
-        end as parent_shas,
+        {{ split_words('parent_shas') }} as parent_shas,
         -- text
         message,
         -- people
@@ -98,6 +87,6 @@ final as (
 
 select
     *,
-    len(parent_shas) as parent_count,
-    len(parent_shas) > 1 as is_merge_commit
+    {{ array_size('parent_shas') }} as parent_count,
+    {{ array_size('parent_shas') }} > 1 as is_merge_commit
 from final

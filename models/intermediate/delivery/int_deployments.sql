@@ -28,15 +28,17 @@ jenkins_builds as (
     select * from {{ ref('stg_jenkins__builds') }}
 ),
 
-latest_status as (
+status_history as (
     select
         deployment_id,
-        state as latest_state
+        state as latest_state,
+        created_at,
+        deployment_status_id
     from deployment_statuses
-    qualify row_number() over (
-        partition by deployment_id
-        order by created_at desc, deployment_status_id desc
-    ) = 1
+),
+
+latest_status as (
+    {{ dedupe('status_history', 'deployment_id', 'created_at desc, deployment_status_id desc') }}
 ),
 
 first_success as (
@@ -134,7 +136,7 @@ gitlab_deployments as (
 -- numeric build id)
 jenkins_deployments as (
     select
-        cast(hash(build_id) >> 1 as bigint) as deployment_id,
+        {{ hash_bigint('build_id') }} as deployment_id,
         repository,
         sha,
         branch as ref,

@@ -2,15 +2,13 @@ with
 
 -- every tool's pull / merge requests, in one vocabulary (staging gives them the same columns)
 pull_requests as (
-    select *, 'github' as source_system from {{ ref('stg_github__pull_requests') }}
-    union all by name
-    select * exclude (gitlab_state), 'gitlab' as source_system from {{ ref('stg_gitlab__merge_requests') }}
+    {{ union_by_name([ref('stg_github__pull_requests'), ref('stg_gitlab__merge_requests')], ['github', 'gitlab'],
+                     exclude=['gitlab_state']) }}
 ),
 
 pull_request_commits as (
-    select *, 'github' as source_system from {{ ref('stg_github__pull_request_commits') }}
-    union all by name
-    select *, 'gitlab' as source_system from {{ ref('stg_gitlab__merge_request_commits') }}
+    {{ union_by_name([ref('stg_github__pull_request_commits'), ref('stg_gitlab__merge_request_commits')],
+                     ['github', 'gitlab']) }}
 ),
 
 reviews as (
@@ -23,7 +21,7 @@ repository_teams as (
 
 commit_summary as (
     select
-        source_system || ':' || repository || '#' || cast(pull_request_number as varchar) as pull_request_key,
+        source_system || ':' || repository || '#' || cast(pull_request_number as {{ dbt.type_string() }}) as pull_request_key,
         min(authored_at) as first_commit_at,
         count(*) as commit_count
     from pull_request_commits
@@ -46,7 +44,7 @@ review_summary as (
 
 keyed as (
     select
-        source_system || ':' || repository || '#' || cast(pull_request_number as varchar) as pull_request_key,
+        source_system || ':' || repository || '#' || cast(pull_request_number as {{ dbt.type_string() }}) as pull_request_key,
         *
     from pull_requests
 ),

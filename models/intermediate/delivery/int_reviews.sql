@@ -23,7 +23,7 @@ gitlab_reviews as (
         note_id as review_id,
         repository,
         pull_request_number,
-        cast(null as varchar) as commit_sha,
+        cast(null as {{ dbt.type_string() }}) as commit_sha,
         author_login as reviewer_login,
         case
             when is_system and body = 'approved this merge request' then 'APPROVED'
@@ -56,7 +56,7 @@ final as (
         -- ids
         unioned.review_id,
         unioned.source_system || ':' || unioned.repository || '#'
-            || cast(unioned.pull_request_number as varchar) as pull_request_key,
+            || cast(unioned.pull_request_number as {{ dbt.type_string() }}) as pull_request_key,
         unioned.repository,
         unioned.pull_request_number,
         unioned.commit_sha,

@@ -42,9 +42,9 @@ windows as (
     select
         *,
         -- the window covers whole days up to and including window_end_date
-        cast(window_end_date as timestamp) + interval 1 day as window_end_at,
-        cast(window_end_date as timestamp) + interval 1 day
-            - to_days(cast({{ var('goal_window_days') }} as integer)) as window_start_at
+        {{ dbt.dateadd('day', 1, 'cast(window_end_date as timestamp)') }} as window_end_at,
+        {{ dbt.dateadd('day', '1 - ' ~ var('goal_window_days'), 'cast(window_end_date as timestamp)') }}
+            as window_start_at
     from evaluation_points
 ),
 
@@ -143,7 +143,7 @@ final as (
             when 'share_unreviewed' then merge_values.share_unreviewed
             when 'share_merged_without_approval' then merge_values.share_merged_without_approval
             when 'recovery_time' then incident_values.recovery_median_hours
-        end as double) as metric_value
+        end as {{ type_double() }}) as metric_value
     from windows
     left join deployment_values
         on windows.goal_id = deployment_values.goal_id

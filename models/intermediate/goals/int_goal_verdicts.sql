@@ -21,7 +21,7 @@ due_goals as (
     select
         targets.goal_id,
         metric_values.metric_value as judged_value,
-        cast(targets.target as double) as target_value,
+        cast(targets.target as {{ type_double() }}) as target_value,
         catalogue.better
     from targets
     inner join metric_values

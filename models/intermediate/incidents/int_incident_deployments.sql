@@ -29,18 +29,25 @@ production_deployments as (
 ),
 
 -- 1. explicit ---------------------------------------------------------------------------------------------
+id_reference_texts as (
+    select
+        incident_id,
+        {{ regex_extract_each('reference_text', "'(?i)deployment\\s*#?\\s*([0-9]+)'", 1) }} as referenced_deployment
+    from incidents
+),
+
+-- (a cast of its own: Spark takes no expression around a set-returning one)
 id_references as (
     select
         incident_id,
-        cast(unnest(regexp_extract_all(reference_text, '(?i)deployment\s*#?\s*([0-9]+)', 1)) as bigint)
-            as referenced_deployment_id
-    from incidents
+        cast(referenced_deployment as bigint) as referenced_deployment_id
+    from id_reference_texts
 ),
 
 sha_references as (
     select
         incident_id,
-        unnest(regexp_extract_all(lower(reference_text), '\b[0-9a-f]{7,40}\b')) as sha_prefix
+        {{ regex_extract_each('lower(reference_text)', "'\\b[0-9a-f]{7,40}\\b'") }} as sha_prefix
     from incidents
 ),
 
@@ -50,7 +57,7 @@ explicit_by_id as (
         deployments.deployment_id,
         1 as candidate_rank,
         cast(null as timestamp) as event_at,
-        cast(null as varchar) as linked_pull_request_key,
+        cast(null as {{ dbt.type_string() }}) as linked_pull_request_key,
         cast(null as bigint) as linked_deployment_id
     from id_references
     inner join deployments
@@ -64,7 +71,7 @@ explicit_by_sha as (
         -- prefer the deployment that changed production in the service's repository before the incident
         2 as candidate_rank,
         deployments.deployed_at as event_at,
-        cast(null as varchar) as linked_pull_request_key,
+        cast(null as {{ dbt.type_string() }}) as linked_pull_request_key,
         cast(null as bigint) as linked_deployment_id,
         deployments.is_successful_production,
         deployments.repository = incidents.repository as is_same_repository,
@@ -73,7 +80,16 @@ explicit_by_sha as (
     inner join incidents
         on sha_references.incident_id = incidents.incident_id
     inner join deployments
-        on starts_with(lower(deployments.sha), sha_references.sha_prefix)
+        on {{ has_prefix('lower(deployments.sha)', 'sha_references.sha_prefix') }}
+),
+
+explicit_by_sha_first as (
+    {{ dedupe(
+        'explicit_by_sha',
+        'incident_id',
+        'coalesce(is_successful_production, false) desc, coalesce(is_same_repository, false) desc,
+            coalesce(is_before_start, false) desc, event_at desc nulls last, deployment_id'
+    ) }}
 ),
 
 explicit_by_sha_best as (
@@ -84,16 +100,7 @@ explicit_by_sha_best as (
         event_at,
         linked_pull_request_key,
         linked_deployment_id
-    from explicit_by_sha
-    qualify row_number() over (
-        partition by incident_id
-        order by
-            coalesce(is_successful_production, false) desc,
-            coalesce(is_same_repository, false) desc,
-            coalesce(is_before_start, false) desc,
-            event_at desc nulls last,
-            deployment_id
-    ) = 1
+    from explicit_by_sha_first
 ),
 
 explicit as (
@@ -108,8 +115,10 @@ revert_pull_requests as (
         pull_request_key,
         source_system,
         merged_at,
-        regexp_extract(body, '(?i)reverts\s+([A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+)#([0-9]+)', 1) as reverted_repository,
-        regexp_extract(body, '(?i)reverts\s+([A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+)#([0-9]+)', 2) as reverted_number
+        {{ regex_extract('body', "'(?i)reverts\\s+([A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+)#([0-9]+)'", 1) }}
+            as reverted_repository,
+        {{ regex_extract('body', "'(?i)reverts\\s+([A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+)#([0-9]+)'", 2) }}
+            as reverted_number
     from pull_requests
     where merged_at is not null
         and {{ matches('title', var('revert_pattern')) }}
@@ -151,7 +160,7 @@ revert_by_rollback as (
         rolled_back.deployment_id,
         3 as candidate_rank,
         rollback.deployed_at as event_at,
-        cast(null as varchar) as linked_pull_request_key,
+        cast(null as {{ dbt.type_string() }}) as linked_pull_request_key,
         rollback.deployment_id as linked_deployment_id
     from incidents
     inner join production_deployments as rollback
@@ -171,7 +180,7 @@ service_window as (
         production_deployments.deployment_id,
         4 as candidate_rank,
         production_deployments.deployed_at as event_at,
-        cast(null as varchar) as linked_pull_request_key,
+        cast(null as {{ dbt.type_string() }}) as linked_pull_request_key,
         cast(null as bigint) as linked_deployment_id
     from incidents
     inner join production_deployments
@@ -193,16 +202,12 @@ candidates as (
 
 -- within a method: the earliest revert/rollback, the latest deployment in the window
 chosen as (
-    select *
-    from candidates
-    qualify row_number() over (
-        partition by incident_id
-        order by
-            candidate_rank,
-            case when link_method = 'revert' then event_at end asc nulls last,
-            case when link_method = 'service_window' then event_at end desc nulls last,
-            deployment_id
-    ) = 1
+    {{ dedupe(
+        'candidates',
+        'incident_id',
+        "candidate_rank, case when link_method = 'revert' then event_at end asc nulls last,
+            case when link_method = 'service_window' then event_at end desc nulls last, deployment_id"
+    ) }}
 ),
 
 final as (

@@ -17,10 +17,10 @@ log_summary as (
         incident_id,
         min(case when log_entry_type = 'acknowledge_log_entry' then created_at end) as first_acknowledged_at,
         max(case when log_entry_type = 'resolve_log_entry' then created_at end) as resolve_logged_at,
-        string_agg(
-            case when log_entry_type = 'annotate_log_entry' then coalesce(channel_summary, summary) end,
-            ' ' order by created_at
-        ) as notes
+        {{ dbt.listagg(
+            "case when log_entry_type = 'annotate_log_entry' then coalesce(channel_summary, summary) end",
+            "' '", 'order by created_at'
+        ) }} as notes
     from log_entries
     group by incident_id
 ),

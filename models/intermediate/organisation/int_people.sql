@@ -96,7 +96,7 @@ resolved as (
 current_teams as (
     select
         person,
-        arg_max(team, valid_from) as team
+        {{ arg_max('team', 'valid_from') }} as team
     from people_teams
     where valid_to is null or valid_to > current_date
     group by person

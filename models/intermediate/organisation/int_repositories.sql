@@ -78,8 +78,8 @@ final as (
     select
         -- ids
         all_repositories.repository,
-        nullif(regexp_extract(all_repositories.repository, '^([^/]+)/', 1), '') as owner,
-        regexp_extract(all_repositories.repository, '[^/]+$', 0) as repository_name,
+        nullif({{ regex_extract('all_repositories.repository', "'^([^/]+)/'", 1) }}, '') as owner,
+        {{ regex_extract('all_repositories.repository', "'[^/]+$'") }} as repository_name,
         -- ownership
         coalesce(repository_teams.team, 'unassigned') as team,
         repository_teams.team is not null as is_team_mapped,

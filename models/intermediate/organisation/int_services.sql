@@ -26,23 +26,24 @@ all_services as (
     select
         service,
         -- the seed wins, then the incident tool, then the repository default
-        min_by(source_system, case source_system when 'seed' then 1 when 'pagerduty' then 2 else 3 end)
+        {{ arg_min('source_system', "case source_system when 'seed' then 1 when 'pagerduty' then 2 else 3 end") }}
             as source_system
     from named_services
     group by service
 ),
 
 -- a service without a seed row maps to the repository of the same name (seed-mapped repositories first)
-same_name_repository as (
+same_name_candidates as (
     select
         repository_name as service,
         repository,
-        team
+        team,
+        is_team_mapped
     from repositories
-    qualify row_number() over (
-        partition by repository_name
-        order by is_team_mapped desc, repository
-    ) = 1
+),
+
+same_name_repository as (
+    {{ dedupe('same_name_candidates', 'service', 'is_team_mapped desc, repository') }}
 ),
 
 final as (

@@ -28,7 +28,7 @@ texts as (
     select pull_request_key, body, 'body', 3 from pull_requests
     union all
     select
-        source_system || ':' || repository || '#' || cast(pull_request_number as varchar),
+        source_system || ':' || repository || '#' || cast(pull_request_number as {{ dbt.type_string() }}),
         message,
         'commit_message',
         4
@@ -38,7 +38,7 @@ texts as (
 mentions as (
     select
         pull_request_key,
-        unnest(regexp_extract_all(text, '{{ var("issue_key_pattern") | replace("'", "''") }}')) as issue_ref,
+        {{ regex_extract_each('text', "'" ~ var('issue_key_pattern') | replace("'", "''") ~ "'") }} as issue_ref,
         link_method,
         strength
     from texts
@@ -64,7 +64,7 @@ github_references as (
     select
         pull_request_key,
         repository,
-        {{ regex_mentions('text', var('github_issue_ref_pattern')) }} as reference,
+        {{ regex_extract_each('text', "'" ~ var('github_issue_ref_pattern') | replace("'", "''") ~ "'") }} as reference,
         link_method,
         strength
     from github_texts
@@ -90,7 +90,7 @@ final as (
         issues.issue_key,
         all_mentions.pull_request_key,
         all_mentions.issue_ref,
-        arg_min(all_mentions.link_method, all_mentions.strength) as link_method
+        {{ arg_min('all_mentions.link_method', 'all_mentions.strength') }} as link_method
     from all_mentions
     inner join issues
         on all_mentions.issue_ref = issues.issue_ref

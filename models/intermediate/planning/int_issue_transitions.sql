@@ -25,7 +25,7 @@ jira as (
     select
         -- ids
         'jira:' || issues.issue_key || ':' || jira_status_changes.history_id || ':'
-            || cast(jira_status_changes.item_index as varchar) as transition_key,
+            || cast(jira_status_changes.item_index as {{ dbt.type_string() }}) as transition_key,
         'jira:' || issues.issue_key as issue_key,
         -- from / to (categories from the site's status list, by id)
         jira_status_changes.from_value as from_status_id,
@@ -54,17 +54,17 @@ jira as (
 github as (
     select
         -- ids
-        'github:' || repository || '#' || cast(issue_number as varchar) || ':closed' as transition_key,
-        'github:' || repository || '#' || cast(issue_number as varchar) as issue_key,
+        'github:' || repository || '#' || cast(issue_number as {{ dbt.type_string() }}) || ':closed' as transition_key,
+        'github:' || repository || '#' || cast(issue_number as {{ dbt.type_string() }}) as issue_key,
         -- from / to
-        cast(null as varchar) as from_status_id,
+        cast(null as {{ dbt.type_string() }}) as from_status_id,
         'open' as from_status_name,
         'todo' as from_category,
-        cast(null as varchar) as to_status_id,
+        cast(null as {{ dbt.type_string() }}) as to_status_id,
         'closed' as to_status_name,
         case when state_reason in ('not_planned', 'duplicate') then 'cancelled' else 'done' end as to_category,
         -- people
-        cast(null as varchar) as author_key,
+        cast(null as {{ dbt.type_string() }}) as author_key,
         -- timestamps
         closed_at as transitioned_at,
         -- lineage

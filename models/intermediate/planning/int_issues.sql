@@ -55,11 +55,11 @@ jira as (
 github as (
     select
         -- ids
-        'github:' || repository || '#' || cast(issue_number as varchar) as issue_key,
-        cast(issue_id as varchar) as issue_id,
-        repository || '#' || cast(issue_number as varchar) as issue_ref,
+        'github:' || repository || '#' || cast(issue_number as {{ dbt.type_string() }}) as issue_key,
+        cast(issue_id as {{ dbt.type_string() }}) as issue_id,
+        repository || '#' || cast(issue_number as {{ dbt.type_string() }}) as issue_ref,
         repository as project,
-        cast(null as varchar) as parent_issue_key,
+        cast(null as {{ dbt.type_string() }}) as parent_issue_key,
         -- text
         title,
         'issue' as issue_type,
@@ -70,7 +70,7 @@ github as (
             when state_reason in ('not_planned', 'duplicate') then 'cancelled'
             else 'done'
         end as status,
-        cast(null as varchar) as priority,
+        cast(null as {{ dbt.type_string() }}) as priority,
         state_reason as resolution,
         labels,
         cast(null as {{ dbt.type_float() }}) as story_points,

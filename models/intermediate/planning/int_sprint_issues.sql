@@ -20,25 +20,50 @@ sprints as (
 sprint_changes as (
     select
         issue_id,
+        history_id,
+        item_index,
         changed_at,
-        list_transform(string_split(coalesce(from_value, ''), ','), sprint_id -> trim(sprint_id)) as before_ids,
-        list_transform(string_split(coalesce(to_value, ''), ','), sprint_id -> trim(sprint_id)) as after_ids
+        {{ split_to_array("coalesce(from_value, '')", "','") }} as before_ids,
+        {{ split_to_array("coalesce(to_value, '')", "','") }} as after_ids
     from changes
     where field_id = 'customfield_10020' or lower(field_name) = 'sprint'
 ),
 
-events as (
-    select issue_id, changed_at, unnest(list_filter(after_ids, sprint_id -> sprint_id <> ''
-        and not list_contains(before_ids, sprint_id))) as sprint_id, 'added' as event
+sprint_change_items as (
+    select issue_id, history_id, item_index, changed_at, 'before' as side, {{ explode('before_ids') }} as item
     from sprint_changes
     union all
-    select issue_id, changed_at, unnest(list_filter(before_ids, sprint_id -> sprint_id <> ''
-        and not list_contains(after_ids, sprint_id))) as sprint_id, 'removed' as event
+    select issue_id, history_id, item_index, changed_at, 'after' as side, {{ explode('after_ids') }} as item
     from sprint_changes
 ),
 
+sprint_change_ids as (
+    select issue_id, history_id, item_index, changed_at, side, trim(item) as sprint_id
+    from sprint_change_items
+    where trim(item) <> ''
+),
+
+-- a sprint id in the change's `to` but not its `from` was added; in `from` but not `to`, removed
+events as (
+    select
+        this_side.issue_id,
+        this_side.changed_at,
+        this_side.sprint_id,
+        case this_side.side when 'after' then 'added' else 'removed' end as event
+    from sprint_change_ids as this_side
+    where not exists (
+        select 1
+        from sprint_change_ids as other_side
+        where other_side.issue_id = this_side.issue_id
+            and other_side.history_id = this_side.history_id
+            and other_side.item_index = this_side.item_index
+            and other_side.side <> this_side.side
+            and other_side.sprint_id = this_side.sprint_id
+    )
+),
+
 current_members as (
-    select issue_id, unnest(string_split(sprint_ids, ' ')) as sprint_id
+    select issue_id, {{ explode(split_to_array('sprint_ids', "' '")) }} as sprint_id
     from jira_issues
     where sprint_ids is not null
 ),
@@ -55,7 +80,7 @@ history as (
         pairs.sprint_id,
         min(case when events.event = 'added' then events.changed_at end) as first_added_at,
         max(case when events.event = 'removed' then events.changed_at end) as last_removed_at,
-        arg_max(events.event, events.changed_at) as last_event
+        {{ arg_max('events.event', 'events.changed_at') }} as last_event
     from pairs
     left join events
         on pairs.issue_id = events.issue_id

@@ -37,7 +37,7 @@ moves as (
         sprint_changes.issue_id,
         jira_sprints.sprint_key,
         jira_sprints.sprint_id,
-        sprint_changes.history_id || ':' || cast(sprint_changes.item_index as varchar) as change_id,
+        sprint_changes.history_id || ':' || cast(sprint_changes.item_index as {{ dbt.type_string() }}) as change_id,
         sprint_changes.changed_at,
         case
             when sprint_changes.after_ids like '%,' || jira_sprints.sprint_id || ',%' then 'added'

@@ -7,9 +7,9 @@ jira_sprints as (
 jira as (
     select
         -- ids
-        'jira:' || cast(sprint_id as varchar) as sprint_key,
-        cast(sprint_id as varchar) as sprint_id,
-        cast(board_id as varchar) as board_id,
+        'jira:' || cast(sprint_id as {{ dbt.type_string() }}) as sprint_key,
+        cast(sprint_id as {{ dbt.type_string() }}) as sprint_id,
+        cast(board_id as {{ dbt.type_string() }}) as board_id,
         -- text
         sprint_name,
         state,

@@ -14,8 +14,8 @@ events as (
 funnel_settings as (
     select
         funnel,
-        arg_min(unit, step) as unit,
-        arg_min(conversion_window_hours, step) as conversion_window_hours
+        {{ arg_min('unit', 'step') }} as unit,
+        {{ arg_min('conversion_window_hours', 'step') }} as conversion_window_hours
     from funnels
     group by funnel
 ),
@@ -40,36 +40,37 @@ step_events as (
         on funnels.funnel = funnel_settings.funnel
     inner join events
         on case funnels.match_on
-            when 'event' then coalesce(regexp_full_match(events.event_name, funnels.pattern), false)
+            when 'event' then {{ full_match('events.event_name', 'funnels.pattern') }}
             when 'page_path' then events.event_type = 'page'
-                and coalesce(regexp_full_match(events.page_path, funnels.pattern), false)
+                and {{ full_match('events.page_path', 'funnels.pattern') }}
             else false
         end
 ),
 
-entries as (
+entry_events as (
     select
         step_events.funnel,
         funnel_settings.unit,
         step_events.unit_id,
         cast(step_events.event_at as date) as cohort_date,
         step_events.event_at as entered_at,
-        step_events.event_at + to_seconds(cast(funnel_settings.conversion_window_hours * 3600 as bigint))
-            as window_ends_at,
+        {{ dbt.dateadd('second', 'cast(funnel_settings.conversion_window_hours * 3600 as bigint)',
+                       'step_events.event_at') }} as window_ends_at,
         step_events.platform,
         step_events.browser,
         step_events.country,
         step_events.app_version,
-        step_events.plan
+        step_events.plan,
+        step_events.event_key
     from step_events
     inner join funnel_settings
         on step_events.funnel = funnel_settings.funnel
     where step_events.step = 1
         and step_events.unit_id is not null
-    qualify row_number() over (
-        partition by step_events.funnel, step_events.unit_id, cast(step_events.event_at as date)
-        order by step_events.event_at, step_events.event_key
-    ) = 1
+),
+
+entries as (
+    {{ dedupe('entry_events', 'funnel, unit_id, cohort_date', 'entered_at, event_key') }}
 ),
 
 step_1 as (
@@ -121,7 +122,8 @@ final as (
         entries.entered_at,
         reached.reached_at,
         -- measures
-        cast(date_diff('second', entries.entered_at, reached.reached_at) as double) / 60 as minutes_to_step,
+        cast({{ dbt.datediff('entries.entered_at', 'reached.reached_at', 'second') }} as {{ type_double() }}) / 60
+            as minutes_to_step,
         -- segments (of the entry event)
         entries.platform,
         entries.browser,

@@ -42,7 +42,7 @@ identified_devices as (
     select
         source_system,
         anonymous_id,
-        arg_max(user_id, event_at) as identified_user_id
+        {{ arg_max('user_id', 'event_at') }} as identified_user_id
     from unioned
     where anonymous_id is not null and user_id is not null
     group by source_system, anonymous_id
@@ -65,8 +65,10 @@ inactivity_gaps as (
         *,
         case
             when lag(event_at) over (partition by source_system, device_id order by event_at, event_id) is null
-                or event_at - lag(event_at) over (partition by source_system, device_id order by event_at, event_id)
-                    > to_minutes(cast({{ var('session_inactivity_minutes') }} as bigint))
+                or event_at > {{ dbt.dateadd(
+                    'minute', var('session_inactivity_minutes'),
+                    'lag(event_at) over (partition by source_system, device_id order by event_at, event_id)'
+                ) }}
                 then 1
             else 0
         end as starts_session
@@ -85,9 +87,12 @@ inactivity_sessions as (
 
 inactivity_keyed as (
     select
-        * exclude (starts_session, session_number),
+        -- every column of `stitched`, in its order (less the session numbering)
+        event_id, source_system, event_type, event_name, page_view_id, user_id, anonymous_id, tracker_session_id,
+        event_at, received_at, page_path, page_url, page_title, page_referrer, platform, browser, country,
+        app_version, plan, properties, stitched_user_id, device_id,
         md5(source_system || ':inactivity:' || coalesce(device_id, '') || ':' || cast(
-            min(event_at) over (partition by source_system, device_id, session_number) as varchar
+            min(event_at) over (partition by source_system, device_id, session_number) as {{ dbt.type_string() }}
         )) as session_key,
         'inactivity' as session_method
     from inactivity_sessions

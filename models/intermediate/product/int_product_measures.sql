@@ -17,11 +17,11 @@ user_days as (
         event_date as metric_date,
         count(case when {{ matches('event_name', var('error_event_pattern')) }} then 1 end) as error_events,
         count(distinct case when event_type = 'page' then coalesce(page_view_id, event_id) end) as page_views,
-        arg_min(platform, event_at) as platform,
-        arg_min(browser, event_at) as browser,
-        arg_min(country, event_at) as country,
-        arg_min(app_version, event_at) as app_version,
-        arg_min(plan, event_at) as plan
+        {{ arg_min('platform', 'event_at') }} as platform,
+        {{ arg_min('browser', 'event_at') }} as browser,
+        {{ arg_min('country', 'event_at') }} as country,
+        {{ arg_min('app_version', 'event_at') }} as app_version,
+        {{ arg_min('plan', 'event_at') }} as plan
     from events
     where stitched_user_id is not null
         and event_type <> 'identify'
@@ -36,9 +36,9 @@ ratio_per_user_day as (
         'ratio' as aggregation,
         metric_date,
         user_id as unit_id,
-        cast({{ column }} as double) as numerator,
+        cast({{ column }} as {{ type_double() }}) as numerator,
         1.0 as denominator,
-        cast(null as double) as measure_value,
+        cast(null as {{ type_double() }}) as measure_value,
         platform, browser, country, app_version, plan
     from user_days
     {% if not loop.last %}union all{% endif %}
@@ -53,8 +53,8 @@ timings as (
         'p75' as aggregation,
         event_date as metric_date,
         stitched_user_id as unit_id,
-        cast(null as double) as numerator,
-        cast(null as double) as denominator,
+        cast(null as {{ type_double() }}) as numerator,
+        cast(null as {{ type_double() }}) as denominator,
         {{ event_property_number('properties', property) }} as measure_value,
         platform, browser, country, app_version, plan
     from events
@@ -74,9 +74,10 @@ conversions as (
         'ratio' as aggregation,
         funnel_progress.cohort_date as metric_date,
         funnel_progress.unit_id,
-        cast(max(case when funnel_progress.step = last_steps.last_step then 1 else 0 end) as double) as numerator,
+        cast(max(case when funnel_progress.step = last_steps.last_step then 1 else 0 end) as {{ type_double() }})
+            as numerator,
         1.0 as denominator,
-        cast(null as double) as measure_value,
+        cast(null as {{ type_double() }}) as measure_value,
         funnel_progress.platform,
         funnel_progress.browser,
         funnel_progress.country,
@@ -85,7 +86,7 @@ conversions as (
     from funnel_progress
     inner join last_steps
         on funnel_progress.funnel = last_steps.funnel
-    group by all
+    group by 1, 4, 5, 9, 10, 11, 12, 13
 )
 
 select * from ratio_per_user_day

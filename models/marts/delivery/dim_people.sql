@@ -50,9 +50,9 @@ final as (
             and (valid_to is null or valid_to > current_date) as is_current,
         -- private: only when individuals are exposed
         {% if var('expose_individuals', false) -%}
-        cast(display_name as varchar) as display_name
+        cast(display_name as {{ dbt.type_string() }}) as display_name
         {%- else -%}
-        cast(null as varchar) as display_name
+        cast(null as {{ dbt.type_string() }}) as display_name
         {%- endif %}
     from memberships
 )

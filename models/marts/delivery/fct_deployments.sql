@@ -25,20 +25,19 @@ pull_requests as (
 ),
 
 -- the service a repository deploys: a seed-mapped service first, then the same-name service
-repository_services as (
+repository_service_candidates as (
     select
         services.repository,
-        services.service
+        services.service,
+        services.is_team_mapped,
+        services.service = repositories.repository_name as is_same_name
     from services
     inner join repositories
         on services.repository = repositories.repository
-    qualify row_number() over (
-        partition by services.repository
-        order by
-            services.is_team_mapped desc,
-            (services.service = repositories.repository_name) desc,
-            services.service
-    ) = 1
+),
+
+repository_services as (
+    {{ dedupe('repository_service_candidates', 'repository', 'is_team_mapped desc, is_same_name desc, service') }}
 ),
 
 change_summary as (

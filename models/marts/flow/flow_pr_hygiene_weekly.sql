@@ -32,9 +32,9 @@ final as (
         -- volume
         count(*) as merged_prs,
         -- size
-        cast({{ percentile('size_lines', 0.5) }} as double) as size_lines_median,
-        cast({{ percentile('size_lines', 0.75) }} as double) as size_lines_p75,
-        cast({{ percentile('changed_files', 0.5) }} as double) as changed_files_median,
+        cast({{ percentile('size_lines', 0.5) }} as {{ type_double() }}) as size_lines_median,
+        cast({{ percentile('size_lines', 0.75) }} as {{ type_double() }}) as size_lines_p75,
+        cast({{ percentile('changed_files', 0.5) }} as {{ type_double() }}) as changed_files_median,
         sum(case when size_lines <= {{ buckets.small }} then 1 else 0 end) as prs_small,
         sum(case when size_lines > {{ buckets.small }} and size_lines <= {{ buckets.medium }} then 1 else 0 end)
             as prs_medium,
@@ -42,10 +42,11 @@ final as (
             as prs_large,
         sum(case when size_lines > {{ buckets.large }} then 1 else 0 end) as prs_huge,
         -- review
-        cast({{ percentile('pickup_hours', 0.5) }} as double) as review_turnaround_median_hours,
-        avg(case when is_unreviewed then 1.0 else 0.0 end) as share_unreviewed,
-        avg(case when is_self_merged then 1.0 else 0.0 end) as share_self_merged,
-        avg(case when is_merged_without_approval then 1.0 else 0.0 end) as share_merged_without_approval
+        cast({{ percentile('pickup_hours', 0.5) }} as {{ type_double() }}) as review_turnaround_median_hours,
+        cast(avg(case when is_unreviewed then 1.0 else 0.0 end) as {{ type_double() }}) as share_unreviewed,
+        cast(avg(case when is_self_merged then 1.0 else 0.0 end) as {{ type_double() }}) as share_self_merged,
+        cast(avg(case when is_merged_without_approval then 1.0 else 0.0 end) as {{ type_double() }})
+            as share_merged_without_approval
     from flags
     group by team, week_start
 )

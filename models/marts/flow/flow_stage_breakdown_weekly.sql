@@ -32,8 +32,8 @@ final as (
         count(*) as changes,
         -- stage medians and p75s
         {%- for stage in ['coding', 'pickup', 'review', 'deploy', 'lead_time'] %}
-        cast({{ percentile(stage ~ '_hours', 0.5) }} as double) as {{ stage }}_median_hours,
-        cast({{ percentile(stage ~ '_hours', 0.75) }} as double) as {{ stage }}_p75_hours,
+        cast({{ percentile(stage ~ '_hours', 0.5) }} as {{ type_double() }}) as {{ stage }}_median_hours,
+        cast({{ percentile(stage ~ '_hours', 0.75) }} as {{ type_double() }}) as {{ stage }}_p75_hours,
         {%- endfor %}
         -- share of lead time per stage (changes with every span known)
         {%- for stage in ['coding', 'pickup', 'review', 'deploy'] %}

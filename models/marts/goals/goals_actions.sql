@@ -34,8 +34,10 @@ final as (
         end as status,
         case
             when actions.completed_on is not null
-                then greatest(date_diff('day', cast(actions.due_date as date), cast(actions.completed_on as date)), 0)
-            else greatest(date_diff('day', cast(actions.due_date as date), {{ as_of_date() }}), 0)
+                then greatest(cast({{ dbt.datediff(
+                    'cast(actions.due_date as date)', 'cast(actions.completed_on as date)', 'day'
+                ) }} as bigint), 0)
+            else greatest(cast({{ dbt.datediff('cast(actions.due_date as date)', as_of_date(), 'day') }} as bigint), 0)
         end as days_late
     from actions
     left join targets

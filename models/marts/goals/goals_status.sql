@@ -31,17 +31,19 @@ measured as (
         cast(targets.start_date as date) as start_date,
         cast(targets.due_date as date) as due_date,
         cast(targets.reviewed_on as date) as reviewed_on,
-        cast(coalesce(targets.baseline, baseline.metric_value) as double) as baseline_value,
+        cast(coalesce(targets.baseline, baseline.metric_value) as {{ type_double() }}) as baseline_value,
         targets.baseline is null as is_baseline_computed,
-        cast(targets.target as double) as target_value,
+        cast(targets.target as {{ type_double() }}) as target_value,
         coalesce(verdicts.judged_value, judged.metric_value) as current_value,
         verdicts.verdict,
         verdicts.judged_on,
         {{ as_of_date() }} > cast(targets.due_date as date) as is_due,
         -- share of the goal's time that has passed, 0 to 1
         least(greatest(
-            cast(date_diff('day', cast(targets.start_date as date), {{ as_of_date() }}) as double)
-                / nullif(date_diff('day', cast(targets.start_date as date), cast(targets.due_date as date)), 0),
+            cast({{ dbt.datediff('cast(targets.start_date as date)', as_of_date(), 'day') }} as {{ type_double() }})
+                / nullif({{ dbt.datediff(
+                    'cast(targets.start_date as date)', 'cast(targets.due_date as date)', 'day'
+                ) }}, 0),
             0), 1) as elapsed_share
     from targets
     inner join catalogue

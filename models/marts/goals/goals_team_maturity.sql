@@ -60,9 +60,9 @@ shares as (
         cast(coalesce(goal_evidence.due_targets, 0) as bigint) as due_targets,
         cast(coalesce(goal_evidence.met_targets, 0) as bigint) as met_targets,
         cast(coalesce(action_evidence.actions, 0) as bigint) as actions,
-        cast(goal_evidence.reviewed_due_targets as double) / nullif(goal_evidence.due_targets, 0)
+        cast(goal_evidence.reviewed_due_targets as {{ type_double() }}) / nullif(goal_evidence.due_targets, 0)
             as looped_back_share,
-        cast(action_evidence.actions_on_time as double) / nullif(action_evidence.due_actions, 0)
+        cast(action_evidence.actions_on_time as {{ type_double() }}) / nullif(action_evidence.due_actions, 0)
             as actions_on_time_share,
         coalesce(goal_evidence.efficiency_metrics_with_targets, 0) as efficiency_metrics_with_targets,
         coalesce(goal_evidence.quality_metrics_with_targets, 0) as quality_metrics_with_targets,

@@ -16,11 +16,11 @@ users as (
         count(distinct session_key) as sessions,
         count(distinct case when event_type = 'page' then coalesce(page_view_id, event_id) end) as page_views,
         count(*) as events,
-        arg_min(platform, event_at) as first_platform,
-        arg_min(browser, event_at) as first_browser,
-        arg_min(country, event_at) as first_country,
-        arg_max(app_version, event_at) filter (where app_version is not null) as latest_app_version,
-        arg_max(plan, event_at) filter (where plan is not null) as latest_plan
+        {{ arg_min('platform', 'event_at') }} as first_platform,
+        {{ arg_min('browser', 'event_at') }} as first_browser,
+        {{ arg_min('country', 'event_at') }} as first_country,
+        {{ arg_max('app_version', 'event_at', where="app_version is not null") }} as latest_app_version,
+        {{ arg_max('plan', 'event_at', where="plan is not null") }} as latest_plan
     from events
     where stitched_user_id is not null
     group by stitched_user_id

@@ -4,17 +4,17 @@ events as (
     select * from {{ ref('int_page_events') }}
 ),
 
-page_events as (
-    -- one row per page view: Snowplow repeats a page view id across duplicate page_view events; keep the first
+page_view_events as (
     select
         *,
         coalesce(page_view_id, event_id) as view_id
     from events
     where event_type = 'page'
-    qualify row_number() over (
-        partition by source_system, coalesce(page_view_id, event_id)
-        order by event_at, event_key
-    ) = 1
+),
+
+page_events as (
+    -- one row per page view: Snowplow repeats a page view id across duplicate page_view events; keep the first
+    {{ dedupe('page_view_events', 'source_system, view_id', 'event_at, event_key') }}
 ),
 
 final as (
@@ -35,9 +35,9 @@ final as (
         -- order in the session
         cast(row_number() over (partition by session_key order by event_at, event_key) as bigint)
             as page_view_in_session,
-        cast(date_diff(
-            'millisecond', event_at, lead(event_at) over (partition by session_key order by event_at, event_key)
-        ) as double) / 1000 as seconds_to_next_page_view,
+        cast({{ dbt.datediff(
+            'event_at', 'lead(event_at) over (partition by session_key order by event_at, event_key)', 'millisecond'
+        ) }} as {{ type_double() }}) / 1000 as seconds_to_next_page_view,
         -- segments
         platform,
         browser,

@@ -7,21 +7,21 @@ events as (
 sessions as (
     select
         session_key,
-        any_value(source_system) as source_system,
-        any_value(session_method) as session_method,
-        arg_min(stitched_user_id, event_at) as stitched_user_id,
+        {{ any_value('source_system') }} as source_system,
+        {{ any_value('session_method') }} as session_method,
+        {{ arg_min('stitched_user_id', 'event_at') }} as stitched_user_id,
         min(event_at) as started_at,
         max(event_at) as ended_at,
         count(*) as events,
         count(distinct case when event_type = 'page' then coalesce(page_view_id, event_id) end) as page_views,
-        arg_min(page_path, event_at) filter (where event_type = 'page') as landing_page_path,
-        arg_max(page_path, event_at) filter (where event_type = 'page') as exit_page_path,
-        arg_min(page_referrer, event_at) filter (where event_type = 'page') as referrer,
-        arg_min(platform, event_at) as platform,
-        arg_min(browser, event_at) as browser,
-        arg_min(country, event_at) as country,
-        arg_min(app_version, event_at) as app_version,
-        arg_min(plan, event_at) as plan
+        {{ arg_min('page_path', 'event_at', where="event_type = 'page'") }} as landing_page_path,
+        {{ arg_max('page_path', 'event_at', where="event_type = 'page'") }} as exit_page_path,
+        {{ arg_min('page_referrer', 'event_at', where="event_type = 'page'") }} as referrer,
+        {{ arg_min('platform', 'event_at') }} as platform,
+        {{ arg_min('browser', 'event_at') }} as browser,
+        {{ arg_min('country', 'event_at') }} as country,
+        {{ arg_min('app_version', 'event_at') }} as app_version,
+        {{ arg_min('plan', 'event_at') }} as plan
     from events
     group by session_key
 ),
@@ -38,7 +38,8 @@ final as (
         ended_at,
         cast(started_at as date) as session_date,
         -- measures
-        cast(date_diff('millisecond', started_at, ended_at) as double) / 1000 as duration_seconds,
+        cast({{ dbt.datediff('started_at', 'ended_at', 'millisecond') }} as {{ type_double() }}) / 1000
+            as duration_seconds,
         cast(events as bigint) as events,
         cast(page_views as bigint) as page_views,
         -- pages

@@ -60,10 +60,11 @@ final as (
         cast(units_reached as bigint) as units_reached,
         cast(coalesce(lag(units_reached) over cohort, units_reached) as bigint) as units_at_previous_step,
         cast(coalesce(lag(units_reached) over cohort, units_reached) - units_reached as bigint) as drop_off_units,
-        cast(units_reached as double)
+        cast(units_reached as {{ type_double() }})
             / nullif(coalesce(lag(units_reached) over cohort, units_reached), 0) as step_conversion,
-        cast(units_reached as double) / nullif(first_value(units_reached) over cohort, 0) as overall_conversion,
-        cast(case when step > 1 then median_minutes_to_step end as double) as median_minutes_to_step
+        cast(units_reached as {{ type_double() }}) / nullif(first_value(units_reached) over cohort, 0)
+            as overall_conversion,
+        cast(case when step > 1 then median_minutes_to_step end as {{ type_double() }}) as median_minutes_to_step
     from counted
     window cohort as (partition by funnel, cohort_date order by step)
 )

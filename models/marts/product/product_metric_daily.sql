@@ -14,8 +14,8 @@ catalogue as (
 bounds as (
     select
         metric,
-        any_value(metric_family) as metric_family,
-        any_value(aggregation) as aggregation,
+        {{ any_value('metric_family') }} as metric_family,
+        {{ any_value('aggregation') }} as aggregation,
         min(metric_date) as first_date,
         max(metric_date) as last_date
     from measures
@@ -44,7 +44,7 @@ windows as (
         on days.metric = measures.metric
         and measures.metric_date between days.metric_date - cast(window_sizes.window_days - 1 as integer)
             and days.metric_date
-    group by all
+    group by 1, 2, 3, 4, 5
 ),
 
 valued as (
@@ -85,13 +85,13 @@ final as (
         catalogue.better,
         pivoted.aggregation,
         -- measures
-        cast(pivoted.value as double) as value,
-        cast(pivoted.numerator as double) as numerator,
-        cast(pivoted.denominator as double) as denominator,
+        cast(pivoted.value as {{ type_double() }}) as value,
+        cast(pivoted.numerator as {{ type_double() }}) as numerator,
+        cast(pivoted.denominator as {{ type_double() }}) as denominator,
         cast(pivoted.observations as bigint) as observations,
         cast(pivoted.units as bigint) as units,
-        cast(pivoted.rolling_7d_value as double) as rolling_7d_value,
-        cast(pivoted.rolling_28d_value as double) as rolling_28d_value
+        cast(pivoted.rolling_7d_value as {{ type_double() }}) as rolling_7d_value,
+        cast(pivoted.rolling_28d_value as {{ type_double() }}) as rolling_28d_value
     from pivoted
     left join catalogue
         on pivoted.metric_family = catalogue.metric

@@ -20,7 +20,7 @@ segmented as (
         metric_date,
         aggregation,
         '{{ dimension }}' as dimension,
-        coalesce(cast({{ dimension }} as varchar), '(unknown)') as segment,
+        coalesce(cast({{ dimension }} as {{ dbt.type_string() }}), '(unknown)') as segment,
         unit_id,
         numerator,
         denominator,
@@ -39,7 +39,7 @@ segment_users as (
         count(distinct unit_id) as users
     from segmented
     where metric = 'page_views_per_user'
-    group by all
+    group by 1, 2, 3
 ),
 
 day_users as (
@@ -52,14 +52,14 @@ aggregated as (
         metric_date,
         dimension,
         segment,
-        any_value(aggregation) as aggregation,
+        {{ any_value('aggregation') }} as aggregation,
         sum(numerator) as numerator,
         sum(denominator) as denominator,
         {{ percentile('measure_value', 0.75) }} as p75_value,
         count(*) as observations,
         count(distinct unit_id) as units
     from segmented
-    group by all
+    group by 1, 2, 3, 4
 ),
 
 final as (
@@ -74,12 +74,12 @@ final as (
         cast(case aggregated.aggregation
             when 'ratio' then aggregated.numerator / nullif(aggregated.denominator, 0)
             else aggregated.p75_value
-        end as double) as value,
-        cast(daily.value as double) as overall_value,
+        end as {{ type_double() }}) as value,
+        cast(daily.value as {{ type_double() }}) as overall_value,
         cast(aggregated.observations as bigint) as observations,
         cast(aggregated.units as bigint) as units,
         cast(coalesce(segment_users.users, 0) as bigint) as segment_users,
-        cast(coalesce(segment_users.users, 0) as double) / nullif(day_users.users, 0) as share_of_users,
+        cast(coalesce(segment_users.users, 0) as {{ type_double() }}) / nullif(day_users.users, 0) as share_of_users,
         cast(
             (case aggregated.aggregation
                 when 'ratio' then aggregated.numerator / nullif(aggregated.denominator, 0)
@@ -87,7 +87,7 @@ final as (
             end - daily.value)
             * coalesce(segment_users.users, 0) / nullif(day_users.users, 0)
             * case daily.better when 'higher' then -1 else 1 end
-        as double) as impact
+        as {{ type_double() }}) as impact
     from aggregated
     inner join daily
         on aggregated.metric = daily.metric

@@ -53,7 +53,7 @@ sides as (
         and measures.metric_date <> releases.deployed_date
         and measures.metric_date between releases.deployed_date - {{ var('release_impact_days') }}
             and releases.deployed_date + {{ var('release_impact_days') }}
-    group by all
+    group by 1, 2, 3
 ),
 
 valued as (
@@ -75,7 +75,7 @@ valued as (
 final as (
     select
         -- ids
-        cast(releases.deployment_id as varchar) as deployment_id,
+        cast(releases.deployment_id as {{ dbt.type_string() }}) as deployment_id,
         metrics.metric,
         releases.service,
         releases.team,
@@ -85,10 +85,10 @@ final as (
         -- measures
         cast({{ var('release_impact_days') }} as integer) as window_days,
         catalogue.better,
-        cast(before.value as double) as before_value,
-        cast(after.value as double) as after_value,
-        cast(after.value - before.value as double) as difference,
-        cast((after.value - before.value) / nullif(abs(before.value), 0) as double) as relative_difference,
+        cast(before.value as {{ type_double() }}) as before_value,
+        cast(after.value as {{ type_double() }}) as after_value,
+        cast(after.value - before.value as {{ type_double() }}) as difference,
+        cast((after.value - before.value) / nullif(abs(before.value), 0) as {{ type_double() }}) as relative_difference,
         case
             when after.value is null or before.value is null or after.value = before.value then null
             when catalogue.better = 'higher' then after.value > before.value

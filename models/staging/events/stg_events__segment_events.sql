@@ -7,18 +7,18 @@ source as (
 renamed as (
     select
         -- ids
-        cast(message_id as varchar) as event_id,
+        cast(message_id as {{ dbt.type_string() }}) as event_id,
         'segment' as source_system,
-        cast(user_id as varchar) as user_id,
-        cast(anonymous_id as varchar) as anonymous_id,
-        cast(session_id as varchar) as tracker_session_id,
+        cast(user_id as {{ dbt.type_string() }}) as user_id,
+        cast(anonymous_id as {{ dbt.type_string() }}) as anonymous_id,
+        cast(session_id as {{ dbt.type_string() }}) as tracker_session_id,
         case when type in ('page', 'screen') then message_id end as page_view_id,
         -- what happened
         case when type = 'screen' then 'page' else type end as event_type,
         case when type = 'track' then event else coalesce(name, page_title, page_path) end as event_name,
         -- timestamps: Segment's clock-skew correction when the sender's clock is known
         coalesce(
-            {{ to_utc('"timestamp"') }},
+            {{ to_utc(adapter.quote('timestamp')) }},
             {{ to_utc('received_at') }} - ({{ to_utc('sent_at') }} - {{ to_utc('original_timestamp') }}),
             {{ to_utc('original_timestamp') }},
             {{ to_utc('received_at') }}
@@ -53,12 +53,7 @@ renamed as (
 ),
 
 deduplicated as (
-    select *
-    from renamed
-    qualify row_number() over (
-        partition by event_id
-        order by received_at nulls last, loaded_by, source_file, source_line
-    ) = 1
+    {{ dedupe('renamed', 'event_id', 'received_at nulls last, loaded_by, source_file, source_line') }}
 )
 
 select * from deduplicated

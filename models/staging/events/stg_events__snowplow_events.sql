@@ -7,15 +7,15 @@ source as (
 renamed as (
     select
         -- ids
-        cast(event_id as varchar) as event_id,
+        cast(event_id as {{ dbt.type_string() }}) as event_id,
         'snowplow' as source_system,
         user_id,
         domain_userid as anonymous_id,
         domain_sessionid as tracker_session_id,
         domain_sessionidx as tracker_session_index,
         coalesce(
-            json_extract_string(contexts_com_snowplowanalytics_snowplow_web_page_1_0_0, '$[0].id'),
-            json_extract_string(contexts_com_snowplowanalytics_snowplow_web_page_1_0_0, '$[0][0].id')
+            {{ json_extract_text('contexts_com_snowplowanalytics_snowplow_web_page_1_0_0', '$[0].id') }},
+            {{ json_extract_text('contexts_com_snowplowanalytics_snowplow_web_page_1_0_0', '$[0][0].id') }}
         ) as page_view_id,
         -- what happened
         case event
@@ -41,13 +41,13 @@ renamed as (
         lower(coalesce(dvce_type, platform)) as platform,
         br_family as browser,
         upper(geo_country) as country,
-        cast(null as varchar) as app_version,
-        cast(null as varchar) as plan,
+        cast(null as {{ dbt.type_string() }}) as app_version,
+        cast(null as {{ dbt.type_string() }}) as plan,
         -- payload
         case
             when se_value is not null
-                then cast(json_object('category', se_category, 'label', se_label, 'property', se_property,
-                                      'value', try_cast(se_value as double)) as varchar)
+                then {{ json_object_text(["'category'", 'se_category', "'label'", 'se_label', "'property'",
+                                          'se_property', "'value'", try_cast_double('se_value')]) }}
         end as properties,
         -- load metadata
         source_file,
@@ -58,12 +58,9 @@ renamed as (
 
 deduplicated as (
     -- Snowplow delivers at least once: keep the first collected copy of each event id
-    select *
-    from renamed
-    qualify row_number() over (
-        partition by event_id
-        order by received_at, device_created_at nulls last, loaded_by, source_file, source_line
-    ) = 1
+    {{ dedupe(
+        'renamed', 'event_id', 'received_at, device_created_at nulls last, loaded_by, source_file, source_line'
+    ) }}
 )
 
 select * from deduplicated

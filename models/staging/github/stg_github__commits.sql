@@ -7,7 +7,7 @@ source as (
 renamed as (
     select
         -- ids
-        cast(repository as varchar) as repository,
+        cast(repository as {{ dbt.type_string() }}) as repository,
         sha,
         coalesce(parent_shas, '') as parent_shas,
         -- text

@@ -9,7 +9,7 @@ renamed as (
         -- ids
         cast(id as bigint) as deployment_status_id,
         cast(deployment_id as bigint) as deployment_id,
-        cast(repository as varchar) as repository,
+        cast(repository as {{ dbt.type_string() }}) as repository,
         -- text
         state,
         environment,

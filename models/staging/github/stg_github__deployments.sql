@@ -8,7 +8,7 @@ renamed as (
     select
         -- ids
         cast(id as bigint) as deployment_id,
-        cast(repository as varchar) as repository,
+        cast(repository as {{ dbt.type_string() }}) as repository,
         sha,
         ref,
         -- text

@@ -8,7 +8,7 @@ renamed as (
     select
         -- ids
         cast(id as bigint) as issue_id,
-        cast(repository as varchar) as repository,
+        cast(repository as {{ dbt.type_string() }}) as repository,
         cast(number as bigint) as issue_number,
         -- text
         title,

@@ -7,7 +7,7 @@ source as (
 renamed as (
     select
         -- ids
-        cast(repository as varchar) as repository,
+        cast(repository as {{ dbt.type_string() }}) as repository,
         cast(pull_request_number as bigint) as pull_request_number,
         sha,
         coalesce(parent_shas, '') as parent_shas,

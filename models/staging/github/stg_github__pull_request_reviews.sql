@@ -8,7 +8,7 @@ renamed as (
     select
         -- ids
         cast(id as bigint) as review_id,
-        cast(repository as varchar) as repository,
+        cast(repository as {{ dbt.type_string() }}) as repository,
         cast(pull_request_number as bigint) as pull_request_number,
         commit_id as commit_sha,
         -- text

@@ -9,7 +9,7 @@ renamed as (
         -- ids
         cast(id as bigint) as workflow_job_id,
         cast(run_id as bigint) as workflow_run_id,
-        cast(repository as varchar) as repository,
+        cast(repository as {{ dbt.type_string() }}) as repository,
         head_sha,
         head_branch,
         -- text

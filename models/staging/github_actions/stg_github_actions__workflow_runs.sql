@@ -8,7 +8,7 @@ renamed as (
     select
         -- ids
         cast(id as bigint) as workflow_run_id,
-        cast(repository as varchar) as repository,
+        cast(repository as {{ dbt.type_string() }}) as repository,
         cast(workflow_id as bigint) as workflow_id,
         head_sha,
         head_branch,

@@ -8,14 +8,14 @@ source as (
 renamed as (
     select
         -- ids
-        cast(project as varchar) as repository,
+        cast(project as {{ dbt.type_string() }}) as repository,
         sha,
         coalesce(parent_ids, '') as parent_shas,
         -- text
         message,
         author_name,
         author_email,
-        cast(null as varchar) as author_login,
+        cast(null as {{ dbt.type_string() }}) as author_login,
         committer_email,
         -- timestamps
         {{ to_utc('authored_at') }} as authored_at,

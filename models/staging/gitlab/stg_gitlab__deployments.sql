@@ -9,7 +9,7 @@ renamed as (
         -- ids
         cast(id as bigint) as deployment_id,
         iid as deployment_number,
-        cast(project as varchar) as repository,
+        cast(project as {{ dbt.type_string() }}) as repository,
         sha,
         ref,
         -- text

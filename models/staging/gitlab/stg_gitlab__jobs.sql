@@ -9,7 +9,7 @@ renamed as (
         -- ids
         cast(id as bigint) as job_id,
         cast(pipeline_id as bigint) as pipeline_id,
-        cast(project as varchar) as repository,
+        cast(project as {{ dbt.type_string() }}) as repository,
         sha,
         ref,
         -- text

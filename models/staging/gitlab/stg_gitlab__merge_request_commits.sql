@@ -8,7 +8,7 @@ source as (
 renamed as (
     select
         -- ids
-        cast(project as varchar) as repository,
+        cast(project as {{ dbt.type_string() }}) as repository,
         cast(merge_request_iid as bigint) as pull_request_number,
         sha,
         coalesce(parent_ids, '') as parent_shas,
@@ -16,7 +16,7 @@ renamed as (
         message,
         author_name,
         author_email,
-        cast(null as varchar) as author_login,
+        cast(null as {{ dbt.type_string() }}) as author_login,
         committer_email,
         -- timestamps
         {{ to_utc('authored_at') }} as authored_at,

@@ -8,7 +8,7 @@ renamed as (
     select
         -- ids
         cast(id as bigint) as note_id,
-        cast(project as varchar) as repository,
+        cast(project as {{ dbt.type_string() }}) as repository,
         cast(merge_request_iid as bigint) as pull_request_number,
         -- text
         body,

@@ -9,7 +9,7 @@ renamed as (
     select
         -- ids
         cast(id as bigint) as pull_request_id,
-        cast(project as varchar) as repository,
+        cast(project as {{ dbt.type_string() }}) as repository,
         cast(iid as bigint) as pull_request_number,
         -- text
         title,

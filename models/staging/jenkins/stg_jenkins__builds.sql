@@ -14,7 +14,7 @@ renamed as (
         branch,
         remote_url,
         -- the repository path of the git remote (https://host/owner/name.git or git@host:owner/name.git)
-        nullif(regexp_extract(remote_url, '^(?:[a-z+]+://[^/]+/|[^@/]+@[^:]+:)(.+?)(?:\.git)?/?$', 1), '')
+        nullif({{ regex_extract('remote_url', "'^(?:[a-z+]+://[^/]+/|[^@/]+@[^:]+:)(.+?)(?:\\.git)?/?$'", 1) }}, '')
             as repository,
         -- text
         display_name,
@@ -23,7 +23,7 @@ renamed as (
         cause,
         -- timestamps
         {{ to_utc('started_at') }} as started_at,
-        {{ to_utc('started_at') }} + to_milliseconds(coalesce(duration_ms, 0)) as finished_at,
+        {{ dbt.dateadd('millisecond', 'coalesce(duration_ms, 0)', to_utc('started_at')) }} as finished_at,
         duration_ms,
         -- load metadata
         _dlt_load_id as loaded_by

@@ -7,8 +7,8 @@ source as (
 renamed as (
     select
         -- ids
-        cast(issue_id as varchar) as issue_id,
-        cast(history_id as varchar) as history_id,
+        cast(issue_id as {{ dbt.type_string() }}) as issue_id,
+        cast(history_id as {{ dbt.type_string() }}) as history_id,
         item_index,
         -- change
         field as field_name,

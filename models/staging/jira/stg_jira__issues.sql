@@ -7,7 +7,7 @@ source as (
 renamed as (
     select
         -- ids
-        cast(id as varchar) as issue_id,
+        cast(id as {{ dbt.type_string() }}) as issue_id,
         key as issue_key,
         project_key,
         parent_key,

@@ -7,7 +7,7 @@ source as (
 renamed as (
     select
         -- ids
-        cast(id as varchar) as status_id,
+        cast(id as {{ dbt.type_string() }}) as status_id,
         -- text
         name as status_name,
         untranslated_name,

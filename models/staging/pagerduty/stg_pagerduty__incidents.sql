@@ -7,7 +7,7 @@ source as (
 renamed as (
     select
         -- ids
-        cast(id as varchar) as incident_id,
+        cast(id as {{ dbt.type_string() }}) as incident_id,
         incident_number,
         service_id,
         incident_key as dedup_key,

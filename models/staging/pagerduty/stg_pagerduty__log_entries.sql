@@ -7,8 +7,8 @@ source as (
 renamed as (
     select
         -- ids
-        cast(id as varchar) as log_entry_id,
-        cast(incident_id as varchar) as incident_id,
+        cast(id as {{ dbt.type_string() }}) as log_entry_id,
+        cast(incident_id as {{ dbt.type_string() }}) as incident_id,
         -- text
         type as log_entry_type,
         summary,
