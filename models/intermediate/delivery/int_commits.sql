@@ -5,8 +5,12 @@
 -- commits only the clone knows.
 with
 
+{%- set columns = 'repository, sha, parent_shas, message, author_login, authored_at, committed_at' %}
+
 commits as (
-    {{ union_by_name([ref('stg_github__commits'), ref('stg_gitlab__commits')], ['github', 'gitlab']) }}
+    select {{ columns }}, 'github' as source_system from {{ ref('stg_github__commits') }}
+    union all
+    select {{ columns }}, 'gitlab' as source_system from {{ ref('stg_gitlab__commits') }}
 ),
 
 git_commits as (
@@ -14,8 +18,9 @@ git_commits as (
 ),
 
 pull_request_commits as (
-    {{ union_by_name([ref('stg_github__pull_request_commits'), ref('stg_gitlab__merge_request_commits')],
-                     ['github', 'gitlab']) }}
+    select {{ columns }}, 'github' as source_system from {{ ref('stg_github__pull_request_commits') }}
+    union all
+    select {{ columns }}, 'gitlab' as source_system from {{ ref('stg_gitlab__merge_request_commits') }}
 ),
 
 unioned as (
