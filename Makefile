@@ -14,7 +14,7 @@ export DEBIAN_FRONTEND := noninteractive
 # pgjdbc for the Metabase/publish-postgres tests, which also use the machine's Java 17); installed only when missing.
 DEBIAN_PACKAGES := chromium postgresql libpostgresql-jdbc-java
 
-.PHONY: demo test clean setup system-packages
+.PHONY: demo test clean setup system-packages bench
 
 setup: $(STAMP)
 
@@ -39,5 +39,16 @@ system-packages:
 test: $(STAMP) system-packages
 	$(BIN)/python -m pytest
 
+# Large-organisation benchmark (never part of `make test`): generate payloads, measure, summarise.
+# BENCH_SCALES="0.01 0.1 1.0" to go further; results in bench/results/<date>-<scale>.md.
+BENCH_SCALES ?= 0.01 0.1
+BENCH_DATA ?= bench/data
+
+bench: $(STAMP)
+	@for s in $(BENCH_SCALES); do \
+		bench/generate --scale $$s --out $(BENCH_DATA)/$$s && bench/run --scale $$s --data $(BENCH_DATA)/$$s || exit 1; \
+	done
+	$(BIN)/python -m bench.summary
+
 clean:
-	rm -rf $(VENV) target dbt_packages logs .yardstick warehouse.duckdb* report *.egg-info
+	rm -rf $(VENV) target dbt_packages logs .yardstick warehouse.duckdb* report *.egg-info bench/data
