@@ -14,7 +14,7 @@ export DEBIAN_FRONTEND := noninteractive
 # pgjdbc for the Metabase/publish-postgres tests, which also use the machine's Java 17); installed only when missing.
 DEBIAN_PACKAGES := chromium postgresql libpostgresql-jdbc-java
 
-.PHONY: demo test test-spark clean setup system-packages
+.PHONY: demo test test-spark bench clean setup system-packages
 
 setup: $(STAMP)
 
@@ -51,5 +51,16 @@ test-spark: $(SPARK_STAMP)
 	@command -v java >/dev/null 2>&1 || $(MAKE) system-packages DEBIAN_PACKAGES=openjdk-17-jre-headless
 	$(BIN)/python -m pytest -m spark tests/python/test_spark.py
 
+# Large-organisation benchmark (never part of `make test`): generate payloads, measure, summarise.
+# BENCH_SCALES="0.01 0.1 1.0" to go further; results in bench/results/<date>-<scale>.md.
+BENCH_SCALES ?= 0.01 0.1
+BENCH_DATA ?= bench/data
+
+bench: $(STAMP)
+	@for s in $(BENCH_SCALES); do \
+		bench/generate --scale $$s --out $(BENCH_DATA)/$$s && bench/run --scale $$s --data $(BENCH_DATA)/$$s || exit 1; \
+	done
+	$(BIN)/python -m bench.summary
+
 clean:
-	rm -rf $(VENV) target dbt_packages logs .yardstick warehouse.duckdb* report *.egg-info
+	rm -rf $(VENV) target dbt_packages logs .yardstick warehouse.duckdb* report *.egg-info bench/data

@@ -163,13 +163,15 @@ def github_source(
                 yield rows
                 cursors.advance(repo, (row["updated_at"] for row in rows))
 
-    @dlt.transformer(name="pull_request_commits", data_from=pull_requests,
+    # one request per pull request (and per deployment) for its children: dlt's worker threads fetch them
+    # concurrently, which halves a large organisation's first sync (bench/README.md)
+    @dlt.transformer(name="pull_request_commits", data_from=pull_requests, parallelized=True,
                      **table_hints(raw["pull_request_commits"]))
     def pull_request_commits(prs: list[dict]) -> Iterator[list[dict]]:
         for pr in prs:
             yield _pr_children(api, pr["repository"], pr["number"], "commits")
 
-    @dlt.transformer(name="pull_request_reviews", data_from=pull_requests,
+    @dlt.transformer(name="pull_request_reviews", data_from=pull_requests, parallelized=True,
                      **table_hints(raw["pull_request_reviews"]))
     def pull_request_reviews(prs: list[dict]) -> Iterator[list[dict]]:
         for pr in prs:
@@ -202,7 +204,8 @@ def github_source(
                 if len(fresh) < len(rows):
                     break
 
-    @dlt.transformer(name="deployment_statuses", data_from=deployments, **table_hints(raw["deployment_statuses"]))
+    @dlt.transformer(name="deployment_statuses", data_from=deployments, parallelized=True,
+                     **table_hints(raw["deployment_statuses"]))
     def deployment_statuses(deployments_: list[dict]) -> Iterator[list[dict]]:
         for deployment in deployments_:
             repo = deployment["repository"]

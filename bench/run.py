@@ -1,0 +1,351 @@
+"""`bench/run --scale S`: measure Yardstick on a generated large organisation, in one run, and write
+`bench/results/<date>-<scale>.md` (and `.json`).
+
+Steps, each its own process (peak RSS read per process with `os.wait4`):
+ 1. full sync: a file-backed replay server (`bench.serve`, the replay server's handler code) serves the
+    organisation as it was the evening before the last day; the real dlt sources ingest it; the server counts
+    the requests;
+ 2. DuckDB-native: `read_json_objects` of the same payload files into the same raw tables (same columns);
+ 3. build: `dbt build` on the ingested warehouse; then the same models' compiled SQL and data tests run
+    directly in DuckDB on a copy, in dbt's order;
+ 4. nightly: the server now also serves the last day; the sources sync incrementally (cursors restored from
+    the warehouse) into a copy of the built warehouse, and `dbt build` runs again.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+RESULTS_DIR = PROJECT_DIR / "bench" / "results"
+GITHUB_LIMIT_PER_HOUR = 5000
+TARGETS = {  # name: (limit, how it compares)
+    "ingest_ratio": 2.0, "build_ratio": 1.3, "incremental_share": 0.05, "full_minutes": 10.0, "peak_gib": 4.0,
+}
+
+
+class LoadSampler(threading.Thread):
+    """The 1-minute load average every few seconds while the benchmark runs."""
+
+    def __init__(self, every: float = 5.0) -> None:
+        super().__init__(daemon=True)
+        self.every, self.samples, self._stop = every, [os.getloadavg()[0]], threading.Event()
+
+    def run(self) -> None:
+        while not self._stop.wait(self.every):
+            self.samples.append(os.getloadavg()[0])
+
+    def stop(self) -> dict[str, float]:
+        self._stop.set()
+        self.samples.append(os.getloadavg()[0])
+        return {"min": min(self.samples), "mean": sum(self.samples) / len(self.samples), "max": max(self.samples)}
+
+
+def _python() -> str:
+    return sys.executable
+
+
+def run_step(args: list[str], env: dict[str, str], log: Path) -> dict[str, Any]:
+    """Run one step as a child process; wall seconds and its own peak RSS (MiB)."""
+    began = time.perf_counter()
+    with open(log, "ab") as out:
+        child = subprocess.Popen([_python(), "-m", *args], env=env, stdout=out, stderr=subprocess.STDOUT,
+                                 cwd=PROJECT_DIR)
+        _, status, usage = os.wait4(child.pid, 0)
+        child.returncode = os.waitstatus_to_exitcode(status)
+    seconds = time.perf_counter() - began
+    if child.returncode != 0:
+        tail = log.read_text(errors="replace")[-3000:]
+        raise SystemExit(f"bench step {' '.join(args[:2])} failed (exit {child.returncode}); log {log}:\n{tail}")
+    return {"seconds": seconds, "cpu_seconds": usage.ru_utime + usage.ru_stime, "peak_rss_mib": usage.ru_maxrss / 1024}
+
+
+class Server:
+    """`bench.serve` as a child process; `stop()` returns its request counts and peak RSS."""
+
+    def __init__(self, data: Path, work: Path, env: dict[str, str], *, before_cutoff: bool, name: str) -> None:
+        self.url_file, self.requests_file = work / f"{name}.url.json", work / f"{name}.requests.json"
+        args = [_python(), "-m", "bench.serve", str(data), "--url-file", str(self.url_file),
+                "--requests-file", str(self.requests_file)] + (["--before-cutoff"] if before_cutoff else [])
+        self.log = open(work / f"{name}.log", "ab")  # noqa: SIM115 - closed in stop()
+        self.child = subprocess.Popen(args, env=env, stdout=self.log, stderr=subprocess.STDOUT, cwd=PROJECT_DIR)
+        deadline = time.monotonic() + 600
+        while not self.url_file.exists():
+            if self.child.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit(f"replay server did not start; see {work / f'{name}.log'}")
+            time.sleep(0.1)
+        time.sleep(0.1)
+        self.urls = json.loads(self.url_file.read_text())
+
+    def stop(self) -> tuple[dict[str, int], float, float]:
+        self.child.send_signal(signal.SIGTERM)
+        _, _, usage = os.wait4(self.child.pid, 0)
+        self.log.close()
+        return json.loads(self.requests_file.read_text()), usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
+
+
+def source_env(base: dict[str, str], urls: dict[str, str], manifest: dict[str, Any], event_files: list[str]) -> dict:
+    from ingestion.demo.jira_api import source_settings as jira_settings
+
+    start = manifest["start"][:10]
+    return {
+        **base,
+        "SOURCES__GITHUB__BASE_URL": urls["github"], "SOURCES__GITHUB__ACCESS_TOKEN": urls["github_token"],
+        "SOURCES__GITHUB__REPOSITORIES": json.dumps(manifest["repositories"]),
+        "SOURCES__GITHUB__START_DATE": start,
+        "SOURCES__PAGERDUTY__BASE_URL": urls["pagerduty"], "SOURCES__PAGERDUTY__API_TOKEN": urls["pagerduty_token"],
+        "SOURCES__PAGERDUTY__START_DATE": start,
+        **jira_settings(urls["url"] + "/jira", manifest["jira_projects"], start),
+        "SOURCES__EVENTS__PATHS": json.dumps(event_files),
+    }
+
+
+def machine() -> dict[str, Any]:
+    import dbt.version
+    import dlt
+    import duckdb
+
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor() or "unknown")
+    mem_kib = next(int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines()
+                   if line.startswith("MemTotal"))
+    try:
+        import dbt.adapters.duckdb.__version__ as dd
+
+        dbt_duckdb = dd.version
+    except ImportError:
+        dbt_duckdb = "?"
+    return {"cpu": cpu, "cores": os.cpu_count(), "ram_gib": round(mem_kib / 2**20, 1),
+            "os": f"{platform.system()} {platform.release()}", "python": platform.python_version(),
+            "duckdb": duckdb.__version__, "dlt": dlt.__version__, "dbt_core": dbt.version.__version__,
+            "dbt_duckdb": dbt_duckdb}
+
+
+def measure(data: Path, work: Path) -> dict[str, Any]:
+    manifest = json.loads((data / "manifest.json").read_text())
+    log = work / "steps.log"
+    base = {**os.environ, "PYTHONPATH": str(PROJECT_DIR), "DBT_TARGET_PATH": str(work / "target"),
+            "DBT_LOG_PATH": str(work / "logs"), "RUNTIME__DLTHUB_TELEMETRY": "false",
+            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DO_NOT_TRACK": "1"}
+    base.pop("YARDSTICK_WAREHOUSE", None)
+    day_files = sorted(str(p) for p in (data / "events").glob("*.ndjson"))
+    last_day = manifest["cutoff"][:10]
+    before_files = [f for f in day_files if not f.endswith(f"events-{last_day}.ndjson")]
+    full_wh, native_wh, raw_wh, inc_wh = (work / f"{n}.duckdb" for n in ("full", "native", "rawsql", "nightly"))
+    steps: dict[str, Any] = {}
+
+    # 1. first full sync through the real sources
+    server = Server(data, work, base, before_cutoff=True, name="server-full")
+    env = source_env(base, server.urls, manifest, before_files)
+    steps["ingest_full"] = run_step(["bench.steps", "ingest", str(full_wh), str(work / "ingest_full.json")], env, log)
+    full_requests, server_rss, server_cpu = server.stop()
+    steps["ingest_full"].update(json.loads((work / "ingest_full.json").read_text()), server_peak_rss_mib=server_rss,
+                                server_cpu_seconds=server_cpu)
+
+    # 2. DuckDB's own JSON reader on the same files
+    steps["native"] = run_step(["bench.steps", "native", str(data), str(native_wh), str(work / "native.json")],
+                               base, log)
+    steps["native"].update(json.loads((work / "native.json").read_text()))
+
+    # 3. dbt build vs the compiled SQL run directly
+    steps["build_full"] = run_step(["bench.steps", "build", str(full_wh), str(work / "build_full.json")], base, log)
+    steps["build_full"].update(json.loads((work / "build_full.json").read_text()))
+    shutil.copyfile(full_wh, raw_wh)
+    shutil.copyfile(full_wh, inc_wh)
+    steps["rawsql"] = run_step(["bench.steps", "rawsql", str(raw_wh), str(work / "rawsql.json")], base, log)
+    steps["rawsql"].update(json.loads((work / "rawsql.json").read_text()))
+
+    # 4. the nightly: one new day, incremental ingest, build
+    server = Server(data, work, base, before_cutoff=False, name="server-nightly")
+    env = source_env(base, server.urls, manifest, day_files)
+    steps["ingest_nightly"] = run_step(["bench.steps", "ingest", str(inc_wh), str(work / "ingest_nightly.json")],
+                                       env, log)
+    nightly_requests, server_rss, server_cpu = server.stop()
+    steps["ingest_nightly"].update(json.loads((work / "ingest_nightly.json").read_text()),
+                                   server_peak_rss_mib=server_rss, server_cpu_seconds=server_cpu)
+    steps["build_nightly"] = run_step(["bench.steps", "build", str(inc_wh), str(work / "build_nightly.json")],
+                                      base, log)
+    steps["build_nightly"].update(json.loads((work / "build_nightly.json").read_text()))
+    return {"manifest": manifest, "steps": steps, "requests": {"full": full_requests, "nightly": nightly_requests},
+            "warehouse_mib": full_wh.stat().st_size / 2**20}
+
+
+def figures(m: dict[str, Any]) -> dict[str, Any]:
+    s = m["steps"]
+    ingest_rate = s["ingest_full"]["rows"] / s["ingest_full"]["seconds"]
+    native_rate = s["native"]["rows"] / s["native"]["seconds"]
+    full = s["ingest_full"]["seconds"] + s["build_full"]["seconds"]
+    nightly = s["ingest_nightly"]["seconds"] + s["build_nightly"]["seconds"]
+
+    def tool(requests: dict[str, int], prefix: str) -> int:
+        return sum(v for k, v in requests.items() if k.startswith(prefix + " "))
+
+    peak = max(max(step["peak_rss_mib"], step.get("server_peak_rss_mib", 0)) for name, step in s.items()
+               if name != "native")
+    return {
+        "ingest_rate": ingest_rate, "native_rate": native_rate, "ingest_ratio": native_rate / ingest_rate,
+        "ingest_cpu_ratio": (s["ingest_full"]["cpu_seconds"] / s["ingest_full"]["rows"])
+        / (s["native"]["cpu_seconds"] / s["native"]["rows"]),
+        "build_ratio": s["build_full"]["seconds"] / s["rawsql"]["seconds"],
+        "incremental_share": nightly / full, "full_seconds": full, "nightly_seconds": nightly,
+        "full_minutes": full / 60, "peak_gib": peak / 1024,
+        "requests": {phase: {t: tool(m["requests"][phase], t) for t in ("github", "pagerduty", "jira")}
+                     for phase in ("full", "nightly")},
+    }
+
+
+def _reached(name: str, value: float) -> str:
+    return "yes" if value <= TARGETS[name] else "no"
+
+
+def render(scale: float, m: dict[str, Any], f: dict[str, Any], facts: dict[str, Any], load: dict[str, float],
+           command: str, generate_seconds: float | None) -> str:
+    s, man = m["steps"], m["manifest"]
+    gh_full, gh_night = f["requests"]["full"]["github"], f["requests"]["nightly"]["github"]
+    lines = [
+        f"# Yardstick benchmark — scale {scale} ({man['engineers']:,} engineers, one year)",
+        "",
+        f"Produced by `{command}` on {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')}.",
+        "",
+        ("**Figures are under load**: the machine was shared with other busy jobs during the run (load average "
+        f"1-min min {load['min']:.2f} / mean {load['mean']:.2f} / max {load['max']:.2f} on {facts['cores']} cores)."),
+        "",
+        "## Machine",
+        "",
+        "| fact | value |", "|---|---|",
+        *(f"| {k} | {v} |" for k, v in facts.items()),
+        (f"| load average during the run (1 min: min / mean / max) | {load['min']:.2f} / {load['mean']:.2f} / "
+        f"{load['max']:.2f} |"),
+        "",
+        "## Ratios vs the targets",
+        "",
+        "| ratio | measured | target | reached |", "|---|---|---|---|",
+        (f"| ingest: DuckDB-native records/s ÷ dlt-sources records/s | {f['ingest_ratio']:.1f}× | ≤ 2× | "
+        f"{_reached('ingest_ratio', f['ingest_ratio'])} |"),
+        (f"| ingest, CPU only: dlt-sources CPU s per record ÷ DuckDB-native CPU s per record (server excluded) | "
+         f"{f['ingest_cpu_ratio']:.1f}× | ≤ 2× | {_reached('ingest_ratio', f['ingest_cpu_ratio'])} |"),
+        (f"| build: `dbt build` ÷ compiled SQL run directly | {f['build_ratio']:.2f}× | ≤ 1.3× | "
+        f"{_reached('build_ratio', f['build_ratio'])} |"),
+        (f"| nightly incremental (ingest + build) ÷ full (ingest + build) | {100 * f['incremental_share']:.1f} % | "
+        f"≤ 5 % | {_reached('incremental_share', f['incremental_share'])} |"),
+        (f"| full ingest + build wall time | {f['full_minutes']:.1f} min | < 10 min (at scale 1.0) | "
+        f"{_reached('full_minutes', f['full_minutes'])} |"),
+        f"| peak RSS of any step | {f['peak_gib']:.2f} GiB | < 4 GiB | {_reached('peak_gib', f['peak_gib'])} |",
+        "",
+        "## Steps",
+        "",
+        "| step | wall s | CPU s | records | records/s | peak RSS MiB | notes |", "|---|---|---|---|---|---|---|",
+    ]
+    if generate_seconds is not None:
+        lines.append(f"| generate payload files | {generate_seconds:.1f} | | {sum(man['records'].values()):,} | | | |")
+    for name, label in (("ingest_full", "first full sync (dlt sources via replay server)"),
+                        ("native", "DuckDB `read_json_objects` of the same files"),
+                        ("build_full", "`dbt build` (full)"), ("rawsql", "compiled SQL run directly"),
+                        ("ingest_nightly", "nightly incremental sync (one new day)"),
+                        ("build_nightly", "nightly `dbt build`")):
+        step = s[name]
+        rows = step.get("rows")
+        note = ""
+        if "server_peak_rss_mib" in step:
+            note = (f"replay server (not Yardstick): peak RSS {step['server_peak_rss_mib']:.0f} MiB, "
+                    f"CPU {step['server_cpu_seconds']:.0f} s")
+        if name == "rawsql":
+            note = f"{step['models']} models + {step['tests']} data tests"
+        if step.get("note"):
+            note = "failures on synthetic data: " + step["note"].replace("|", "/")[:300]
+        count = "" if rows is None else f"{rows:,}"
+        rate = "" if rows is None else f"{rows / step['seconds']:,.0f}"
+        lines.append(f"| {label} | {step['seconds']:.1f} | {step['cpu_seconds']:.1f} | {count} | {rate} | "
+                     f"{step['peak_rss_mib']:.0f} | {note} |")
+    lines += [
+        "",
+        "## API cost",
+        "",
+        "| sync | GitHub requests | hours at 5,000 req/h | PagerDuty requests | Jira requests |",
+        "|---|---|---|---|---|",
+        (f"| first full sync | {gh_full:,} | {gh_full / GITHUB_LIMIT_PER_HOUR:.2f} | "
+        f"{f['requests']['full']['pagerduty']:,} | {f['requests']['full']['jira']:,} |"),
+        (f"| one-day incremental | {gh_night:,} | {gh_night / GITHUB_LIMIT_PER_HOUR:.2f} | "
+        f"{f['requests']['nightly']['pagerduty']:,} | {f['requests']['nightly']['jira']:,} |"),
+        "",
+        "Requests per endpoint (full / nightly):",
+        "",
+        "| endpoint | full | nightly |", "|---|---|---|",
+        *(f"| `{k}` | {m['requests']['full'].get(k, 0):,} | {m['requests']['nightly'].get(k, 0):,} |"
+          for k in sorted(set(m["requests"]["full"]) | set(m["requests"]["nightly"]))),
+        "",
+        "## Records per raw table (first full sync)",
+        "",
+        "| source | seconds | rows |", "|---|---|---|",
+        *(f"| {k} | {v['seconds']:.1f} | {v['rows']:,} |" for k, v in s["ingest_full"]["sources"].items()),
+        "",
+        (f"Generated payload: {', '.join(f'{k} {v:,}' for k, v in sorted(man['records'].items()))} "
+        f"(page events at {man['events_fraction']:g} of the nominal 25,000 per engineer). Warehouse after the full "
+        f"build: {m['warehouse_mib']:.0f} MiB."),
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="bench/run", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--scale", type=float, required=True)
+    parser.add_argument("--data", type=Path, help="payload files from bench/generate (default: generate them "
+                                                  "into the work directory)")
+    parser.add_argument("--work", type=Path, help="scratch directory (default: a temporary one, removed)")
+    parser.add_argument("--results", type=Path, default=RESULTS_DIR)
+    parser.add_argument("--events-fraction", type=float, default=0.02)
+    args = parser.parse_args(argv)
+    command = "bench/run " + " ".join(argv if argv is not None else sys.argv[1:])
+    work = args.work or Path(tempfile.mkdtemp(prefix="yardstick-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    facts = machine()
+    sampler = LoadSampler()
+    sampler.start()
+    generate_seconds = None
+    try:
+        data = args.data
+        if data is None or not (data / "manifest.json").exists():
+            from bench.generate import generate
+
+            data = data or work / "data"
+            began = time.perf_counter()
+            generate(data, args.scale, events_fraction=args.events_fraction)
+            generate_seconds = time.perf_counter() - began
+        manifest = json.loads((data / "manifest.json").read_text())
+        if abs(manifest["scale"] - args.scale) > 1e-12:
+            raise SystemExit(f"{data} holds scale {manifest['scale']}, not {args.scale}")
+        measured = measure(data, work)
+    finally:
+        load = sampler.stop()
+        if args.work is None:
+            shutil.rmtree(work, ignore_errors=True)
+    f = figures(measured)
+    args.results.mkdir(parents=True, exist_ok=True)
+    stem = f"{datetime.now(UTC).date().isoformat()}-{args.scale:g}"
+    (args.results / f"{stem}.md").write_text(render(args.scale, measured, f, facts, load, command,
+                                                    generate_seconds))
+    (args.results / f"{stem}.json").write_text(json.dumps(
+        {"scale": args.scale, "command": command, "machine": facts, "load": load, "figures": f,
+         "measured": measured}, indent=1, default=str))
+    print(f"wrote {args.results / (stem + '.md')}: ingest {f['ingest_ratio']:.1f}× native, build "
+          f"{f['build_ratio']:.2f}× raw SQL, nightly {100 * f['incremental_share']:.1f} % of full, full "
+          f"{f['full_minutes']:.1f} min, peak {f['peak_gib']:.2f} GiB")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

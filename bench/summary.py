@@ -1,0 +1,94 @@
+"""`python -m bench.summary`: the newest result of every scale in `bench/results/`, side by side, with the
+growth from one scale to the next and the ratios against the targets; printed and written to
+`bench/results/SUMMARY.md`."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from bench.run import RESULTS_DIR, TARGETS
+
+
+def latest(results: Path) -> dict[float, dict[str, Any]]:
+    by_scale: dict[float, tuple[str, dict[str, Any]]] = {}
+    for path in sorted(results.glob("*.json")):
+        data = json.loads(path.read_text())
+        if "figures" in data and (data["scale"] not in by_scale or path.name > by_scale[data["scale"]][0]):
+            by_scale[data["scale"]] = (path.name, data)
+    return {scale: data for scale, (_, data) in sorted(by_scale.items())}
+
+
+def render(runs: dict[float, dict[str, Any]]) -> str:
+    scales = list(runs)
+    head = "| figure | " + " | ".join(f"scale {s:g}" for s in scales) + " | target |"
+    rule = "|---" * (len(scales) + 2) + "|"
+
+    def row(label: str, fmt: Any, target: str = "") -> str:
+        return f"| {label} | " + " | ".join(fmt(runs[s]) for s in scales) + f" | {target} |"
+
+    def fig(d: dict[str, Any], key: str) -> float:
+        return d["figures"][key]
+
+    def mark(d: dict[str, Any], key: str, text: str) -> str:
+        return text + (" ✓" if fig(d, key) <= TARGETS[key] else " ✗")
+
+    def step(d: dict[str, Any], name: str) -> dict[str, Any]:
+        return d["measured"]["steps"][name]
+
+    lines = [
+        "# Benchmark summary (newest result per scale)", "",
+        "Figures measured under load on a shared machine; see each results file for its load average.", "",
+        head, rule,
+        row("engineers", lambda d: f"{d['measured']['manifest']['engineers']:,}"),
+        row("records generated", lambda d: f"{sum(d['measured']['manifest']['records'].values()):,}"),
+        row("ingest: DuckDB-native ÷ dlt records/s", lambda d: mark(d, "ingest_ratio", f"{fig(d, 'ingest_ratio'):.1f}×"),
+            "≤ 2×"),
+        row("ingest CPU: dlt ÷ DuckDB-native per record",
+            lambda d: f"{d['figures'].get('ingest_cpu_ratio', float('nan')):.1f}×", "≤ 2×"),
+        row("build: dbt build ÷ raw SQL", lambda d: mark(d, "build_ratio", f"{fig(d, 'build_ratio'):.2f}×"), "≤ 1.3×"),
+        row("nightly ÷ full", lambda d: mark(d, "incremental_share", f"{100 * fig(d, 'incremental_share'):.1f} %"),
+            "≤ 5 %"),
+        row("full ingest + build", lambda d: mark(d, "full_minutes", f"{fig(d, 'full_minutes'):.1f} min"),
+            "< 10 min at 1.0"),
+        row("peak RSS", lambda d: mark(d, "peak_gib", f"{fig(d, 'peak_gib'):.2f} GiB"), "< 4 GiB"),
+        row("dlt ingest records/s", lambda d: f"{fig(d, 'ingest_rate'):,.0f}"),
+        row("DuckDB-native records/s", lambda d: f"{fig(d, 'native_rate'):,.0f}"),
+        row("full sync s", lambda d: f"{step(d, 'ingest_full')['seconds']:.0f}"),
+        row("dbt build s", lambda d: f"{step(d, 'build_full')['seconds']:.0f}"),
+        row("raw SQL s", lambda d: f"{step(d, 'rawsql')['seconds']:.1f}"),
+        row("nightly ingest + build s", lambda d: f"{fig(d, 'nightly_seconds'):.0f}"),
+        row("GitHub requests, full sync", lambda d: f"{fig(d, 'requests')['full']['github']:,}"),
+        row("… hours at 5,000/h", lambda d: f"{fig(d, 'requests')['full']['github'] / 5000:.1f}"),
+        row("GitHub requests, one-day sync", lambda d: f"{fig(d, 'requests')['nightly']['github']:,}"),
+        row("load average (mean, 1 min)", lambda d: f"{d['load']['mean']:.1f}"),
+    ]
+    if len(scales) > 1:
+        lines += ["", "Growth from one scale to the next (× per 10× more organisation):", "",
+                  "| step | " + " | ".join(f"{a:g} → {b:g}" for a, b in itertools.pairwise(scales)) + " |",
+                  "|---" * len(scales) + "|"]
+        for name in ("ingest_full", "build_full", "rawsql", "ingest_nightly", "build_nightly"):
+            cells = []
+            for a, b in itertools.pairwise(scales):
+                sa, sb = step(runs[a], name), step(runs[b], name)
+                cells.append(f"time {sb['seconds'] / sa['seconds']:.1f}×, RSS {sb['peak_rss_mib'] / sa['peak_rss_mib']:.1f}×")
+            lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def main() -> int:
+    runs = latest(RESULTS_DIR)
+    if not runs:
+        print(f"no results in {RESULTS_DIR}")
+        return 1
+    text = render(runs)
+    (RESULTS_DIR / "SUMMARY.md").write_text(text)
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,57 @@
+"""The benchmark end to end at a tiny scale: the generator is deterministic, and one `bench/run` writes a
+results file with every ratio and the API cost (no timing is asserted: the machine is shared)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+PROJECT = Path(__file__).resolve().parents[2]
+SCALE = "0.0005"
+RATIO_ROWS = (
+    "| ingest: DuckDB-native records/s ÷ dlt-sources records/s |",
+    "| ingest, CPU only: dlt-sources CPU s per record ÷ DuckDB-native CPU s per record (server excluded) |",
+    "| build: `dbt build` ÷ compiled SQL run directly |",
+    "| nightly incremental (ingest + build) ÷ full (ingest + build) |",
+    "| full ingest + build wall time |",
+    "| peak RSS of any step |",
+    "| first full sync |",
+    "| one-day incremental |",
+)
+
+
+def _files(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_generate_is_deterministic_and_run_writes_every_ratio(tmp_path: Path) -> None:
+    first, second, results = tmp_path / "a", tmp_path / "b", tmp_path / "results"
+    for out in (first, second):
+        subprocess.run([str(PROJECT / "bench" / "generate"), "--scale", SCALE, "--out", str(out)], check=True)
+    generated = _files(first)
+    assert generated == _files(second)
+    manifest = json.loads(generated["manifest.json"])
+    assert manifest["records"]["pulls"] == 400  # 200 pull requests per engineer and year, 2 engineers at least
+    assert {"github/acme__svc-0001/pulls.ndjson", "pagerduty/log_entries.ndjson", "jira/issues.ndjson"} <= set(generated)
+
+    subprocess.run([str(PROJECT / "bench" / "run"), "--scale", SCALE, "--data", str(first),
+                    "--work", str(tmp_path / "work"), "--results", str(results)], check=True)
+    [report] = results.glob(f"*-{SCALE}.md")
+    text = report.read_text()
+    for row in RATIO_ROWS:
+        assert row in text, row
+    assert f"bench/run --scale {SCALE}" in text and "load average" in text
+
+    [raw] = results.glob(f"*-{SCALE}.json")
+    measured = json.loads(raw.read_text())
+    requests = measured["figures"]["requests"]
+    # every merged or closed pull request before the last day is fetched in detail, with commits and reviews
+    before = sum(1 for line in (first / "github").glob("*/pulls.ndjson")
+                 for pull in map(json.loads, line.read_text().splitlines()) if pull["created_at"] < manifest["cutoff"])
+    assert requests["full"]["github"] >= 3 * before
+    assert 0 < requests["nightly"]["github"] < requests["full"]["github"]
+    steps = measured["measured"]["steps"]
+    assert steps["ingest_full"]["rows"] > steps["ingest_nightly"]["rows"] > 0
+    statuses = len(json.loads(generated["jira/statuses.json"]))  # native reads every table but sprints
+    assert steps["native"]["rows"] == sum(manifest["records"].values()) - manifest["records"]["sprints"] + statuses
