@@ -27,20 +27,25 @@
             {%- else %}
             and (
                 benchmark.team = {{ team_expr }}
-                or (
-                    benchmark.team is null
-                    -- an uncorrelated `in` (Spark resolves no outer column two subqueries deep)
-                    and not coalesce({{ team_expr }} in (
-                        select team_benchmark.team
-                        from {{ benchmarks }} as team_benchmark
-                        where team_benchmark.report_year = {{ var('dora_report_year') }}
-                            and team_benchmark.metric = '{{ metric }}'
-                            and team_benchmark.team is not null
-                    ), false)
-                )
+                or (benchmark.team is null and {{ lacks_team_benchmark(benchmarks, metric, team_expr) }})
             )
             {%- endif %}
         order by benchmark.tier_rank
         limit 1
+    )
+{%- endmacro %}
+
+{#- True when the team `team_expr` has no benchmark row of its own for `metric` in the report year. -#}
+{% macro lacks_team_benchmark(benchmarks, metric, team_expr) -%}
+    {{ return(adapter.dispatch('lacks_team_benchmark', 'yardstick')(benchmarks, metric, team_expr)) }}
+{%- endmacro %}
+
+{% macro default__lacks_team_benchmark(benchmarks, metric, team_expr) -%}
+    not exists (
+        select 1
+        from {{ benchmarks }} as team_benchmark
+        where team_benchmark.report_year = {{ var('dora_report_year') }}
+            and team_benchmark.metric = '{{ metric }}'
+            and team_benchmark.team = {{ team_expr }}
     )
 {%- endmacro %}

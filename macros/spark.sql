@@ -208,3 +208,15 @@
 {% macro default__recursive_union() -%}union{%- endmacro %}
 
 {% macro spark__recursive_union() -%}union all{%- endmacro %}
+
+{#- Spark resolves no outer column two subqueries deep (dora_tier's scalar subquery holds this one): an
+    uncorrelated `in` instead. -#}
+{% macro spark__lacks_team_benchmark(benchmarks, metric, team_expr) -%}
+    not coalesce({{ team_expr }} in (
+        select team_benchmark.team
+        from {{ benchmarks }} as team_benchmark
+        where team_benchmark.report_year = {{ var('dora_report_year') }}
+            and team_benchmark.metric = '{{ metric }}'
+            and team_benchmark.team is not null
+    ), false)
+{%- endmacro %}

@@ -6,7 +6,6 @@ on local[2], the machine's Java 17); the DORA marts must equal DuckDB's row for 
 from __future__ import annotations
 
 import math
-import os
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -39,30 +38,20 @@ RAW_TABLES = """
 
 @dataclass
 class Built:
-    duckdb: Path
+    warehouse: Path  # the DuckDB build of the same raw data
     spark: Any  # the pyspark SparkSession dbt built in
     raw_tables: list[tuple[str, str]]
 
 
-def spark_session(root: Path) -> Any:
-    """The Spark session profiles.yml's `spark` output describes (dbt-spark reuses it: one JVM per test run)."""
+def spark_session(warehouse: Path) -> Any:
+    """The Spark session profiles.yml's `spark` output describes, started by dbt-spark itself (`dbt debug` runs
+    a query through it); the dbt build below reuses it, as the loading does: one JVM."""
     from pyspark.sql import SparkSession
 
-    os.environ["YARDSTICK_SPARK_DIR"] = str(root)
-    builder = SparkSession.builder.master(os.environ.get("YARDSTICK_SPARK_MASTER", "local[2]")).enableHiveSupport()
-    for key, value in {
-        "spark.sql.warehouse.dir": f"{root}/warehouse",
-        "spark.hadoop.javax.jdo.option.ConnectionURL": f"jdbc:derby:;databaseName={root}/metastore_db;create=true",
-        "spark.driver.extraJavaOptions": f"-Dderby.stream.error.file={root}/derby.log",
-        "spark.sql.session.timeZone": "UTC",
-        "spark.sql.cteRecursionLevelLimit": "-1",
-        "spark.sql.cteRecursionRowLimit": "-1",
-        "spark.sql.shuffle.partitions": "2",
-        "spark.ui.enabled": "false",
-        "spark.ui.showConsoleProgress": "false",
-    }.items():
-        builder = builder.config(key, value)
-    session = builder.getOrCreate()
+    from yardstick import dbt
+
+    dbt.dbt(["debug", "--target", "spark"], warehouse)
+    session = SparkSession.builder.getOrCreate()
     session.sparkContext.setLogLevel("ERROR")
     return session
 
@@ -92,16 +81,15 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Built]:
     events.mkdir()
     org = generate_org(teams=TEAMS, weeks=WEEKS, seed=7, end=END)
     vars = {**product_vars(generate_events(org, events, seed=7)), "as_of_date": END.isoformat()}
-    saved = {key: os.environ.get(key) for key in ("DBT_TARGET_PATH", "YARDSTICK_SPARK_DIR")}
-    os.environ["DBT_TARGET_PATH"] = str(root / "target")  # the developer's target/ stays theirs
-    try:
+    # the developer's target/ stays theirs; profiles.yml's `spark` output keeps Spark's files under root/spark
+    with environment({"DBT_TARGET_PATH": str(root / "target"), "YARDSTICK_SPARK_DIR": str(root / "spark")}):
         with ReplayServer(org) as server, environment({
             **source_settings(server, sorted(org.github), END - timedelta(weeks=WEEKS + 1)),
             "SOURCES__EVENTS__PATHS": str(events),
             "RUNTIME__REQUEST_BACKOFF_FACTOR": "0.05",
         }):
             refresh(warehouse, from_scratch=True, vars=vars, progress=Progress(quiet=True))
-        spark = spark_session(root / "spark")
+        spark = spark_session(warehouse)
         try:
             with tempfile.TemporaryDirectory(prefix="yardstick-parquet-") as scratch:
                 raw_tables = copy_raw_tables(warehouse, spark, Path(scratch))
@@ -109,13 +97,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Built]:
             yield Built(warehouse, spark, raw_tables)
         finally:
             spark.stop()
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-        shutil.rmtree(root / "spark", ignore_errors=True)
+            shutil.rmtree(root / "spark", ignore_errors=True)
 
 
 def normalised(value: Any) -> Any:
@@ -132,7 +114,7 @@ def same(a: Any, b: Any) -> bool:
 
 def test_every_raw_table_is_copied_with_its_rows(built: Built) -> None:
     assert ("raw_github", "deployments") in built.raw_tables and ("raw_pagerduty", "incidents") in built.raw_tables
-    with duckdb.connect(str(built.duckdb), read_only=True) as con:
+    with duckdb.connect(str(built.warehouse), read_only=True) as con:
         for schema, table in built.raw_tables:
             expected = con.execute(f"select count(*) from {schema}.{table}").fetchone()[0]
             assert built.spark.table(f"{schema}.{table}").count() == expected, f"{schema}.{table}"
@@ -141,7 +123,7 @@ def test_every_raw_table_is_copied_with_its_rows(built: Built) -> None:
 @pytest.mark.parametrize("mart", sorted(DORA_MARTS))
 def test_dora_mart_on_spark_equals_duckdb(built: Built, mart: str) -> None:
     keys = DORA_MARTS[mart]
-    with duckdb.connect(str(built.duckdb), read_only=True) as con:
+    with duckdb.connect(str(built.warehouse), read_only=True) as con:
         cursor = con.execute(f"select * from marts.{mart}")
         columns = [d[0] for d in cursor.description]
         expected = {tuple(row[columns.index(k)] for k in keys): row for row in cursor.fetchall()}
