@@ -46,7 +46,7 @@
 {#- A person's key in marts: a salted md5 of the login, or the login itself when `expose_individuals`. -#}
 {% macro person_key(login) -%}
     {%- if var('expose_individuals', false) -%}
-        cast({{ login }} as varchar)
+        cast({{ login }} as {{ dbt.type_string() }})
     {%- else -%}
         case when {{ login }} is not null
             then md5('{{ var("person_salt", "yardstick") }}:' || {{ login }})
