@@ -137,7 +137,12 @@ def _copy_table(duck: duckdb.DuckDBPyConnection, pg: Any, mart: Mart) -> None:
         selects.append(f'cast("{column}" as varchar)' if as_text else f'"{column}"')
     key = [c for c in mart.primary_key if c in dict(described)]
     if key and len(key) == len(mart.primary_key):
-        definitions.append(sql.SQL("primary key ({})").format(sql.SQL(", ").join(map(sql.Identifier, key))))
+        # the grain's columns as primary key; a grain with a NULL part (dim_people's `unassigned` rows have no
+        # dates) can only be a unique constraint
+        nulls = duck.execute(f'select count(*) from "{SCHEMA}"."{mart.name}" where ' +
+                             " or ".join(f'"{c}" is null' for c in key)).fetchone()
+        constraint = "primary key ({})" if nulls is None or nulls[0] == 0 else "unique ({})"
+        definitions.append(sql.SQL(constraint).format(sql.SQL(", ").join(map(sql.Identifier, key))))
     pg.execute(sql.SQL("create table {} ({})").format(target, sql.SQL(", ").join(definitions)))
     names = sql.SQL(", ").join(sql.Identifier(c) for c, _ in described)
     cursor = duck.execute(f'select {", ".join(selects)} from "{SCHEMA}"."{mart.name}"')
