@@ -47,7 +47,7 @@ final as (
         sequenced.started_at,
         sequenced.finished_at,
         -- measures
-        cast(sequenced.duration_seconds as double) / 60 as duration_minutes,
+        cast(sequenced.duration_seconds as {{ type_double() }}) / 60 as duration_minutes,
         -- lineage
         sequenced.source_system
     from sequenced

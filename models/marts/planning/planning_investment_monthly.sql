@@ -76,11 +76,11 @@ final as (
         category,
         -- measures
         cast(done_issues as bigint) as done_issues,
-        cast(done_points as double) as done_points,
-        cast(done_issues as double) / sum(done_issues) over (partition by team, month_start) as issue_share,
+        cast(done_points as {{ type_double() }}) as done_points,
+        cast(done_issues as {{ type_double() }}) / sum(done_issues) over (partition by team, month_start) as issue_share,
         case
             when sum(done_points) over (partition by team, month_start) > 0
-                then cast(done_points as double) / sum(done_points) over (partition by team, month_start)
+                then cast(done_points as {{ type_double() }}) / sum(done_points) over (partition by team, month_start)
         end as points_share
     from counted
 )

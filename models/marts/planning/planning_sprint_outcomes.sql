@@ -164,15 +164,15 @@ ratios as (
         counted.*,
         case
             when counted.committed_issues > 0
-                then cast(counted.completed_committed_issues as double) / counted.committed_issues
+                then cast(counted.completed_committed_issues as {{ type_double() }}) / counted.committed_issues
         end as planning_accuracy,
         case
             when counted.committed_issues > 0
-                then cast(counted.added_issues as double) / counted.committed_issues
+                then cast(counted.added_issues as {{ type_double() }}) / counted.committed_issues
         end as scope_creep_issues,
         case
             when counted.committed_points > 0
-                then cast(counted.added_points as double) / counted.committed_points
+                then cast(counted.added_points as {{ type_double() }}) / counted.committed_points
         end as scope_creep_points
     from counted
 ),
@@ -190,7 +190,7 @@ final as (
         -- counts
         {%- for outcome in outcomes %}
         cast(ratios.{{ outcome }}_issues as bigint) as {{ outcome }}_issues,
-        cast(ratios.{{ outcome }}_points as double) as {{ outcome }}_points,
+        cast(ratios.{{ outcome }}_points as {{ type_double() }}) as {{ outcome }}_points,
         {%- endfor %}
         cast(ratios.churned_issues as bigint) as churned_issues,
         -- ratios

@@ -94,22 +94,22 @@ final as (
         -- pull requests
         cast(merged_prs as bigint) as merged_prs,
         cast(prs_linked_to_issue as bigint) as prs_linked_to_issue,
-        case when merged_prs > 0 then cast(prs_linked_to_issue as double) / merged_prs end as pr_issue_link_share,
+        case when merged_prs > 0 then cast(prs_linked_to_issue as {{ type_double() }}) / merged_prs end as pr_issue_link_share,
         cast(prs_linked_to_deployment as bigint) as prs_linked_to_deployment,
         case
-            when merged_prs > 0 then cast(prs_linked_to_deployment as double) / merged_prs
+            when merged_prs > 0 then cast(prs_linked_to_deployment as {{ type_double() }}) / merged_prs
         end as pr_deployment_link_share,
         -- deployments
         cast(deployments as bigint) as deployments,
         cast(deployments_with_changes as bigint) as deployments_with_changes,
         case
-            when deployments > 0 then cast(deployments_with_changes as double) / deployments
+            when deployments > 0 then cast(deployments_with_changes as {{ type_double() }}) / deployments
         end as deployment_change_share,
         -- incidents
         cast(incidents as bigint) as incidents,
         cast(incidents_attributed as bigint) as incidents_attributed,
         case
-            when incidents > 0 then cast(incidents_attributed as double) / incidents
+            when incidents > 0 then cast(incidents_attributed as {{ type_double() }}) / incidents
         end as incident_attribution_share
     from counted
 )

@@ -125,7 +125,7 @@ final as (
         cast(coalesce(bug_event_metrics.bugs_reopened, 0) as bigint) as bugs_reopened,
         case
             when coalesce(bug_event_metrics.bugs_resolved, 0) > 0
-                then cast(coalesce(bug_event_metrics.bugs_reopened, 0) as double)
+                then cast(coalesce(bug_event_metrics.bugs_reopened, 0) as {{ type_double() }})
                     / bug_event_metrics.bugs_resolved
         end as bug_reopen_rate,
         -- builds
@@ -133,10 +133,10 @@ final as (
         cast(coalesce(build_metrics.successful_builds, 0) as bigint) as successful_builds,
         case
             when coalesce(build_metrics.builds, 0) > 0
-                then cast(build_metrics.successful_builds as double) / build_metrics.builds
+                then cast(build_metrics.successful_builds as {{ type_double() }}) / build_metrics.builds
         end as build_success_rate,
-        cast(build_metrics.build_duration_p50_minutes as double) as build_duration_p50_minutes,
-        cast(build_metrics.build_duration_p90_minutes as double) as build_duration_p90_minutes,
+        cast(build_metrics.build_duration_p50_minutes as {{ type_double() }}) as build_duration_p50_minutes,
+        cast(build_metrics.build_duration_p90_minutes as {{ type_double() }}) as build_duration_p90_minutes,
         cast(coalesce(build_metrics.flaky_reruns, 0) as bigint) as flaky_reruns
     from team_months
     left join incident_metrics

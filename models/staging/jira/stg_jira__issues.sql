@@ -22,7 +22,7 @@ renamed as (
         priority,
         resolution,
         labels,
-        cast(story_points as double) as story_points,
+        cast(story_points as {{ type_double() }}) as story_points,
         -- people
         assignee_account_id,
         assignee_email,
