@@ -46,7 +46,8 @@ class Mart:
     name: str
     description: str
     columns: dict[str, str]  # column → description
-    primary_key: tuple[str, ...]
+    primary_key: tuple[str, ...]  # the grain (a unique / unique_combination test)
+    not_null: frozenset[str] = frozenset()  # columns with a not_null test
 
 
 def _pg_type(duck_type: str) -> tuple[str, bool]:
@@ -70,11 +71,14 @@ def public_marts() -> dict[str, Mart]:
     manifest = json.loads(manifest_path.read_text())
     marts: dict[str, Mart] = {}
     keys: dict[str, tuple[str, ...]] = {}
+    not_null: dict[str, set[str]] = {}
     for node in manifest["nodes"].values():
         if node["resource_type"] == "test":
             meta = node.get("test_metadata") or {}
             kwargs = meta.get("kwargs") or {}
             attached = node.get("attached_node")
+            if meta.get("name") == "not_null" and kwargs.get("column_name") and attached:
+                not_null.setdefault(attached, set()).add(kwargs["column_name"])
             if meta.get("name") == "unique" and kwargs.get("column_name") and attached:
                 keys.setdefault(attached, (kwargs["column_name"],))
             elif meta.get("name") == "unique_combination" and attached:
@@ -82,7 +86,8 @@ def public_marts() -> dict[str, Mart]:
     for unique_id, node in manifest["nodes"].items():
         if node["resource_type"] == "model" and node.get("access") == "public" and node["schema"] == SCHEMA:
             columns = {name: col.get("description", "") for name, col in node.get("columns", {}).items()}
-            marts[node["name"]] = Mart(node["name"], node.get("description", ""), columns, keys.get(unique_id, ()))
+            marts[node["name"]] = Mart(node["name"], node.get("description", ""), columns, keys.get(unique_id, ()),
+                                       frozenset(not_null.get(unique_id, ())))
     return marts
 
 
@@ -137,11 +142,9 @@ def _copy_table(duck: duckdb.DuckDBPyConnection, pg: Any, mart: Mart) -> None:
         selects.append(f'cast("{column}" as varchar)' if as_text else f'"{column}"')
     key = [c for c in mart.primary_key if c in dict(described)]
     if key and len(key) == len(mart.primary_key):
-        # the grain's columns as primary key; a grain with a NULL part (dim_people's `unassigned` rows have no
-        # dates) can only be a unique constraint
-        nulls = duck.execute(f'select count(*) from "{SCHEMA}"."{mart.name}" where ' +
-                             " or ".join(f'"{c}" is null' for c in key)).fetchone()
-        constraint = "primary key ({})" if nulls is None or nulls[0] == 0 else "unique ({})"
+        # the grain as primary key when every part is declared not null; else (dim_people's `unassigned` rows
+        # have no dates) a unique constraint
+        constraint = "primary key ({})" if set(key) <= mart.not_null else "unique ({})"
         definitions.append(sql.SQL(constraint).format(sql.SQL(", ").join(map(sql.Identifier, key))))
     pg.execute(sql.SQL("create table {} ({})").format(target, sql.SQL(", ").join(definitions)))
     names = sql.SQL(", ").join(sql.Identifier(c) for c, _ in described)
