@@ -337,3 +337,24 @@
         else {{ expr }} ~ ('^(?:' || {{ pattern_expr }} || ')$')
     end, false)
 {%- endmacro %}
+
+{#- Every element of the array `array_expr` with its 1-based position, one output row each, as the columns
+    `value_alias` and `position_alias` (select-list items). DuckDB and PostgreSQL share the default. -#}
+{% macro explode_with_position(array_expr, value_alias, position_alias) -%}
+    {{ return(adapter.dispatch('explode_with_position', 'yardstick')(array_expr, value_alias, position_alias)) }}
+{%- endmacro %}
+
+{% macro default__explode_with_position(array_expr, value_alias, position_alias) -%}
+    unnest({{ array_expr }}) as {{ value_alias }},
+    generate_subscripts({{ array_expr }}, 1) as {{ position_alias }}
+{%- endmacro %}
+
+{#- The set operator of a recursive CTE's step that must visit each row once (`union`). Spark's recursive CTEs
+    take only `union all`: there a row is visited once per path that reaches it, so a consumer must not count
+    rows of the walk (int_change_deployments keeps the first deployment per change, which duplicates do not
+    change). Paths multiply with merge commits between two deployments: fine at usual deployment cadences. -#}
+{% macro recursive_union() -%}
+    {{ return(adapter.dispatch('recursive_union', 'yardstick')()) }}
+{%- endmacro %}
+
+{% macro default__recursive_union() -%}union{%- endmacro %}
