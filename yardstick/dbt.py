@@ -8,6 +8,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from yardstick import person_key
 from yardstick.env import environment
 from yardstick.errors import BuildFailed
 
@@ -29,7 +30,12 @@ def dbt(args: list[str], warehouse: Path, *, vars: Mapping[str, Any] | None = No
                "--log-level-file", "info"]
     if vars:
         command += ["--vars", json.dumps(dict(vars))]
-    with environment({"YARDSTICK_WAREHOUSE": str(warehouse)}):  # profiles.yml reads it; nothing leaks
+    # profiles.yml reads the warehouse; PostgreSQL sessions get the person key's pads as settings (DuckDB's come
+    # from the yardstick.dbt_plugin); nothing leaks past the call
+    settings = {"YARDSTICK_WAREHOUSE": str(warehouse)}
+    if "postgres" in args:
+        settings["PGOPTIONS"] = f"{os.environ.get('PGOPTIONS', '')} {person_key.postgres_options(person_key.resolve())}"
+    with environment(settings):
         result = dbtRunner(callbacks=list(CALLBACKS)).invoke(command)
     if result.exception is not None:
         raise BuildFailed(f"dbt {args[0]} failed: {result.exception}")

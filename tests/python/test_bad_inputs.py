@@ -20,6 +20,7 @@ from ingestion.demo.org import Org
 from ingestion.demo.server import ReplayServer
 from yardstick.demo import environment, source_settings
 from yardstick.errors import PayloadError, QualityGateFailed, SourceError, TokenRejected, YardstickError
+from yardstick.publish import private_path
 from yardstick.refresh import Progress, refresh
 
 COUNTED = ["raw_github.pull_requests", "raw_github.commits", "raw_github.deployments", "raw_pagerduty.incidents",
@@ -30,12 +31,12 @@ PR_LIST = f"/repos/{PAYMENTS}/pulls"
 
 
 def counts(warehouse: Path) -> dict[str, int]:
-    with duckdb.connect(str(warehouse), read_only=True) as con:
+    with duckdb.connect(str(private_path(warehouse)), read_only=True) as con:
         return {table: con.execute(f"select count(*) from {table}").fetchone()[0] for table in COUNTED}
 
 
 def query(warehouse: Path, sql: str, *params: object) -> list[tuple]:
-    with duckdb.connect(str(warehouse), read_only=True) as con:
+    with duckdb.connect(str(private_path(warehouse)), read_only=True) as con:
         return con.execute(sql, list(params)).fetchall()
 
 
@@ -55,6 +56,7 @@ def good(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def published(good: Path, tmp_path: Path) -> Path:
     copy = tmp_path / "warehouse.duckdb"
     shutil.copyfile(good, copy)
+    shutil.copyfile(private_path(good), private_path(copy))  # the raw layer (and dlt's cursors) live there
     return copy
 
 
@@ -65,10 +67,11 @@ def sync(warehouse: Path, *, full_refresh: bool = False) -> None:
 
 def fails(warehouse: Path, error: type[YardstickError], pattern: str, *, full_refresh: bool = False) -> str:
     """The run fails with `error` matching `pattern`; the published warehouse is byte-for-byte unchanged."""
-    before = hashlib.sha256(warehouse.read_bytes()).hexdigest()
+    files = (warehouse, private_path(warehouse))
+    before = [hashlib.sha256(path.read_bytes()).hexdigest() for path in files]
     with pytest.raises(error, match=pattern) as raised:
         sync(warehouse, full_refresh=full_refresh)
-    assert hashlib.sha256(warehouse.read_bytes()).hexdigest() == before
+    assert [hashlib.sha256(path.read_bytes()).hexdigest() for path in files] == before
     assert counts(warehouse) == GOOD  # earlier good data intact
     return str(raised.value)
 

@@ -13,6 +13,7 @@ import pytest
 from ingestion.demo.events import generate_events
 from ingestion.demo.generator import generate_org
 from yardstick.demo import run_demo
+from yardstick.publish import private_path
 from yardstick.refresh import Progress
 
 
@@ -26,7 +27,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, object]:
 
 
 def query(warehouse: Path, sql: str) -> list[tuple]:
-    with duckdb.connect(str(warehouse), read_only=True) as con:
+    with duckdb.connect(str(private_path(warehouse)), read_only=True) as con:
         return con.execute(sql).fetchall()
 
 

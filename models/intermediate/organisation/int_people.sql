@@ -1,6 +1,6 @@
 -- Identity resolution: every identity seen in any tool (GitHub logins, GitLab usernames, Jira accounts, commit
 -- e-mails) tied to one person — by a row of seeds/identities.csv, else by a shared e-mail address, else the
--- identity stands alone. `person_key` is the salted hash that marts may carry; names and e-mails stay here.
+-- identity stands alone. `person_key` is the keyed hash (HMAC) that marts may carry; names and e-mails stay here.
 with
 
 github_pull_requests as (

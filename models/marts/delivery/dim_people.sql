@@ -1,5 +1,5 @@
 -- One row per person and team membership period (`people_teams` seed), plus one row for each person with no
--- membership (team `unassigned`). People are their salted `person_key`; a name only when var
+-- membership (team `unassigned`). People are their keyed-hash `person_key`; a name only when var
 -- `expose_individuals` is true.
 with
 
