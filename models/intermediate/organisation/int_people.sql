@@ -98,7 +98,7 @@ current_teams as (
         person,
         {{ arg_max('team', 'valid_from') }} as team
     from people_teams
-    where valid_to is null or valid_to > current_date
+    where valid_to is null or valid_to > {{ as_of_date() }}
     group by person
 ),
 

@@ -46,8 +46,8 @@ final as (
         cast(valid_to as date) as valid_to,
         -- flags
         valid_from is not null
-            and valid_from <= current_date
-            and (valid_to is null or valid_to > current_date) as is_current,
+            and valid_from <= {{ as_of_date() }}
+            and (valid_to is null or valid_to > {{ as_of_date() }}) as is_current,
         -- private: only when individuals are exposed
         {% if var('expose_individuals', false) -%}
         cast(display_name as {{ dbt.type_string() }}) as display_name
