@@ -64,6 +64,15 @@
     ), 'hex')
 {%- endmacro %}
 
+{#- Spark: the padded keys are session confs (profiles.yml `spark.yardstick.person_key_*`), substituted by Spark
+    itself after dbt has logged the SQL. -#}
+{% macro spark__hmac_person_key(login) -%}
+    sha2(concat(
+        unhex('${spark.yardstick.person_key_opad}'),
+        unhex(sha2(concat(unhex('${spark.yardstick.person_key_ipad}'), encode({{ login }}, 'UTF-8')), 256))
+    ), 256)
+{%- endmacro %}
+
 {% macro duckdb__hmac_person_key(login) -%}
     sha256(
         coalesce(getvariable('yardstick_person_key_opad'), cast(error('person key not set: the dbt-duckdb plugin yardstick.dbt_plugin sets it') as blob))

@@ -35,6 +35,9 @@ def dbt(args: list[str], warehouse: Path, *, vars: Mapping[str, Any] | None = No
     settings = {"YARDSTICK_WAREHOUSE": str(warehouse)}
     if "postgres" in args:
         settings["PGOPTIONS"] = f"{os.environ.get('PGOPTIONS', '')} {person_key.postgres_options(person_key.resolve())}"
+    if "spark" in args:
+        inner, outer = person_key.pads(person_key.resolve())
+        settings |= {"YARDSTICK_PERSON_KEY_IPAD": inner.hex(), "YARDSTICK_PERSON_KEY_OPAD": outer.hex()}
     with environment(settings):
         result = dbtRunner(callbacks=list(CALLBACKS)).invoke(command)
     if result.exception is not None:
