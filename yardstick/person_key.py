@@ -34,7 +34,18 @@ def configured() -> str | None:
     import dlt
 
     found = str(dlt.secrets.get(SECRET) or "").strip()
-    return found or None
+    return found or _in_file(SECRETS_FILE)
+
+
+def _in_file(path: Path) -> str | None:
+    """`[yardstick] person_key` of a secrets file read directly (dlt's providers may have been set up for another
+    working directory earlier in this process)."""
+    import tomlkit
+
+    if not path.exists():
+        return None
+    value = str(tomlkit.parse(path.read_text()).get("yardstick", {}).get("person_key") or "").strip()
+    return value or None
 
 
 def resolve() -> str:
@@ -50,7 +61,7 @@ def resolve() -> str:
 
 
 def store(key: str, path: Path) -> None:
-    """Add `[yardstick] person_key` to a TOML secrets file (created owner-readable only), keeping its contents."""
+    """Add `[yardstick] person_key` to a TOML secrets file (made owner-readable only), keeping its contents."""
     import tomlkit
 
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -59,8 +70,11 @@ def store(key: str, path: Path) -> None:
     if section is None:
         section = tomlkit.table()
         document["yardstick"] = section
+    if str(section.get("person_key") or "").strip():
+        raise ValueError(f"{path} already has a person key; not replacing it")
     section["person_key"] = key
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(descriptor, 0o600)  # an existing secrets file too: it now holds the person key
     with os.fdopen(descriptor, "w") as handle:
         handle.write(tomlkit.dumps(document))
 
