@@ -150,13 +150,13 @@ def _period_range(mart: str, period: str, keys: str) -> str:
     """Every period of a DORA mart lies between the first and the last period of the facts it counts."""
     return f"""
         with facts as (
-            select deployed_at as at from marts.fct_deployments
+            select deployed_at as fact_at from marts.fct_deployments
             union all select deployed_at from marts.fct_changes
             union all select started_at from marts.fct_incidents
         ),
         bounds as (
-            select cast(date_trunc('{period}', min(at)) as date) as first_period,
-                cast(date_trunc('{period}', max(at)) as date) as last_period
+            select cast(date_trunc('{period}', min(fact_at)) as date) as first_period,
+                cast(date_trunc('{period}', max(fact_at)) as date) as last_period
             from facts
         )
         select {keys}, first_period, last_period,
@@ -176,12 +176,17 @@ RECONCILIATIONS: Mapping[str, str] = {
             and deploy_hours is not null""",
     # a deployment's change_count is the number of changes fct_changes links to it
     "deployment change count equals linked changes": """
-        select deployments.deployment_id, deployments.change_count, count(changes.pull_request_key) as linked,
-            coalesce(deployments.change_count = count(changes.pull_request_key), false) as holds
+        with linked as (
+            select deployment_id, count(*) as linked_changes
+            from marts.fct_changes
+            where deployment_id is not null
+            group by deployment_id
+        )
+        select deployments.deployment_id, deployments.change_count, coalesce(linked.linked_changes, 0) as linked,
+            coalesce(deployments.change_count = coalesce(linked.linked_changes, 0), false) as holds
         from marts.fct_deployments as deployments
-        left join marts.fct_changes as changes
-            on changes.deployment_id = deployments.deployment_id
-        group by all""",
+        left join linked
+            on deployments.deployment_id = linked.deployment_id""",
     "dora_team_weekly deployments and CFR recomputed": _dora_reconciliation("marts.dora_team_weekly", "week", True),
     "dora_team_monthly deployments and CFR recomputed": _dora_reconciliation("marts.dora_team_monthly", "month",
                                                                               True),
