@@ -243,7 +243,7 @@ def run_gate(name: str, warehouse: Path, suite: Suite) -> list[Failure]:
             for check in checks:
                 expectation_suite.add_expectation(getattr(gx.expectations, check.expectation)(**check.kwargs))
             result = batch.validate(expectation_suite, result_format={
-                "result_format": "COMPLETE", "unexpected_index_column_names": list(keys)})
+                "result_format": "COMPLETE", "unexpected_index_column_names": _shown(table, keys, frame)})
             for outcome in result.results:
                 if not outcome.success:
                     config = outcome.expectation_config
@@ -256,6 +256,13 @@ def run_gate(name: str, warehouse: Path, suite: Suite) -> list[Failure]:
                     failures.append(Failure(table, f"{config.type}({check})",
                                             int(found.get("unexpected_count") or 0), sample))
     return failures
+
+
+def _shown(table: str, keys: Sequence[str], frame: Any) -> list[str]:
+    """Columns a failing row is shown with: its keys, and for a reconciliation every value it compared."""
+    if table not in RECONCILIATIONS:
+        return list(keys)
+    return [*keys, *(c for c in frame.columns if c not in keys and c != "holds")]
 
 
 def enforce(name: str, warehouse: Path, suite: Suite) -> None:

@@ -8,6 +8,7 @@ published file or of the PostgreSQL copy, unless `expose_individuals` is set."""
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,11 +18,14 @@ from pathlib import Path
 import duckdb
 import psycopg
 import pytest
+from conftest import TEST_PERSON_KEY
 from postgres_server import Postgres
 
 from ingestion.demo.events import generate_events
 from ingestion.demo.generator import generate_org
+from yardstick.dbt import PROJECT_DIR
 from yardstick.demo import demo_vars, run_demo
+from yardstick.person_key import pads
 from yardstick.postgres import publish_postgres
 from yardstick.publish import private_path
 from yardstick.refresh import Progress, refresh
@@ -190,3 +194,13 @@ def test_readers_see_no_login_name_or_email_unless_a_team_opts_in(
     assert {hit[0] for hit in duckdb_hits(exposed, identifying)} >= {"marts.fct_changes", "marts.dim_people"}
     publish_postgres(exposed, postgres.url())
     assert {hit[0] for hit in postgres_hits(postgres.url(), identifying)} >= {"marts.fct_changes"}
+
+
+def test_the_person_key_is_in_no_compiled_sql_log_or_file(demos: Callable[[date], Demo]) -> None:
+    demo = demos(TODAY)
+    secrets = [TEST_PERSON_KEY.encode(), *(pad.hex().encode() for pad in pads(TEST_PERSON_KEY))]
+    folders = [PROJECT_DIR / os.environ.get("DBT_TARGET_PATH", "target"),
+               PROJECT_DIR / os.environ.get("DBT_LOG_PATH", "logs"), demo.warehouse.parent]
+    files = [path for folder in folders for path in folder.rglob("*") if path.is_file()]
+    assert any(path.name == "fct_changes.sql" for path in files)  # dbt's compiled SQL is among them
+    assert [path for path in files if any(secret in path.read_bytes() for secret in secrets)] == []
