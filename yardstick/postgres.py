@@ -21,8 +21,8 @@ from typing import Any
 
 import duckdb
 
+from ingestion.errors import YardstickError
 from yardstick.dbt import PROJECT_DIR
-from yardstick.errors import YardstickError
 
 SCHEMA = "marts"
 INCOMING = "marts_incoming"

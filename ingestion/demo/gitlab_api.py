@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import unquote, urlencode
 
-from ingestion.sources._common import parse_timestamp
+from ingestion.timestamps import parse_timestamp
 
 TOKEN = "demo-gitlab-token"
 PIPELINE_LIST_KEYS = ("id", "iid", "project_id", "sha", "ref", "status", "source", "created_at", "updated_at",

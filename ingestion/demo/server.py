@@ -19,7 +19,9 @@ from typing import Any, Self
 from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
 from ingestion.demo import tool_apis
-from ingestion.demo.org import GITHUB_API, PAGERDUTY_API, Org
+from ingestion.demo.github_objects import GITHUB_API
+from ingestion.demo.org import Org
+from ingestion.demo.pagerduty_api import PAGERDUTY_API
 
 GITHUB_DOCS = "https://docs.github.com/rest"
 
