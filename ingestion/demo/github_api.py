@@ -7,6 +7,7 @@ The routes that serve these payloads are in `github_routes`."""
 from __future__ import annotations
 
 import bisect
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -56,6 +57,19 @@ def render_github(builder: OrgBuilder) -> dict[str, RepoData]:
     return {full: renderer.render_repo(full) for full in sorted(builder._repos)}
 
 
+def _reachable(commits: dict[str, _Commit], head: str) -> set[str]:
+    """The SHAs reachable from the default-branch head."""
+    reachable: set[str] = set()
+    stack = [head]
+    while stack:
+        sha = stack.pop()
+        if sha in reachable or sha not in commits:
+            continue
+        reachable.add(sha)
+        stack.extend(commits[sha].parents)
+    return reachable
+
+
 class GitHubRenderer(GitHubObjects):
     def render_repo(self, full: str) -> RepoData:
         b = self.b
@@ -83,22 +97,7 @@ class GitHubRenderer(GitHubObjects):
         events.sort(key=lambda e: (e[0], e[1]))
         main: list[_Commit] = [root]
         for at, sha, src in events:
-            prev = main[-1].sha
-            if isinstance(src, _DirectCommit):
-                c = _Commit(sha, src.message, src.author, src.author, at, [prev])
-            elif src.squash:
-                msg = f"{src.title} (#{numbers[src.seq]})"
-                extra = [f"* {m}" for m in src.commit_messages]
-                if len(extra) > 1:
-                    msg += "\n\n" + "\n\n".join(extra)
-                c = _Commit(sha, msg, src.author, "web-flow", at, [prev])
-            else:
-                head = f"{self.owner_of(full)}/{src.branch}"
-                msg = f"Merge pull request #{numbers[src.seq]} from {head}\n\n{src.title}"
-                c = _Commit(
-                    sha, msg, src.merged_by or src.author, "web-flow", at, [prev, src.commit_shas[-1]]
-                )
-            main.append(c)
+            main.append(self._main_commit(full, at, sha, src, main[-1].sha, numbers))
         main_times = [c.at for c in main]
 
         def head_at(t: datetime) -> _Commit:
@@ -113,15 +112,7 @@ class GitHubRenderer(GitHubObjects):
                 commits[sha] = _Commit(sha, msg, p.author, p.author, t, [parent])
                 parent = sha
 
-        # reachable from the default-branch head
-        reachable: set[str] = set()
-        stack = [main[-1].sha]
-        while stack:
-            sha = stack.pop()
-            if sha in reachable or sha not in commits:
-                continue
-            reachable.add(sha)
-            stack.extend(commits[sha].parents)
+        reachable = _reachable(commits, main[-1].sha)
         ordered = sorted((commits[s] for s in reachable), key=lambda c: (c.at, c.sha), reverse=True)
         all_items = {sha: self.commit_item(full, c) for sha, c in commits.items()}
         data = RepoData(full_name=full)
@@ -129,7 +120,33 @@ class GitHubRenderer(GitHubObjects):
         data.commits = [all_items[c.sha] for c in ordered]
 
         updated_all = [main[-1].at]
-        # pull requests
+        self._render_pulls(full, data, pulls, numbers, head_at, all_items, updated_all)
+        self._render_deployments(full, data, deploys, head_at)
+        self._render_runs(full, data, runs, commits, head_at, pulls, numbers)
+        data.issues = sorted((self.issue(full, numbers[i.seq], i) for i in issues), key=lambda x: x["number"])
+
+        open_prs = sum(1 for p in data.pulls if p["state"] == "open")
+        data.repository = self.repo_full(full, root_at, max(updated_all), main[-1].at, open_prs)
+        return data
+
+    def _main_commit(self, full: str, at: datetime, sha: str, src: Any, prev: str,
+                     numbers: dict[int, int]) -> _Commit:
+        """One commit of the default branch: a direct commit, a squash merge, or a merge commit."""
+        if isinstance(src, _DirectCommit):
+            return _Commit(sha, src.message, src.author, src.author, at, [prev])
+        if src.squash:
+            msg = f"{src.title} (#{numbers[src.seq]})"
+            extra = [f"* {m}" for m in src.commit_messages]
+            if len(extra) > 1:
+                msg += "\n\n" + "\n\n".join(extra)
+            return _Commit(sha, msg, src.author, "web-flow", at, [prev])
+        head = f"{self.owner_of(full)}/{src.branch}"
+        msg = f"Merge pull request #{numbers[src.seq]} from {head}\n\n{src.title}"
+        return _Commit(sha, msg, src.merged_by or src.author, "web-flow", at, [prev, src.commit_shas[-1]])
+
+    def _render_pulls(self, full: str, data: RepoData, pulls: list[_PullSpec], numbers: dict[int, int],
+                      head_at: Callable[[datetime], _Commit], all_items: dict[str, Json],
+                      updated_all: list[datetime]) -> None:
         for p in pulls:
             number = numbers[p.seq]
             data.pull_commits[number] = [all_items[s] for s in p.commit_shas]
@@ -152,7 +169,8 @@ class GitHubRenderer(GitHubObjects):
             )
         data.pulls.sort(key=lambda x: x["number"])
 
-        # deployments
+    def _render_deployments(self, full: str, data: RepoData, deploys: list[_DeploySpec],
+                            head_at: Callable[[datetime], _Commit]) -> None:
         for d in sorted(deploys, key=lambda d: (d.at, d.deployment_id)):
             sha = d.sha or head_at(d.at).sha
             dep = self.deployment(full, d, sha)
@@ -166,7 +184,9 @@ class GitHubRenderer(GitHubObjects):
             data.deployment_statuses[d.deployment_id] = statuses
         data.deployments.sort(key=lambda x: (x["created_at"], x["id"]), reverse=True)
 
-        # workflow runs
+    def _render_runs(self, full: str, data: RepoData, runs: list[_RunSpec], commits: dict[str, _Commit],
+                     head_at: Callable[[datetime], _Commit], pulls: list[_PullSpec],
+                     numbers: dict[int, int]) -> None:
         run_numbers: dict[str, int] = {}
         rendered = []
         for r in sorted(runs, key=lambda r: (r.at, r.run_id)):
@@ -177,11 +197,6 @@ class GitHubRenderer(GitHubObjects):
             )
         data.workflow_runs = sorted(rendered, key=lambda x: (x["created_at"], x["id"]), reverse=True)
         data.workflow_jobs = {run["id"]: self.workflow_jobs(full, run) for run in data.workflow_runs}
-        data.issues = sorted((self.issue(full, numbers[i.seq], i) for i in issues), key=lambda x: x["number"])
-
-        open_prs = sum(1 for p in data.pulls if p["state"] == "open")
-        data.repository = self.repo_full(full, root_at, max(updated_all), main[-1].at, open_prs)
-        return data
 
     def owner_admin(self, full: str) -> str:
         admins = sorted(self.b._people)
