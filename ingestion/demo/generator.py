@@ -201,8 +201,14 @@ class _Simulation:
         )
         if team.tracker == "github" and not fast and self.tool_rng.random() < 0.6:
             self.github_issue(team, ref, title, commit_times[0], merged_at)
-        # CI on the PR head (occasionally failing then re-run), and on main after the merge
-        ci_at = commit_times[-1] + timedelta(minutes=1)
+        self.pull_ci(repo, author, title, ref, commit_times[-1], merged_at)
+        return ref
+
+    def pull_ci(self, repo: str, author: str, title: str, ref: PullRef, last_commit: datetime,
+                merged_at: datetime | None) -> None:
+        """CI on the PR head (occasionally failing then re-run), and on main after the merge."""
+        rng = self.rng
+        ci_at = last_commit + timedelta(minutes=1)
         if ci_at < self.cutoff:
             flaky = rng.random() < 0.08
             failed = rng.random() < 0.05
@@ -228,7 +234,6 @@ class _Simulation:
                 conclusion="failure" if rng.random() < 0.03 else "success",
                 duration_minutes=round(rng.uniform(4, 14), 1),
             )
-        return ref
 
     def github_issue(self, team: _Team, ref: PullRef, title: str, first_commit: datetime,
                      merged_at: datetime | None) -> None:
@@ -371,7 +376,11 @@ class _Simulation:
                 elif roll < p.change_fail + 0.05:
                     created = at + self.hours((1, 5))
                     self.add_incident(team, service, created, f"{rng.choice(_SYMPTOMS)} on {service}", "time")
-        # incidents with no production deployment of the service in the previous 24 hours
+        self.unrelated_incidents(team, service, history)
+
+    def unrelated_incidents(self, team: _Team, service: str, history: list[tuple[datetime, str]]) -> None:
+        """Incidents with no production deployment of the service in the previous 24 hours."""
+        rng = self.rng
         weeks = max(len(self.days) // 5, 1)
         for week in range(weeks):
             if rng.random() > 0.25:
