@@ -10,6 +10,11 @@ import tempfile
 from datetime import date, timedelta
 from pathlib import Path
 
+from ingestion.demo import gitlab_api, jenkins_api, jira_api
+from ingestion.demo.events import generate_events, product_vars
+from ingestion.demo.generator import generate_org, split_by_tool
+from ingestion.demo.server import ReplayServer
+from ingestion.demo.tool_org import jenkins_jobs
 from yardstick import clock
 from yardstick.env import environment
 from yardstick.refresh import Progress, RefreshResult, refresh
@@ -35,9 +40,6 @@ def source_settings(server: object, repositories: list[str], start: date) -> dic
 
 def tool_settings(server: object, org: object, start: date) -> dict[str, str]:
     """Settings for the Jira, GitLab and Jenkins parts of a replay server's organisation (those it has)."""
-    from ingestion.demo import gitlab_api, jenkins_api, jira_api
-    from ingestion.demo.tool_org import jenkins_jobs
-
     url, day = server.url, start.isoformat()  # type: ignore[attr-defined]
     settings: dict[str, str] = {}
     if org.jira is not None:  # type: ignore[attr-defined]
@@ -61,8 +63,6 @@ def project_repository() -> Path | None:
 def demo_vars(story: object, today: date) -> dict[str, object]:
     """dbt vars of a demo ending `today`: its product story, goals judged on that day, and the goal seeds' dates
     moved from the day they were written for to it (so every goal status shows on any day)."""
-    from ingestion.demo.events import product_vars
-
     return {**product_vars(story), "as_of_date": today.isoformat(),  # type: ignore[arg-type]
             "goal_date_shift_days": (today - GOALS_WRITTEN_FOR).days}
 
@@ -70,10 +70,6 @@ def demo_vars(story: object, today: date) -> dict[str, object]:
 def run_demo(warehouse: Path, *, teams: int = 3, weeks: int = 12, seed: int = 7, today: date | None = None,
              progress: Progress | None = None) -> RefreshResult:
     """Build the demo organisation's warehouse; its data ends `today` (default: clock.today())."""
-    from ingestion.demo.events import generate_events
-    from ingestion.demo.generator import generate_org, split_by_tool
-    from ingestion.demo.server import ReplayServer
-
     progress = progress or Progress()
     today = today or clock.today()
     with progress.step(f"Generate demo organisation ({teams} teams, {weeks} weeks)"):
