@@ -12,7 +12,7 @@ import os
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
@@ -87,9 +87,11 @@ def test_the_bug_and_fix_releases_line_up_with_the_funnel(demos: Callable[[date]
         order by difference""")
     by_id = {deployment: difference for deployment, _, difference in impact}
     bug_day, fix_day = story.bug_shipped_at.date(), story.fix_shipped_at.date()
-    # the most harmful release (with full 7-day windows) landed on the bug's day; the bug and fix releases moved
-    # checkout conversion by more than 10 points each way; releases more than a window away from both by less
-    assert impact[0][1] == bug_day
+    # the most harmful release (with full 7-day windows) landed on the bug's day or the release day before it (the
+    # deployment day is in neither window, so the day before's release compares nearly the same days and day-to-day
+    # noise can put it first); the bug and fix releases moved checkout conversion by more than 10 points each way;
+    # releases more than a window away from both by less
+    assert bug_day - timedelta(days=1) <= impact[0][1] <= bug_day
     assert by_id[str(story.bug_deployment_id)] < -0.1
     assert by_id[str(story.fix_deployment_id)] > 0.1
     quiet = [difference for _, day, difference in impact
