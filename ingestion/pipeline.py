@@ -7,9 +7,10 @@ leaves no trace, because the orchestrator throws the work copy away and with it 
 
 from __future__ import annotations
 
+import os
 import tempfile
-from collections.abc import Callable, Mapping, Sequence
-from contextlib import nullcontext
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -53,15 +54,40 @@ SOURCES: dict[str, SourceSpec] = {
 }
 
 
+EMPTY = (None, "", "[]", "{}", [], {})  # an empty setting means "not set" (CI passes an undefined secret as "")
+
+
+def _is_set(path: str) -> bool:
+    return any(provider.get(path) not in EMPTY for provider in (dlt.config, dlt.secrets))
+
+
 def missing_settings(name: str) -> list[str]:
-    """The config keys a source still needs (empty when it is configured)."""
+    """The required config keys of a source that are unset or empty: none when it is configured, all of them
+    when it is not configured at all (the source is skipped). A source with some of them set and others not is
+    a mistake worth stopping for: a SourceError names the missing keys."""
     spec = SOURCES[name]
-    missing = []
-    for key in spec.required:
-        path = f"sources.{spec.section}.{key}"
-        if dlt.config.get(path) is None and dlt.secrets.get(path) is None:
-            missing.append(f"SOURCES__{spec.section.upper()}__{key.upper()}")
+    keys = {key: f"SOURCES__{spec.section.upper()}__{key.upper()}" for key in spec.required}
+    missing = [env for key, env in keys.items() if not _is_set(f"sources.{spec.section}.{key}")]
+    if missing and len(missing) < len(keys):
+        present = [env for env in keys.values() if env not in missing]
+        raise SourceError(f"{name}: partly configured: {', '.join(present)} set but {', '.join(missing)} "
+                          "empty or unset")
     return missing
+
+
+@contextmanager
+def _empty_settings_unset(section: str) -> Iterator[None]:
+    """While dlt resolves a source's settings, hide its environment variables that are empty strings, so an
+    optional setting left empty (`SOURCES__JIRA__API_VERSION=""`) takes its default instead of failing to
+    coerce. The environment is dlt's configuration channel; nothing else is changed, and it is restored."""
+    prefix = f"SOURCES__{section.upper()}__"
+    hidden = {key: value for key, value in os.environ.items() if key.startswith(prefix) and value.strip() == ""}
+    for key in hidden:
+        del os.environ[key]
+    try:
+        yield
+    finally:
+        os.environ.update(hidden)
 
 
 def ingest_source(name: str, warehouse: Path | None, *, full_refresh: bool = False,
@@ -78,8 +104,9 @@ def ingest_source(name: str, warehouse: Path | None, *, full_refresh: bool = Fal
             pipelines_dir=pipelines_dir,
         )
         try:
-            pipeline.run(spec.factory(full_refresh=full_refresh),
-                         loader_file_format="parquet" if destination is None else None)
+            with _empty_settings_unset(spec.section):
+                source = spec.factory(full_refresh=full_refresh)
+            pipeline.run(source, loader_file_format="parquet" if destination is None else None)
         except Exception as exc:  # dlt wraps everything in PipelineStepFailed
             domain = find_domain_error(exc)
             if domain is not None:

@@ -1,8 +1,11 @@
 """Jira source (Cloud REST v3 or Data Center REST v2, plus the agile API) into `raw_jira`.
 
-- issues: `/rest/api/{v}/search` with `jql=project in (…) AND updated >= "<cursor>"` and `expand=changelog`;
-  when an issue's embedded changelog is truncated (`changelog.total > changelog.maxResults`) its whole history
-  is read from `/rest/api/{v}/issue/{id}/changelog`.
+- issues: Cloud (`api_version` 3) searches with `/rest/api/3/search/jql` (the enhanced search that replaced
+  `/rest/api/3/search` in 2025: `nextPageToken`/`isLast` paging, no `startAt` or `total`, fields named one by
+  one because it returns ids alone otherwise); Data Center (`api_version` 2) with `/rest/api/2/search`
+  (`startAt`/`maxResults`/`total`). Both with the bounded `jql=project in (…) AND updated >= "<cursor>"` and
+  `expand=changelog`; when an issue's embedded changelog is truncated (`changelog.total` above the histories
+  it holds) its whole history is read from `/rest/api/{v}/issue/{id}/changelog`.
 - changelog items (one row per changed field of a history entry; status moves carry status *ids*),
 - statuses (`/rest/api/{v}/status`: id, name and `statusCategory.key` — the only thing status mapping uses,
   because boards name statuses in any language),
@@ -27,7 +30,7 @@ from typing import Any
 import dlt
 from dlt.sources import DltResource
 from dlt.sources.helpers.rest_client.auth import BearerTokenAuth, HttpBasicAuth
-from dlt.sources.helpers.rest_client.paginators import OffsetPaginator
+from dlt.sources.helpers.rest_client.paginators import JSONResponseCursorPaginator, OffsetPaginator
 from requests import Response
 
 from ingestion.sources._common import (
@@ -110,6 +113,24 @@ class JiraPaginator(OffsetPaginator):
             self._has_next_page = False
 
 
+class JiraTokenPaginator(JSONResponseCursorPaginator):
+    """Cloud's enhanced search: `nextPageToken` from the body into the next request, until `isLast`."""
+
+    def __init__(self) -> None:
+        super().__init__(cursor_path="nextPageToken", cursor_param="nextPageToken")
+
+    def update_state(self, response: Response, data: list[Any] | None = None) -> None:
+        super().update_state(response, data)
+        body = response.json()
+        if isinstance(body, Mapping) and body.get("isLast") is True:
+            self._has_next_page = False
+
+
+# the issue fields the raw table reads (the enhanced search returns only the fields it is asked for)
+ISSUE_FIELDS = ("project", "summary", "issuetype", "status", "priority", "resolution", "labels", "assignee",
+                "reporter", "parent", "created", "updated", "resolutiondate")
+
+
 def _rows(items: Sequence[Any], spec: Any, endpoint: str, id_path: str = "id", **extra: Any) -> list[dict]:
     return [project(item, spec, source="jira", endpoint=endpoint, extra=extra, id_path=id_path) for item in items]
 
@@ -169,6 +190,7 @@ def jira_source(
     story_points_field: str = "customfield_10016",
     start_date: str | None = None,
     lookback_hours: int = 24,
+    page_size: int = PAGE_SIZE,
     full_refresh: bool = False,
 ) -> Sequence[DltResource]:
     """Issues (with changelog and sprint ids) updated since the cursor, statuses, and board sprints."""
@@ -176,6 +198,7 @@ def jira_source(
     api = ApiClient(TOOL, base_url, auth, JiraPaginator(), headers={"Accept": "application/json"})
     start = start_date_from(start_date)
     rest = f"/rest/api/{api_version}"
+    search = f"{rest}/search/jql" if api_version >= 3 else f"{rest}/search"
     raw = TABLES["raw_jira"]
 
     @dlt.resource(name="issue_pages", selected=False)
@@ -186,21 +209,21 @@ def jira_source(
         since = cursors.start("issues", timedelta(hours=lookback_hours))
         keys = ", ".join(f'"{key}"' for key in projects)
         jql = f'project in ({keys}) AND updated >= "{_jql_time(since)}" ORDER BY updated ASC'
-        params = {"jql": jql, "expand": "changelog", "fields": "*all"}
-        path = f"{rest}/search"
-        for page in api.pages(path, params=params, data_selector="issues"):
-            checked = _rows(page, ISSUE, path)
+        params = {"jql": jql, "expand": "changelog", "maxResults": page_size,
+                  "fields": ",".join((*ISSUE_FIELDS, sprint_field, story_points_field))}
+        paginator = JiraTokenPaginator() if api_version >= 3 else JiraPaginator(page_size)
+        for page in api.pages(search, params=params, data_selector="issues", paginator=paginator):
+            checked = _rows(page, ISSUE, search)
             yield page
             cursors.advance("issues", (row["updated_at"] for row in checked))
 
     @dlt.transformer(name="issues", data_from=issue_pages, **table_hints(raw["issues"]))
     def issues(page: list[dict]) -> Iterator[list[dict]]:
-        path = f"{rest}/search"
         rows = []
         for item in page:
-            row = project(item, ISSUE, source="jira", endpoint=path)
+            row = project(item, ISSUE, source="jira", endpoint=search)
             row["sprint_ids"] = sprint_ids(item["fields"].get(sprint_field))
-            row["story_points"] = story_points(item["fields"].get(story_points_field), path, item.get("id"))
+            row["story_points"] = story_points(item["fields"].get(story_points_field), search, item.get("id"))
             rows.append(row)
         yield rows
 
@@ -210,7 +233,7 @@ def jira_source(
         for item in page:
             changelog = item.get("changelog") or {}
             histories = changelog.get("histories") or []
-            endpoint = f"{rest}/search"
+            endpoint = search
             total, shown = changelog.get("total"), changelog.get("maxResults")
             if isinstance(total, int) and total > max(len(histories), shown or 0):
                 endpoint = f"{rest}/issue/{item['id']}/changelog"

@@ -5,6 +5,7 @@ statusCategory, changelogs (truncated ones read from the changelog endpoint), sp
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -63,7 +64,7 @@ def utc(*parts: int) -> datetime:
 
 def test_search_pages_and_truncated_changelogs_use_the_real_paths(loaded: tuple[Path, list]) -> None:
     _, requests = loaded
-    search = [r for r in requests if r.path == "/rest/api/3/search"]
+    search = [r for r in requests if r.path == "/rest/api/3/search/jql"]
     assert len(search) == 1
     jql = search[0].query["jql"][0]
     assert jql == 'project in ("EE", "K5") AND updated >= "2010/01/01 00:00" ORDER BY updated ASC'
@@ -144,7 +145,7 @@ def test_second_sync_asks_only_for_recent_changes(tmp_path: Path) -> None:
         updated["fields"]["updated"] = "2022-07-20T10:00:00.000+0800"
         org.jira.issues[-1] = updated
         counts = ingest_source("jira", tmp_path / "w.duckdb")
-        jql = next(r for r in server.requests if r.path == "/rest/api/3/search").query["jql"][0]
+        jql = next(r for r in server.requests if r.path == "/rest/api/3/search/jql").query["jql"][0]
     # cursor = K5's latest `updated` before the change (2022-07-16 06:31 +08:00 → 2022-07-15 22:31 UTC), minus 24 h
     assert 'updated >= "2022/07/14 22:' in jql
     assert counts["raw_jira.issues"] == 3  # K5-2, K5-3 (updated within the look-back) and K5-4
@@ -171,7 +172,7 @@ def test_missing_required_field_names_source_endpoint_and_record(tmp_path: Path)
         del org.jira.issues[3]["fields"]["created"]
 
     info = _break_and_ingest(tmp_path, breaker, PayloadError)
-    assert str(info.value) == "jira: bad record '10066' from /rest/api/3/search: missing required field 'fields.created'"
+    assert str(info.value) == "jira: bad record '10066' from /rest/api/3/search/jql: missing required field 'fields.created'"
 
 
 def test_wrong_type_and_unknown_status_category_are_rejected(tmp_path: Path) -> None:
@@ -179,7 +180,7 @@ def test_wrong_type_and_unknown_status_category_are_rejected(tmp_path: Path) -> 
         org.jira.issues[0]["fields"]["updated"] = 1593911000
 
     info = _break_and_ingest(tmp_path, wrong_type, PayloadError)
-    assert "jira: bad record '10063' from /rest/api/3/search: field 'fields.updated': expected an ISO-8601" \
+    assert "jira: bad record '10063' from /rest/api/3/search/jql: field 'fields.updated': expected an ISO-8601" \
         in str(info.value)
 
     def unknown_enum(org: Org, server: ReplayServer) -> None:
@@ -211,6 +212,45 @@ def test_sprint_field_in_data_center_form_and_search_errors() -> None:
         == "12 15"
     assert sprint_ids([{"id": 7, "name": "EE Sprint 7"}]) == "7"
     assert sprint_ids(None) is None
-    status, body, _ = jira_api.handle(jira_org().jira, "GET", "/rest/api/2/search", {"jql": ["assignee = me"]},
+    data_center = dataclasses.replace(jira_org().jira, cloud=False)
+    status, body, _ = jira_api.handle(data_center, "GET", "/rest/api/2/search", {"jql": ["assignee = me"]},
                                       "Bearer " + jira_api.TOKEN)
     assert status == 400 and json.dumps(body).startswith('{"errorMessages": ["Error in the JQL Query')
+
+
+def test_cloud_answers_the_removed_search_with_410_and_refuses_unbounded_jql() -> None:
+    cloud = jira_org().jira
+    for path in ("/rest/api/3/search", "/rest/api/2/search"):
+        status, body, _ = jira_api.handle(cloud, "GET", path, {"jql": ['project = "EE"']}, "Bearer " + jira_api.TOKEN)
+        assert status == 410 and "/rest/api/3/search/jql" in body["errorMessages"][0]
+    status, body, _ = jira_api.handle(cloud, "GET", "/rest/api/3/search/jql", {"jql": ["ORDER BY updated ASC"]},
+                                      "Bearer " + jira_api.TOKEN)
+    assert status == 400 and body["errorMessages"][0].startswith("Unbounded JQL queries are not allowed")
+    status, body, _ = jira_api.handle(cloud, "GET", "/rest/api/3/search/jql", {"jql": ['project = "EE"']},
+                                      "Bearer " + jira_api.TOKEN)
+    assert status == 200 and set(body["issues"][0]) == {"id"}  # no fields named: ids only, as Cloud answers
+
+
+def test_cloud_pages_by_token_and_names_its_fields(tmp_path: Path) -> None:
+    with ReplayServer(jira_org()) as server, environment({**settings(server), "SOURCES__JIRA__PAGE_SIZE": "10"}):
+        counts = ingest_source("jira", tmp_path / "w.duckdb")
+        search = [r for r in server.requests if r.path == "/rest/api/3/search/jql"]
+    assert counts["raw_jira.issues"] == 33
+    assert len(search) == 4  # 10 + 10 + 10 + 3, the last answered with isLast
+    assert "nextPageToken" not in search[0].query
+    assert all("nextPageToken" in r.query and "startAt" not in r.query for r in search[1:])
+    named = search[0].query["fields"][0].split(",")
+    assert {"summary", "status", "created", "updated", "customfield_10020", "customfield_10016"} <= set(named)
+    assert query(tmp_path / "w.duckdb", "select count(*) from raw_jira.issues where status_category_key is not null "
+                                        "and created_at is not null") == [(33,)]
+
+
+def test_data_center_keeps_the_offset_search(tmp_path: Path) -> None:
+    org = jira_org()
+    org.jira.cloud = False
+    with ReplayServer(org) as server, environment({**settings(server), "SOURCES__JIRA__API_VERSION": "2",
+                                                   "SOURCES__JIRA__PAGE_SIZE": "10"}):
+        counts = ingest_source("jira", tmp_path / "w.duckdb")
+        search = [r for r in server.requests if r.path == "/rest/api/2/search"]
+    assert counts["raw_jira.issues"] == 33
+    assert [r.query["startAt"] for r in search] == [["0"], ["10"], ["20"], ["30"]]
