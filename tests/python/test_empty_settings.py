@@ -11,10 +11,10 @@ from scenarios import march_2026
 from test_cli import yardstick
 
 from ingestion.demo import jira_api
+from ingestion.errors import SourceError
 from ingestion.demo.server import ReplayServer
 from ingestion.pipeline import ingest_source, missing_settings
 from yardstick.demo import environment
-from yardstick.errors import SourceError
 
 
 def test_a_source_whose_settings_are_all_empty_is_skipped_with_the_usual_notice(tmp_path: Path) -> None:
