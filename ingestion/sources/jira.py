@@ -36,7 +36,7 @@ from requests import Response
 from ingestion.errors import PayloadError
 from ingestion.sources.client import ApiClient
 from ingestion.sources.cursors import Cursors
-from ingestion.sources.projection import TableSpec, fields, project, table_hints
+from ingestion.sources.projection import TableSpec, fields, guarded, project, project_rows, table_hints
 from ingestion.timestamps import start_date_from
 
 TOOL = "Jira"
@@ -126,8 +126,12 @@ ISSUE_FIELDS = ("project", "summary", "issuetype", "status", "priority", "resolu
                 "reporter", "parent", "created", "updated", "resolutiondate")
 
 
-def _rows(items: Sequence[Any], spec: Any, endpoint: str, id_path: str = "id", **extra: Any) -> list[dict]:
-    return [project(item, spec, source="jira", endpoint=endpoint, extra=extra, id_path=id_path) for item in items]
+def _rows(items: Sequence[Any], spec: Any, endpoint: str, table: str, **extra: Any) -> list[dict]:
+    return project_rows(items, spec, source="jira", endpoint=endpoint, table=table, extra=extra)
+
+
+def _id(item: Any) -> Any:
+    return item.get("id") if isinstance(item, Mapping) else None
 
 
 def sprint_ids(value: Any) -> str | None:
@@ -192,7 +196,8 @@ def _boards(api: ApiClient, projects: Sequence[str]) -> dict[int, dict]:
     for key in projects:
         path = "/rest/agile/1.0/board"
         for page in api.pages(path, params={"projectKeyOrId": key}, data_selector="values"):
-            boards.update((row["id"], row) for row in _rows(page, BOARD, path))
+            boards.update((row["id"], row) for row in (project(item, BOARD, source="jira", endpoint=path)
+                                                       for item in page))
     return boards
 
 
@@ -230,31 +235,35 @@ def jira_source(
                   "fields": ",".join((*ISSUE_FIELDS, sprint_field, story_points_field))}
         paginator = JiraTokenPaginator() if api_version >= 3 else JiraPaginator(page_size)
         for page in api.pages(search, params=params, data_selector="issues", paginator=paginator):
-            checked = _rows(page, ISSUE, search)
+            checked = _rows(page, ISSUE, search, "issues")
             yield page
             cursors.advance("issues", (row["updated_at"] for row in checked))
 
     @dlt.transformer(name="issues", data_from=issue_pages, **table_hints(raw["issues"]))
     def issues(page: list[dict]) -> Iterator[list[dict]]:
-        rows = []
-        for item in page:
+        def build(item: Any) -> dict:
             row = project(item, ISSUE, source="jira", endpoint=search)
             row["sprint_ids"] = sprint_ids(item["fields"].get(sprint_field))
             row["story_points"] = story_points(item["fields"].get(story_points_field), search, item.get("id"))
-            rows.append(row)
-        yield rows
+            return row
+
+        yield guarded(page, "issues", build, _id)
 
     @dlt.transformer(name="issue_changelog_items", data_from=issue_pages,
                      **table_hints(raw["issue_changelog_items"]))
     def issue_changelog_items(page: list[dict]) -> Iterator[list[dict]]:
-        for item in page:
+        def build(item: Any) -> list[dict]:
+            if _id(item) is None:
+                raise PayloadError("jira", search, None, "missing required field 'id'")
             histories, endpoint = _full_changelog(api, rest, search, item)
-            yield changelog_rows(str(item["id"]), histories, endpoint)
+            return changelog_rows(str(item["id"]), histories, endpoint)
+
+        yield guarded(page, "issue_changelog_items", build, _id)
 
     @dlt.resource(name="statuses", **table_hints(raw["statuses"]))
     def statuses() -> Iterator[list[dict]]:
         path = f"{rest}/status"
-        yield _rows(api.get(path), STATUS, path)
+        yield _rows(api.get(path), STATUS, path, "statuses")
 
     @dlt.resource(name="sprints", **table_hints(raw["sprints"]))
     def sprints() -> Iterator[list[dict]]:
@@ -264,6 +273,6 @@ def jira_source(
                 continue  # kanban boards have no sprints (the API answers 400)
             path = f"/rest/agile/1.0/board/{board_id}/sprint"
             for page in api.pages(path, data_selector="values"):
-                yield _rows(page, SPRINT, path, board_id=board_id)
+                yield _rows(page, SPRINT, path, "sprints", board_id=board_id)
 
     return issue_pages, issues, issue_changelog_items, statuses, sprints

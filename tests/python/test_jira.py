@@ -13,13 +13,14 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from quarantine import rejected
 from recorded import recorded_jira
 
 from ingestion.demo import jira_api
 from ingestion.demo.org import Org
 from ingestion.demo.pagerduty_api import PagerDutyData
 from ingestion.demo.server import ReplayServer
-from ingestion.errors import PayloadError, SourceError, TokenRejected
+from ingestion.errors import SourceError, TokenRejected
 from ingestion.pipeline import ensure_raw_tables, ingest_source
 from yardstick.dbt import dbt
 from yardstick.demo import environment
@@ -168,28 +169,42 @@ def _break_and_ingest(tmp_path: Path, breaker, error: type[Exception]) -> pytest
     return info
 
 
-def test_missing_required_field_names_source_endpoint_and_record(tmp_path: Path) -> None:
+def _break_and_quarantine(tmp_path: Path, breaker) -> list[tuple[str, str, str, str]]:
+    """Load the board once, break it, load again: the broken record is quarantined, the rest loads, and the
+    first load of the broken record stays as it was."""
+    org = jira_org()
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    warehouse = tmp_path / "w.duckdb"
+    with ReplayServer(org) as server, environment(settings(server)):
+        ingest_source("jira", warehouse)
+        breaker(org, server)
+        ingest_source("jira", warehouse, full_refresh=True)
+    assert query(warehouse, "select count(*) from raw_jira.issues") == [(33,)]
+    return rejected(warehouse, "raw_jira")
+
+
+def test_missing_required_field_is_quarantined_naming_endpoint_and_record(tmp_path: Path) -> None:
     def breaker(org: Org, server: ReplayServer) -> None:
         del org.jira.issues[3]["fields"]["created"]
 
-    info = _break_and_ingest(tmp_path, breaker, PayloadError)
-    assert str(info.value) == "jira: bad record '10066' from /rest/api/3/search/jql: missing required field 'fields.created'"
+    assert _break_and_quarantine(tmp_path, breaker) == [
+        ("issues", "/rest/api/3/search/jql", "10066", "missing required field 'fields.created'")]
 
 
-def test_wrong_type_and_unknown_status_category_are_rejected(tmp_path: Path) -> None:
+def test_wrong_type_and_unknown_status_category_are_quarantined(tmp_path: Path) -> None:
     def wrong_type(org: Org, server: ReplayServer) -> None:
         org.jira.issues[0]["fields"]["updated"] = 1593911000
 
-    info = _break_and_ingest(tmp_path, wrong_type, PayloadError)
-    assert "jira: bad record '10063' from /rest/api/3/search/jql: field 'fields.updated': expected an ISO-8601" \
-        in str(info.value)
+    [(table, endpoint, record_id, reason)] = _break_and_quarantine(tmp_path, wrong_type)
+    assert (table, endpoint, record_id) == ("issues", "/rest/api/3/search/jql", "10063")
+    assert reason.startswith("field 'fields.updated': expected an ISO-8601 timestamp, got 1593911000")
 
     def unknown_enum(org: Org, server: ReplayServer) -> None:
         org.jira.statuses[0]["statusCategory"] = {"key": "exploded"}
 
-    info = _break_and_ingest(tmp_path / "enum", unknown_enum, PayloadError)
-    assert str(info.value).startswith("jira: bad record '3' from /rest/api/3/status: field 'statusCategory.key': "
-                                      "unknown value 'exploded'")
+    [(table, endpoint, record_id, reason)] = _break_and_quarantine(tmp_path / "enum", unknown_enum)
+    assert (table, endpoint, record_id) == ("statuses", "/rest/api/3/status", "3")
+    assert reason.startswith("field 'statusCategory.key': unknown value 'exploded'")
 
 
 def test_truncated_json_and_rejected_token(tmp_path: Path) -> None:
