@@ -13,6 +13,7 @@ Case 40, a collector request nested 5,000 levels deep (answered 400, the collect
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import shutil
 from collections.abc import Callable
@@ -21,6 +22,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from rich.console import Console
 from scenarios import PAYMENTS, SEARCH, march_2026
 
 from ingestion.demo.org import Org
@@ -29,6 +31,7 @@ from ingestion.errors import SourceError, TokenRejected, YardstickError
 from yardstick.demo import environment, source_settings
 from yardstick.errors import QualityGateFailed
 from yardstick.refresh import Progress, refresh
+from yardstick.status import print_status
 
 COUNTED = ["raw_github.pull_requests", "raw_github.commits", "raw_github.deployments", "raw_pagerduty.incidents",
            "raw_pagerduty.log_entries"]
@@ -516,6 +519,10 @@ def test_43_one_odd_record_never_stops_the_run_at_the_default_share(serve: Serve
     serve(org)
     quarantined(published, "raw_github.pull_requests")
     assert len(rejected(published)) == 1
+    report = Console(file=io.StringIO(), width=250)
+    print_status(published, console=report)  # `yardstick status` counts the quarantine per table
+    lines = [" ".join(line.split()) for line in report.file.getvalue().splitlines()]
+    assert "github pull_requests 6 1" in " | ".join(lines)
 
 
 def test_44_every_payload_received_is_loaded_or_quarantined(serve: Serve, tmp_path: Path) -> None:
