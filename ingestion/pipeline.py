@@ -17,7 +17,7 @@ from typing import Any
 import dlt
 import duckdb
 
-from ingestion.sources import events, git, github, gitlab, jenkins, jira, pagerduty
+from ingestion.sources import events, git, github, github_copilot, gitlab, jenkins, jira, pagerduty
 from ingestion.sources._common import Field, TableSpec
 from yardstick.errors import SourceError, YardstickError, find_domain_error
 
@@ -50,6 +50,8 @@ SOURCES: dict[str, SourceSpec] = {
     "jenkins": SourceSpec(jenkins.jenkins_source, "jenkins", "raw_jenkins", jenkins.TABLES["raw_jenkins"],
                           ("base_url", "jobs", "username", "api_token")),
     "git": SourceSpec(git.git_source, "git", "raw_git", git.TABLES["raw_git"], ("repositories",)),
+    "github_copilot": SourceSpec(github_copilot.github_copilot_source, "github_copilot", "raw_github_copilot",
+                                 github_copilot.TABLES["raw_github_copilot"], ("organizations", "access_token")),
 }
 
 

@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from ingestion.demo.copilot_api import CopilotData
 from ingestion.demo.gitlab_api import GitLabData
 from ingestion.demo.jenkins_api import JenkinsData
 from ingestion.demo.jira_api import JiraData
@@ -79,6 +80,7 @@ class Org:
     jira: JiraData | None = None  # Jira site (issues, statuses, boards, sprints), served under /jira
     gitlab: GitLabData | None = None  # GitLab projects (MRs, pipelines, deployments), served under /gitlab
     jenkins: JenkinsData | None = None  # Jenkins jobs and their builds, served under /jenkins
+    copilot: CopilotData | None = None  # Copilot usage reports and seats, served under /copilot
 
     def as_dict(self) -> Json:
         """Plain-JSON representation (handy for determinism checks and fixtures)."""
