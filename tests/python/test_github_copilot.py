@@ -284,3 +284,16 @@ def test_no_mart_row_carries_a_login(impact_warehouse: Path) -> None:
         for table, column in columns:
             values = {row[0] for row in con.sql(f'select distinct "{column}" from marts."{table}"').fetchall()}
             assert not values & logins, f"marts.{table}.{column} carries a login"
+
+
+def test_unconfigured_copilot_is_skipped_with_a_one_line_notice(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-m", "yardstick.cli", "ingest", "--source", "github_copilot"],
+                            cwd=tmp_path, capture_output=True, text=True, timeout=300, check=False,
+                            env={key: value for key, value in __import__("os").environ.items()
+                                 if not key.startswith("SOURCES__GITHUB_COPILOT__")})
+    assert result.returncode == 0, result.stderr
+    assert ("skipping github_copilot: not configured (set SOURCES__GITHUB_COPILOT__ORGANIZATIONS, "
+            "SOURCES__GITHUB_COPILOT__ACCESS_TOKEN)") in result.stderr
