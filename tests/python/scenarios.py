@@ -22,8 +22,8 @@ Team search (repo acme/search-api):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 import random
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from ingestion.demo import copilot_api
