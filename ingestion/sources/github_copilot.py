@@ -225,6 +225,23 @@ def _day_bundle(reports: ReportClient, day: date) -> dict[str, list[dict[str, An
     return bundle
 
 
+def _report_days(api: ApiClient, scopes: Sequence[tuple[str, str]], first: date, last: date, *,
+                 full_refresh: bool) -> Iterator[dict[str, list[dict[str, Any]]]]:
+    """Bundles of each scope's days since its cursor (kept in the resource state); the cursor moves past each day
+    whose users report exists (a 204 day before it is passed over, one after it is asked again next run)."""
+    loaded: dict[str, str] = dlt.current.resource_state().setdefault("report_days", {})  # scope -> last day
+    if full_refresh:
+        loaded.clear()
+    for prefix, scope in scopes:
+        since = date.fromisoformat(loaded[scope]) + timedelta(days=1) if scope in loaded else first
+        reports = ReportClient(api, prefix, scope)
+        for day in _days(max(since, first), last):
+            bundle = _day_bundle(reports, day)
+            if bundle is not None:
+                yield bundle
+                loaded[scope] = day.isoformat()
+
+
 @dlt.source(name="github_copilot", section="github_copilot", max_table_nesting=0)
 def github_copilot_source(
     organizations: list[str] = dlt.config.value,
@@ -245,20 +262,8 @@ def github_copilot_source(
 
     @dlt.resource(name="report_days", selected=False)
     def report_days() -> Iterator[dict[str, list[dict[str, Any]]]]:
-        """One bundle of rows per scope and report day since the cursor; the cursor moves past each day whose
-        users report exists (a 204 day before it is passed over, one after it is asked again next run)."""
-        state = dlt.current.resource_state()
-        loaded: dict[str, str] = state.setdefault("report_days", {})  # scope -> last report day loaded
-        if full_refresh:
-            loaded.clear()
-        for prefix, scope in scopes:
-            since = date.fromisoformat(loaded[scope]) + timedelta(days=1) if scope in loaded else first
-            reports = ReportClient(api, prefix, scope)
-            for day in _days(max(since, first), last):
-                bundle = _day_bundle(reports, day)
-                if bundle is not None:
-                    yield bundle
-                    loaded[scope] = day.isoformat()
+        """One bundle of rows per scope and report day since the cursor."""
+        yield from _report_days(api, scopes, first, last, full_refresh=full_refresh)
 
     def table(name: str) -> DltResource:
         def rows(bundle: dict[str, list[dict[str, Any]]]) -> Iterator[list[dict[str, Any]]]:
