@@ -49,14 +49,14 @@ class CopilotData:
     reports: dict[str, dict[str, list[Json]]] = field(default_factory=lambda: {name: {} for name in REPORTS})
     seats: list[Json] = field(default_factory=list)
     last_day: str | None = None  # newest day with a report; later days answer 204 (not generated yet)
-    no_content_days: set[str] = field(default_factory=set)
+    no_content_days: list[str] = field(default_factory=list)
     expire_next: int = 0  # test control: the next N links are issued already expired
     link_ttl_seconds: int = 300
     files_per_report: int = 2
-    secret: bytes = b"demo-copilot-signing-key"
+    secret: str = "demo-copilot-signing-key"  # plain JSON fields: Org.as_dict() stays serialisable
 
     def sign(self, path: str, expires: int) -> str:
-        return hmac.new(self.secret, f"{path}:{expires}".encode(), hashlib.sha256).hexdigest()
+        return hmac.new(self.secret.encode(), f"{path}:{expires}".encode(), hashlib.sha256).hexdigest()
 
 
 def handle(data: CopilotData | None, method: str, path: str, query: dict[str, list[str]],

@@ -135,7 +135,7 @@ def test_a_link_that_keeps_failing_is_a_clear_error_without_the_signature(server
 
 def test_a_204_day_is_skipped_and_a_day_without_data_loads_nothing(server: ReplayServer, tmp_path: Path) -> None:
     data = server.org.copilot
-    data.no_content_days = {"2026-10-05"}
+    data.no_content_days = ["2026-10-05"]
     path = tmp_path / "w.duckdb"
     with environment(settings(server, "2026-10-05", "2026-10-07")):
         ingest_source("github_copilot", path)
