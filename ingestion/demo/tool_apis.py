@@ -1,5 +1,5 @@
-"""Routes of the replay server for the tools beyond GitHub and PagerDuty (and GitHub Copilot's reports), one module per tool; the server
-hands every request under one of these prefixes to :func:`handle`."""
+"""Routes of the replay server for the tools beyond GitHub and PagerDuty (and GitHub Copilot's usage reports), one
+module per tool; the server hands every request under one of these prefixes to :func:`handle`."""
 
 from __future__ import annotations
 

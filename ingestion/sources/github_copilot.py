@@ -34,8 +34,9 @@ from dlt.sources.helpers.rest_client.auth import BearerTokenAuth
 from dlt.sources.helpers.rest_client.paginators import HeaderLinkPaginator
 from requests import HTTPError, Response
 
-from ingestion.sources._common import ApiClient, TableSpec, fields, project, table_hints
-from yardstick.errors import PayloadError, SourceError
+from ingestion.errors import PayloadError, SourceError
+from ingestion.sources.client import ApiClient
+from ingestion.sources.projection import TableSpec, fields, project, table_hints
 
 TOOL = "GitHub Copilot"
 SOURCE = "github_copilot"

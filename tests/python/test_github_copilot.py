@@ -19,9 +19,9 @@ from ingestion.demo import copilot_api
 from ingestion.demo.copilot_api import CopilotData
 from ingestion.demo.org import Org, OrgBuilder, PagerDutyData
 from ingestion.demo.server import ReplayServer
+from ingestion.errors import SourceError
 from ingestion.pipeline import ingest_source
 from yardstick.demo import environment
-from yardstick.errors import SourceError
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "github"
 
