@@ -7,7 +7,7 @@ Serves what GitHub serves (REST API version 2022-11-28):
   day without a report; GitHub's 404 body for an unknown organisation or enterprise;
 - the NDJSON files behind the links, at ``/copilot/files/…?expires=…&signature=…``: signed (HMAC) and
   expiring like a blob-store SAS link; a link past its expiry or with a bad signature answers the file host's
-  ``403 AuthenticationFailed``;
+  ``403 AuthenticationFailed``, and a request that also carries an ``Authorization`` header (a leaked token) ``400``;
 - ``/orgs/{org}/copilot/billing/seats`` (``page``/``per_page``, ``Link`` header).
 
 Test controls on :class:`CopilotData`: ``expire_next`` (the next N links are issued already expired),
@@ -37,6 +37,8 @@ Reply = tuple[int, Any, dict[str, str]]
 _GITHUB_DOCS = "https://docs.github.com/rest/copilot/copilot-usage-metrics"
 _EXPIRED = ('<?xml version="1.0" encoding="utf-8"?><Error><Code>AuthenticationFailed</Code><Message>Server '
             "failed to authenticate the request. Signed expiry time has passed.</Message></Error>")
+_AUTH_CONFLICT = ('<?xml version="1.0" encoding="utf-8"?><Error><Code>InvalidAuthenticationInfo</Code><Message>'
+                  "Authentication information is not given in the correct format.</Message></Error>")
 _NDJSON = {"Content-Type": "application/x-ndjson"}
 
 
@@ -63,6 +65,8 @@ def handle(data: CopilotData | None, method: str, path: str, query: dict[str, li
            headers: Mapping[str, str]) -> Reply:
     data = data or CopilotData()
     if path.startswith("/files/"):
+        if headers.get("Authorization"):  # like a blob store: a signed link plus a token is refused
+            return 400, _AUTH_CONFLICT, {"Content-Type": "application/xml"}
         return _file(data, path, query)
     if (headers.get("Authorization") or "").strip() != f"Bearer {TOKEN}":
         return 401, {"message": "Bad credentials", "documentation_url": _GITHUB_DOCS, "status": "401"}, {}

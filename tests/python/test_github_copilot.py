@@ -124,6 +124,17 @@ def test_an_expired_link_is_signed_again_and_refetched(server: ReplayServer, tmp
     assert report_requests(server)[:2] == [("users-1-day", "2026-10-05")] * 2  # asked again for fresh links
 
 
+def test_server_errors_are_retried_and_the_file_host_never_sees_the_token(server: ReplayServer,
+                                                                         tmp_path: Path) -> None:
+    server.fail("/metrics/reports/users-1-day", 503, times=2)
+    with environment(settings(server, "2026-10-05", "2026-10-05")):
+        counts = ingest_source("github_copilot", tmp_path / "w.duckdb")
+    assert counts["raw_github_copilot.user_days"] == 2
+    assert [r.status for r in server.requests if r.path.endswith("/users-1-day")] == [503, 503, 200]
+    # the simulated file host answers 400 to a request carrying an Authorization header: none did
+    assert {r.status for r in server.requests if r.path.startswith("/files/")} == {200}
+
+
 def test_a_link_that_keeps_failing_is_a_clear_error_without_the_signature(server: ReplayServer,
                                                                           tmp_path: Path) -> None:
     server.org.copilot.expire_next = 99
