@@ -36,7 +36,7 @@ from requests import HTTPError, Response
 
 from ingestion.errors import PayloadError, SourceError
 from ingestion.sources.client import ApiClient
-from ingestion.sources.projection import TableSpec, fields, project, table_hints
+from ingestion.sources.projection import TableSpec, fields, project_rows, table_hints
 
 TOOL = "GitHub Copilot"
 SOURCE = "github_copilot"
@@ -85,7 +85,7 @@ ENTITY_DAY = fields(
     ("pull_requests_merged_created_by_copilot", "pull_requests.total_merged_created_by_copilot", "bigint"),
 )
 SEAT = fields(
-    ("organization", "organization", "text"), ("assignee_id", "assignee.id", "bigint", True),
+    ("organization", "organization", "text", True), ("assignee_id", "assignee.id", "bigint", True),
     ("assignee_login", "assignee.login"), ("assignee_type", "assignee.type"),
     ("assigning_team_slug", "assigning_team.slug"), ("plan_type", "plan_type"),
     ("created_at", "created_at", "timestamp", True), ("updated_at", "updated_at", "timestamp"),
@@ -179,27 +179,40 @@ def _ndjson(text: str, what: str) -> list[dict[str, Any]]:
     return records
 
 
-def _user_rows(scope: str, records: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
-    out: dict[str, list[dict[str, Any]]] = {"user_days": [], "user_day_features": [], "user_day_ides": []}
+BREAKDOWNS = (("user_day_features", "totals_by_feature", USER_DAY_FEATURE, "feature"),
+              ("user_day_ides", "totals_by_ide", USER_DAY_IDE, "ide"))
+
+
+def _keyed(record: Any, scope: str, *parts: str) -> Any:
+    """The record with its scope and a quarantine key (`scope/day/user/...`); a non-object is left as it is."""
+    if not isinstance(record, Mapping):
+        return record
+    key = "/".join([scope, *(str(record.get(part)) for part in parts)])
+    return {**record, "scope": scope, "_key": key}
+
+
+def _user_rows(scope: str, records: list[Any]) -> dict[str, list[dict[str, Any]]]:
+    """`users-1-day` records as rows of user_days and of its per-feature and per-IDE breakdowns; a record (or
+    breakdown item) that breaks its raw contract is quarantined, the rest kept."""
     endpoint = "users-1-day"
-    for record in records:
-        out["user_days"].append(project({**record, "scope": scope}, USER_DAY, source=SOURCE, endpoint=endpoint,
-                                        id_path="user_id"))
-        keys = {"scope": scope, "day": record.get("day"), "user_id": record.get("user_id")}
-        for item in record.get("totals_by_feature") or []:
-            out["user_day_features"].append(project({**item, **keys}, USER_DAY_FEATURE, source=SOURCE,
-                                                    endpoint=endpoint, id_path="user_id"))
-        for item in record.get("totals_by_ide") or []:
-            out["user_day_ides"].append(project({**item, **keys}, USER_DAY_IDE, source=SOURCE,
-                                                endpoint=endpoint, id_path="user_id"))
+    users = [_keyed(record, scope, "day", "user_id") for record in records]
+    out = {"user_days": project_rows(users, USER_DAY, source=SOURCE, endpoint=endpoint, table="user_days",
+                                     id_path="_key")}
+    for table, array, spec, dimension in BREAKDOWNS:
+        items = [_keyed({**item, "day": user.get("day"), "user_id": user.get("user_id")}, scope, "day", "user_id",
+                        dimension)
+                 for user in users if isinstance(user, Mapping) and isinstance(user.get(array), list)
+                 for item in user[array] if isinstance(item, Mapping)]
+        out[table] = project_rows(items, spec, source=SOURCE, endpoint=endpoint, table=table, id_path="_key")
     return out
 
 
-def _entity_rows(scope: str, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _entity_rows(scope: str, records: list[Any]) -> list[dict[str, Any]]:
     """One row per day: a record carries its days in `day_totals` (or is itself a day's totals)."""
-    days = [total for record in records for total in (record.get("day_totals") or [record])]
-    return [project({**total, "scope": scope}, ENTITY_DAY, source=SOURCE, endpoint="organization-1-day",
-                    id_path="day") for total in days]
+    days = [total for record in records if isinstance(record, Mapping)
+            for total in (record.get("day_totals") or [record])]
+    return project_rows([_keyed(total, scope, "day") for total in days], ENTITY_DAY, source=SOURCE,
+                        endpoint="organization-1-day", table="entity_days", id_path="_key")
 
 
 def _days(first: date, last: date) -> Iterator[date]:
@@ -219,9 +232,10 @@ def _day_bundle(reports: ReportClient, day: date) -> dict[str, list[dict[str, An
     if users is None:
         return None
     bundle = _user_rows(reports.scope, users)
-    bundle["user_teams"] = [project({**record, "scope": reports.scope}, USER_TEAM, source=SOURCE,
-                                    endpoint="user-teams-1-day", id_path="user_id")
-                            for record in reports.rows("user-teams-1-day", day) or []]
+    teams = [_keyed(record, reports.scope, "day", "user_id", "team_id")
+             for record in reports.rows("user-teams-1-day", day) or []]
+    bundle["user_teams"] = project_rows(teams, USER_TEAM, source=SOURCE, endpoint="user-teams-1-day",
+                                        table="user_teams", id_path="_key")
     bundle["entity_days"] = _entity_rows(reports.scope, reports.rows("organization-1-day", day) or [])
     return bundle
 
@@ -277,7 +291,7 @@ def github_copilot_source(
         for org in organizations:
             path = f"/orgs/{org}/copilot/billing/seats"
             for page in api.pages(path, params={"per_page": 100}, data_selector="seats"):
-                yield [project(seat, SEAT, source=SOURCE, endpoint=path, extra={"organization": org},
-                               id_path="assignee.id") for seat in page]
+                seats = [{**seat, "organization": org} if isinstance(seat, Mapping) else seat for seat in page]
+                yield project_rows(seats, SEAT, source=SOURCE, endpoint=path, table="seats", id_path="assignee.id")
 
     return (report_days, *(table(name) for name in RAW if name != "seats"), seats)

@@ -103,8 +103,8 @@ def test_reports_and_seats_land_in_raw_tables_without_links(server: ReplayServer
     assert counts["raw_github_copilot.seats"] == 2
     assert query(path, "select day, daily_active_users, pull_requests_created_by_copilot "
                        "from raw_github_copilot.entity_days") == [("2026-10-05", 2, 1)]
-    assert query(path, "select assignee_login, assigning_team_slug from raw_github_copilot.seats "
-                       "order by 1") == [("octocat", "justice-league"), ("octokitten", None)]
+    assert query(path, "select organization, assignee_login, assigning_team_slug from raw_github_copilot.seats "
+                       "order by 2") == [("acme", "octocat", "justice-league"), ("acme", "octokitten", None)]
     with duckdb.connect(str(path), read_only=True) as con:  # signed links are never stored, not even in state
         for schema, table, column in con.sql(
                 "select table_schema, table_name, column_name from information_schema.columns "
@@ -156,6 +156,19 @@ def test_a_204_day_is_skipped_and_a_day_without_data_loads_nothing(server: Repla
     assert statuses[("users-1-day", "2026-10-06")] == 200  # no activity: an empty file, nothing loaded
     assert query(path, "select day, count(*) from raw_github_copilot.user_days group by day") == [("2026-10-07", 1)]
     assert query(path, "select count(*) from raw_github_copilot.user_teams where day = '2026-10-06'") == [(1,)]
+
+
+def test_a_record_that_breaks_its_contract_is_quarantined_not_loaded(server: ReplayServer, tmp_path: Path) -> None:
+    data = server.org.copilot
+    data.reports["users-1-day"]["2026-10-05"][1]["user_id"] = "not-a-number"  # bo's record
+    path = tmp_path / "w.duckdb"
+    with environment({**settings(server, "2026-10-05", "2026-10-07"),
+                      "SOURCES__GITHUB_COPILOT__MAX_REJECTED_SHARE": "0.5"}):
+        ingest_source("github_copilot", path)
+    assert query(path, "select count(*) from raw_github_copilot.user_days") == [(2,)]  # ada's two days
+    key = "org:acme/2026-10-05/not-a-number"
+    assert query(path, "select table_name, record_id from raw_github_copilot._rejected order by 1") == [
+        ("user_day_features", f"{key}/code_completion"), ("user_day_ides", f"{key}/vscode"), ("user_days", key)]
 
 
 def test_an_unknown_organisation_is_a_clear_404(server: ReplayServer, tmp_path: Path) -> None:
