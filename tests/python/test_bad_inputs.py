@@ -22,12 +22,14 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from quarantine import rejected as rejected_in
 from rich.console import Console
 from scenarios import PAYMENTS, SEARCH, march_2026
 
 from ingestion.demo.org import Org
 from ingestion.demo.server import ReplayServer
 from ingestion.errors import SourceError, TokenRejected, YardstickError
+from ingestion.pipeline import ingest_source
 from yardstick.demo import environment, source_settings
 from yardstick.errors import QualityGateFailed
 from yardstick.refresh import Progress, refresh
@@ -168,8 +170,7 @@ def test_12_an_empty_page_ends_the_listing(serve: Serve, published: Path) -> Non
 
 def rejected(warehouse: Path, dataset: str = "raw_github") -> list[tuple]:
     """(table, endpoint, record id, reason) of every quarantined record."""
-    return query(warehouse, f"select table_name, endpoint, record_id, reason from {dataset}._rejected "
-                            "order by table_name, record_id")
+    return rejected_in(warehouse, dataset)
 
 
 def quarantined(warehouse: Path, table: str, *, full_refresh: bool = True) -> None:
@@ -583,3 +584,20 @@ def test_47_a_missing_optional_object_loads_as_null(serve: Serve, published: Pat
     sync(published, full_refresh=True)
     assert query(published, "select creator_login from raw_github.deployments where id = ?", deployment["id"]) == [
         (None,)]
+
+
+def test_48_bad_lines_of_an_event_file_are_quarantined_and_the_file_goes_on(tmp_path: Path) -> None:
+    """quarantined: a line that is not JSON and an event with no user; the good events around them load."""
+    events = tmp_path / "events.ndjson"
+    good = {"type": "page", "anonymousId": "a1", "messageId": "m1", "timestamp": "2026-03-02T10:00:00Z",
+            "properties": {"path": "/"}}
+    lines = [json.dumps(good), "{not json", json.dumps({**good, "messageId": "m2", "anonymousId": None}),
+             json.dumps({**good, "messageId": "m3"})]
+    events.write_text("\n".join(lines) + "\n")
+    warehouse = tmp_path / "w.duckdb"
+    with environment({"SOURCES__EVENTS__PATHS": str(events), "SOURCES__EVENTS__MAX_REJECTED_SHARE": "0.5"}):
+        loaded = ingest_source("events", warehouse)
+    assert loaded == {"raw_events.segment_events": 2, "raw_events._rejected": 2}
+    assert [(table, record_id, reason) for table, _, record_id, reason in rejected(warehouse, "raw_events")] == [
+        ("segment_events", "line 2", "not valid JSON: Expecting property name enclosed in double quotes"),
+        ("segment_events", "m2", "userId or anonymousId is required")]
