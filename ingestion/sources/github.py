@@ -29,11 +29,15 @@ from ingestion.sources._common import (
     start_date_from,
     table_hints,
 )
+from ingestion.sources.github_graphql import graphql_resources
+from ingestion.sources.github_graphql_client import GraphQLClient
+from yardstick.errors import SourceError
 
 TOOL = "GitHub"
 PER_PAGE = 100
 REVIEW_STATES = frozenset({"APPROVED", "CHANGES_REQUESTED", "COMMENTED", "DISMISSED", "PENDING"})
-DEPLOYMENT_STATES = frozenset({"error", "failure", "inactive", "in_progress", "queued", "pending", "success"})
+DEPLOYMENT_STATES = frozenset({"error", "failure", "inactive", "in_progress", "queued", "pending", "success",
+                               "waiting"})
 
 # Raw table columns: (name, payload path, type, required, allowed values). Endpoints are data.
 PULL_REQUEST = fields(
@@ -45,6 +49,7 @@ PULL_REQUEST = fields(
     ("merge_commit_sha", "merge_commit_sha"), ("merged_by_login", "merged_by.login"),
     ("additions", "additions", "bigint"), ("deletions", "deletions", "bigint"),
     ("changed_files", "changed_files", "bigint"), ("commits", "commits", "bigint"),
+    ("label_names", "label_names"), ("closing_issue_numbers", "closing_issue_numbers"),
 )
 COMMIT = fields(
     ("sha", "sha", "text", True), ("parent_shas", "parents"), ("message", "commit.message"),
@@ -135,12 +140,21 @@ def github_source(
     start_date: str | None = None,
     deployment_lookback_hours: int = 48,
     full_refresh: bool = False,
+    api: str = "graphql",
 ) -> Sequence[DltResource]:
-    """Pull requests with commits and reviews, default-branch commits, deployments with statuses."""
-    api = _client(base_url, access_token)
+    """Pull requests with commits and reviews, default-branch commits, deployments with statuses, issues;
+    through GraphQL (`api="graphql"`, the default) or REST (`api="rest"`): the same tables and rows."""
     start = start_date_from(start_date)
-
     raw = TABLES["raw_github"]
+    if api not in ("graphql", "rest"):
+        raise SourceError(f"SOURCES__GITHUB__API must be graphql or rest, not {api!r}")
+    if api == "graphql":
+        client = GraphQLClient(base_url, access_token)
+        specs = {"pull_request": PULL_REQUEST, "commit": COMMIT, "review": REVIEW, "issue": ISSUE,
+                 "deployment": DEPLOYMENT, "deployment_status": DEPLOYMENT_STATUS}
+        return graphql_resources(client, repositories, start, tables=raw, specs=specs, full_refresh=full_refresh,
+                                 deployment_lookback_hours=deployment_lookback_hours)
+    api = _client(base_url, access_token)
 
     @dlt.resource(name="pull_requests", **table_hints(raw["pull_requests"]))
     def pull_requests() -> Iterator[list[dict]]:
@@ -159,7 +173,7 @@ def github_source(
                     break
             for summary in changed:
                 path = f"/repos/{repo}/pulls/{summary['number']}"
-                rows = _rows([api.get(path)], PULL_REQUEST, path, repository=repo)
+                rows = _rows([_with_label_names(api.get(path))], PULL_REQUEST, path, repository=repo)
                 yield rows
                 cursors.advance(repo, (row["updated_at"] for row in rows))
 
