@@ -29,6 +29,7 @@ from ingestion.sources._common import (
     start_date_from,
     table_hints,
 )
+from ingestion.sources.github_discovery import expand_repositories, is_pattern
 from ingestion.sources.github_graphql import graphql_resources
 from ingestion.sources.github_graphql_client import GraphQLClient
 from yardstick.errors import SourceError
@@ -141,9 +142,15 @@ def github_source(
     deployment_lookback_hours: int = 48,
     full_refresh: bool = False,
     api: str = "graphql",
+    include_archived: bool = False,
+    include_forks: bool = False,
+    exclude_repositories: list[str] | None = None,
 ) -> Sequence[DltResource]:
     """Pull requests with commits and reviews, default-branch commits, deployments with statuses, issues;
-    through GraphQL (`api="graphql"`, the default) or REST (`api="rest"`): the same tables and rows."""
+    through GraphQL (`api="graphql"`, the default) or REST (`api="rest"`): the same tables and rows.
+    `owner/*` entries of `repositories` are discovered (github_discovery.py)."""
+    repositories = _discover(repositories, base_url, access_token, include_archived, include_forks,
+                             exclude_repositories)
     start = start_date_from(start_date)
     raw = TABLES["raw_github"]
     if api not in ("graphql", "rest"):
@@ -249,6 +256,14 @@ def github_source(
             issues)
 
 
+def _discover(repositories: list[str], base_url: str, access_token: str, include_archived: bool,
+              include_forks: bool, exclude: list[str] | None) -> list[str]:
+    """The configured repositories with every `owner/*` expanded and the exclusions applied."""
+    client = GraphQLClient(base_url, access_token) if any(is_pattern(r) for r in repositories) else None
+    return expand_repositories(repositories, client, include_archived=include_archived,
+                               include_forks=include_forks, exclude=exclude)
+
+
 def _with_label_names(item: Any) -> Any:
     """An issue with its label names as one comma-separated text field (labels are objects in the payload)."""
     if not isinstance(item, dict):
@@ -273,9 +288,14 @@ def github_actions_source(
     start_date: str | None = None,
     run_lookback_hours: int = 48,
     full_refresh: bool = False,
+    include_archived: bool = False,
+    include_forks: bool = False,
+    exclude_repositories: list[str] | None = None,
 ) -> Sequence[DltResource]:
     """GitHub Actions workflow runs, created since the cursor minus a look-back (runs finish later), and the
     jobs of the runs that changed since the last sync."""
+    repositories = _discover(repositories, base_url, access_token, include_archived, include_forks,
+                             exclude_repositories)
     api = _client(base_url, access_token)
     start = start_date_from(start_date)
 
