@@ -184,16 +184,18 @@ def _page_size(node: FieldNode, variables: Mapping[str, Any]) -> int:
 # ---------------------------------------------------------------- resolvers (dicts; callables take arguments)
 
 def connection(items: list[Any], render: Callable[[Any], Any], first: int | None = None, after: str | None = None,
-               last: int | None = None, before: str | None = None) -> Json:
-    """A Relay connection over `items` (already filtered and ordered); only the page is rendered."""
-    start = _cursor_index(after) + 1 if after else 0
-    stop = _cursor_index(before) if before else len(items)
+               last: int | None = None, before: str | None = None, *, order: _Order | None = None) -> Json:
+    """A Relay connection over `items` (already filtered and ordered); only the page is rendered. With an
+    `order` the cursors hold the sort key of their node, as GitHub's do (`cursor:v2:` + key): a cursor stays
+    valid when nodes are added or move, so a walk can resume from it in a later run."""
+    start = _position(items, after, order, inclusive=False) if after else 0
+    stop = _position(items, before, order, inclusive=True) if before else len(items)
     window = list(range(start, max(stop, start)))
     if first is not None:
         window = window[:first]
     if last is not None:
         window = window[-last:] if last else []
-    edges = [{"cursor": _cursor(i), "node": render(items[i])} for i in window]
+    edges = [{"cursor": _cursor(i, items[i], order), "node": render(items[i])} for i in window]
     return {
         "totalCount": len(items), "edges": edges, "nodes": [edge["node"] for edge in edges],
         "pageInfo": {"hasNextPage": bool(window) and window[-1] < len(items) - 1 if first is not None or not last
@@ -204,15 +206,33 @@ def connection(items: list[Any], render: Callable[[Any], Any], first: int | None
     }
 
 
-def _cursor(index: int) -> str:
-    return base64.b64encode(f"cursor:v2:{index}".encode()).decode()
+class _Order:
+    """How a connection is sorted: the key of a node and the direction."""
+
+    def __init__(self, key: Callable[[Any], list[Any]], descending: bool) -> None:
+        self.key, self.descending = key, descending
 
 
-def _cursor_index(cursor: str) -> int:
+def _cursor(index: int, item: Any, order: _Order | None) -> str:
+    value = json.dumps(order.key(item)) if order else str(index)
+    return base64.b64encode(f"cursor:v2:{value}".encode()).decode()
+
+
+def _position(items: list[Any], cursor: str, order: _Order | None, *, inclusive: bool) -> int:
+    """The index just after (`inclusive`: at) the cursor's node."""
     try:
-        return int(base64.b64decode(cursor).decode().rsplit(":", 1)[1])
+        value = base64.b64decode(cursor).decode().split(":", 2)[2]
+        if order is None:
+            return int(value) + (0 if inclusive else 1)
+        key = json.loads(value)
     except (ValueError, IndexError):
         raise GraphQLError(f"`{cursor}` does not appear to be a valid cursor.") from None
+    for index, item in enumerate(items):
+        mine = order.key(item)
+        beyond = mine < key if order.descending else mine > key
+        if beyond or (inclusive and mine == key):
+            return index
+    return len(items)
 
 
 def _paged(items: list[Any], render: Callable[[Any], Any]) -> Resolver:
@@ -300,8 +320,8 @@ class _Repository:
                       before: str | None = None, states: Iterable[str] | None = None,
                       orderBy: Mapping[str, str] | None = None, **_filters: Any) -> Json:  # noqa: N803
         pulls = [p for p in self.data.pulls if not states or _pull_state(p) in set(states)]
-        pulls = _ordered(pulls, orderBy, {"UPDATED_AT": "updated_at", "CREATED_AT": "created_at"})
-        return connection(pulls, self.pull, first, after, last, before)
+        pulls, order = _ordered(pulls, orderBy, {"UPDATED_AT": "updated_at", "CREATED_AT": "created_at"})
+        return connection(pulls, self.pull, first, after, last, before, order=order)
 
     def pull_request(self, _info: Any, number: int) -> Json | None:
         found = [p for p in self.data.pulls if p.get("number") == number]
@@ -374,7 +394,9 @@ class _Repository:
         chosen = [c for c in self.data.commits
                   if (since is None or _at(c["commit"]["committer"]["date"]) >= _at(since))
                   and (until is None or _at(c["commit"]["committer"]["date"]) <= _at(until))]
-        return connection(chosen, self.commit, first, after, last, before)
+        order = _Order(lambda c: [_at(c["commit"]["committer"]["date"]).isoformat(), c["sha"]], descending=True)
+        chosen = sorted(chosen, key=order.key, reverse=True)
+        return connection(chosen, self.commit, first, after, last, before, order=order)
 
     # -- issues
     def issues(self, _info: Any, first: int | None = None, after: str | None = None, last: int | None = None,
@@ -385,8 +407,8 @@ class _Repository:
         chosen = [i for i in self.data.issues if isinstance(i, dict)
                   and (not states or _upper(i.get("state")) in set(states))
                   and (since is None or _at(i["updated_at"]) >= _at(since))]
-        chosen = _ordered(chosen, orderBy, {"UPDATED_AT": "updated_at", "CREATED_AT": "created_at"})
-        return connection(chosen, self.issue, first, after, last, before)
+        chosen, order = _ordered(chosen, orderBy, {"UPDATED_AT": "updated_at", "CREATED_AT": "created_at"})
+        return connection(chosen, self.issue, first, after, last, before, order=order)
 
     @staticmethod
     def issue(i: Json) -> Json:
@@ -408,8 +430,9 @@ class _Repository:
                     before: str | None = None, environments: Iterable[str] | None = None,
                     orderBy: Mapping[str, str] | None = None, **_filters: Any) -> Json:  # noqa: N803
         chosen = [d for d in self.data.deployments if not environments or d.get("environment") in set(environments)]
-        chosen = _ordered(chosen, orderBy or {"field": "CREATED_AT", "direction": "ASC"}, {"CREATED_AT": "created_at"})
-        return connection(chosen, self.deployment, first, after, last, before)
+        chosen, order = _ordered(chosen, orderBy or {"field": "CREATED_AT", "direction": "ASC"},
+                                 {"CREATED_AT": "created_at"})
+        return connection(chosen, self.deployment, first, after, last, before, order=order)
 
     def deployment(self, d: Json) -> Json:
         statuses = self.data.deployment_statuses.get(d.get("id"), [])
@@ -435,10 +458,12 @@ def _pull_state(p: Mapping[str, Any]) -> str:
     return "CLOSED" if p.get("state") == "closed" else "OPEN"
 
 
-def _ordered(items: list[Json], order_by: Mapping[str, str] | None, keys: Mapping[str, str]) -> list[Json]:
-    """Items in the order GitHub's `orderBy` gives (ties by database id); without one, as stored."""
+def _ordered(items: list[Json], order_by: Mapping[str, str] | None,
+             keys: Mapping[str, str]) -> tuple[list[Json], _Order | None]:
+    """Items in the order GitHub's `orderBy` gives (ties by database id) and that order; without one, as
+    stored (index cursors)."""
     if not order_by:
-        return items
-    key = keys.get(order_by.get("field", ""), "created_at")
-    return sorted(items, key=lambda item: (str(item.get(key)), item.get("id") or 0),
-                  reverse=order_by.get("direction") == "DESC")
+        return items, None
+    field = keys.get(order_by.get("field", ""), "created_at")
+    order = _Order(lambda item: [str(item.get(field)), item.get("id") or 0], order_by.get("direction") == "DESC")
+    return sorted(items, key=order.key, reverse=order.descending), order

@@ -31,7 +31,8 @@ from ingestion.sources._common import (
 )
 from ingestion.sources.github_discovery import expand_repositories, is_pattern
 from ingestion.sources.github_graphql import graphql_resources
-from ingestion.sources.github_graphql_client import GraphQLClient
+from ingestion.sources.github_graphql_client import GraphQLClient, RunBudget
+from ingestion.sources.github_walk import PROGRESS_TABLE
 from yardstick.errors import SourceError
 
 TOOL = "GitHub"
@@ -116,6 +117,7 @@ TABLES: dict[str, dict[str, TableSpec]] = {
         "deployment_statuses": (REPO + fields(("deployment_id", "deployment_id", "bigint", True)) + DEPLOYMENT_STATUS,
                                 ("id",)),
         "issues": (REPO + ISSUE, ("id",)),
+        "sync_progress": PROGRESS_TABLE,  # GraphQL path: each repository's first sync, complete or partial
     },
     "raw_github_actions": {"workflow_runs": (REPO + WORKFLOW_RUN, ("id",)),
                            "workflow_jobs": (REPO + WORKFLOW_JOB, ("id",))},
@@ -145,6 +147,7 @@ def github_source(
     include_archived: bool = False,
     include_forks: bool = False,
     exclude_repositories: list[str] | None = None,
+    max_requests_per_run: int | None = None,
 ) -> Sequence[DltResource]:
     """Pull requests with commits and reviews, default-branch commits, deployments with statuses, issues;
     through GraphQL (`api="graphql"`, the default) or REST (`api="rest"`): the same tables and rows.
@@ -156,7 +159,7 @@ def github_source(
     if api not in ("graphql", "rest"):
         raise SourceError(f"SOURCES__GITHUB__API must be graphql or rest, not {api!r}")
     if api == "graphql":
-        client = GraphQLClient(base_url, access_token)
+        client = GraphQLClient(base_url, access_token, budget=RunBudget(max_requests_per_run))
         specs = {"pull_request": PULL_REQUEST, "commit": COMMIT, "review": REVIEW, "issue": ISSUE,
                  "deployment": DEPLOYMENT, "deployment_status": DEPLOYMENT_STATUS}
         return graphql_resources(client, repositories, start, tables=raw, specs=specs, full_refresh=full_refresh,

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import base64
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -21,7 +21,8 @@ import dlt
 from dlt.sources import DltResource
 
 from ingestion.sources._common import Cursors, isoformat_z, parse_timestamp, project, table_hints
-from ingestion.sources.github_graphql_client import GraphQLClient, PageSize
+from ingestion.sources.github_graphql_client import BudgetExhausted, GraphQLClient, PageSize
+from ingestion.sources.github_walk import Page, Pages, desc_walk, progress_row
 from yardstick.errors import SourceError
 
 PR_PAGE, CHILD_PAGE, LIST_PAGE = 25, 30, 100  # ceilings; the page size adapts below them
@@ -43,11 +44,12 @@ query($owner: String!, $name: String!, $first: Int!, $children: Int!, $after: St
   rateLimit {{ cost remaining resetAt }}
   repository(owner: $owner, name: $name) {{
     pullRequests(first: $first, after: $after, orderBy: {{field: UPDATED_AT, direction: DESC}}) {{
-      pageInfo {{ hasNextPage endCursor }}
+      totalCount pageInfo {{ hasNextPage endCursor }}
       nodes {{ {PR_FIELDS} }}
     }}
   }}
 }}"""
+HISTORY_PATH = ("defaultBranchRef", "target", "history")
 PR_CHILDREN = """
 query($owner: String!, $name: String!, $number: Int!, $first: Int!, $after: String) {
   rateLimit { cost remaining resetAt }
@@ -63,7 +65,7 @@ query($owner: String!, $name: String!, $first: Int!, $after: String, $since: Git
   repository(owner: $owner, name: $name) {{
     defaultBranchRef {{ target {{ ... on Commit {{
       history(first: $first, after: $after, since: $since) {{
-        pageInfo {{ hasNextPage endCursor }} nodes {{ {COMMIT_FIELDS} }}
+        totalCount pageInfo {{ hasNextPage endCursor }} nodes {{ {COMMIT_FIELDS} }}
       }}
     }} }} }}
   }}
@@ -86,7 +88,7 @@ query($owner: String!, $name: String!, $first: Int!, $after: String) {
   rateLimit { cost remaining resetAt }
   repository(owner: $owner, name: $name) {
     deployments(first: $first, after: $after, orderBy: {field: CREATED_AT, direction: DESC}) {
-      pageInfo { hasNextPage endCursor }
+      totalCount pageInfo { hasNextPage endCursor }
       nodes {
         databaseId commitOid ref { name } task environment description creator { login } createdAt updatedAt
         statuses(first: 30) {
@@ -103,61 +105,81 @@ def graphql_resources(client: GraphQLClient, repositories: Sequence[str], start:
                       tables: Mapping[str, Any], specs: Mapping[str, Any], full_refresh: bool,
                       deployment_lookback_hours: int) -> list[DltResource]:
     """The `github` source's resources on GraphQL: pull requests (with their commits and reviews), commits,
-    deployments (with statuses) and issues; `specs` are the REST path's field specs, `tables` its tables."""
+    deployments (with statuses) and issues, plus each repository's progress; `specs` are the REST path's field
+    specs, `tables` its tables (with `sync_progress`)."""
     sizes = {name: PageSize(ceiling) for name, ceiling in
              (("pulls", PR_PAGE), ("children", CHILD_PAGE), ("list", LIST_PAGE))}
     fetch = _Fetcher(client, sizes, specs)
+    lookback = timedelta(hours=deployment_lookback_hours)
 
-    # One query answers for several tables: a hidden resource (named as the REST one, so both paths keep the
-    # same cursors) yields {table: rows} bundles and one transformer per table picks its rows.
-    @dlt.resource(name="pull_requests", selected=False)
-    def pull_request_pages() -> Iterator[dict[str, list[dict]]]:
+    def walked(resource: str, pages: Callable[[str], Pages], stamp: Callable[[dict], datetime],
+               bundle: Callable[[str, list[dict]], dict[str, list[dict]]], **walk: Any) -> DltResource:
+        """A hidden resource (named as the REST one, so both paths share cursors) yielding {table: rows}
+        bundles from a resumable newest-first walk per repository, and each repository's progress."""
+        def run() -> Iterator[dict[str, list[dict]]]:
+            cursors = Cursors(start, full_refresh=full_refresh)
+            walks: dict[str, Any] = dlt.current.resource_state().setdefault("walks", {})
+            if full_refresh:
+                walks.clear()
+            stopped = False
+            for repo in repositories:
+                try:
+                    if stopped:
+                        raise BudgetExhausted("budget spent on an earlier repository")
+                    for nodes in desc_walk(walks, cursors, repo, pages(repo), stamp, **walk):
+                        yield bundle(repo, nodes)
+                except BudgetExhausted:
+                    stopped = True
+                yield {"sync_progress": [progress_row(repo, resource, walks.get(repo), complete=not stopped)]}
+        return dlt.resource(run, name=resource, selected=False)
+
+    pull_pages = walked("pull_requests", lambda repo: fetch.pages_of(PULL_REQUESTS, repo, ("pullRequests",),
+                                                                     sizes["pulls"], children=CHILD_PAGE),
+                        lambda node: parse_timestamp(node["updatedAt"]), fetch.pull_bundle)
+    history_pages = walked("commits", lambda repo: fetch.pages_of(HISTORY, repo, HISTORY_PATH, sizes["list"]),
+                           lambda node: parse_timestamp((node.get("committer") or {})["date"]),
+                           lambda repo, nodes: {"commits": fetch.rows(nodes, "commit", repo)}, inclusive=True)
+    deployment_pages = walked("deployments",
+                              lambda repo: fetch.pages_of(DEPLOYMENTS, repo, ("deployments",), sizes["list"]),
+                              lambda node: parse_timestamp(node["createdAt"]), fetch.deployment_bundle,
+                              lookback=lookback, inclusive=True)
+
+    @dlt.resource(name="issues", selected=False)
+    def issue_pages() -> Iterator[dict[str, list[dict]]]:
+        """Issues oldest change first from the cursor (`filterBy: {since}`): resumable page by page."""
         cursors = Cursors(start, full_refresh=full_refresh)
+        stopped = False
         for repo in repositories:
             since = cursors.start(repo)
-            for page in fetch.pull_requests(repo, since):
-                yield page
-                cursors.advance(repo, (row["updated_at"] for row in page["pull_requests"]))
+            try:
+                if stopped:
+                    raise BudgetExhausted("budget spent on an earlier repository")
+                pages = fetch.pages_of(ISSUES, repo, ("issues",), sizes["list"])
+                probe = next(pages(None, since, 2))[0]  # 1 point: `since` is inclusive, so look at two
+                changed = pages(None, since, None) if any(_stamp(node) > since for node in probe) else iter(())
+                for nodes, _end, _total in changed:
+                    rows = [row for row in fetch.rows(nodes, "issue", repo) if row["updated_at"] > since]
+                    yield {"issues": rows}
+                    cursors.advance(repo, (row["updated_at"] for row in rows))
+            except BudgetExhausted:
+                stopped = True
+            yield {"sync_progress": [progress_row(repo, "issues", None, complete=not stopped)]}
 
-    @dlt.resource(name="commits", **table_hints(tables["commits"]))
-    def commits() -> Iterator[list[dict]]:
-        cursors = Cursors(start, full_refresh=full_refresh)
-        for repo in repositories:
-            for rows in fetch.history(repo, cursors.start(repo)):
-                cursors.advance(repo, (row["committed_at"] for row in rows))
-                yield rows
-
-    @dlt.resource(name="deployments", selected=False)
-    def deployment_pages() -> Iterator[dict[str, list[dict]]]:
-        cursors = Cursors(start, full_refresh=full_refresh)
-        for repo in repositories:
-            since = cursors.start(repo, timedelta(hours=deployment_lookback_hours))
-            for rows, statuses in fetch.deployments(repo, since):
-                yield {"deployments": rows, "deployment_statuses": statuses}
-                cursors.advance(repo, (row["created_at"] for row in rows))
-
-    @dlt.resource(name="issues", **table_hints(tables["issues"]))
-    def issues() -> Iterator[list[dict]]:
-        cursors = Cursors(start, full_refresh=full_refresh)
-        for repo in repositories:
-            since = cursors.start(repo)
-            for rows in fetch.issues(repo, since):
-                rows = [row for row in rows if row["updated_at"] > since]  # `since` is inclusive
-                cursors.advance(repo, (row["updated_at"] for row in rows))
-                yield rows
-
-    pulls = [_rows_of(pull_request_pages, table, tables) for table in
-             ("pull_requests", "pull_request_commits", "pull_request_reviews")]
-    deploys = [_rows_of(deployment_pages, table, tables) for table in ("deployments", "deployment_statuses")]
-    return [pull_request_pages, *pulls, commits, deployment_pages, *deploys, issues]
+    picked = [_rows_of(pull_pages, table, tables) for table in
+              ("pull_requests", "pull_request_commits", "pull_request_reviews")]
+    picked += [_rows_of(history_pages, "commits", tables), _rows_of(issue_pages, "issues", tables)]
+    picked += [_rows_of(deployment_pages, table, tables) for table in ("deployments", "deployment_statuses")]
+    parents = (pull_pages, history_pages, deployment_pages, issue_pages)
+    progress = [_rows_of(parent, "sync_progress", tables, name=f"{parent.name}_progress") for parent in parents]
+    return [*parents, *picked, *progress]
 
 
-def _rows_of(pages: DltResource, table: str, tables: Mapping[str, Any]) -> DltResource:
+def _rows_of(pages: DltResource, table: str, tables: Mapping[str, Any], name: str | None = None) -> DltResource:
     """A transformer loading one table's rows from a resource's {table: rows} bundles."""
     def pick(bundle: dict[str, list[dict]]) -> Iterator[list[dict]]:
         if bundle.get(table):
             yield bundle[table]
-    return dlt.transformer(pick, name=f"{table}_rows", table_name=table, data_from=pages,
+    return dlt.transformer(pick, name=name or f"{table}_rows", table_name=table, data_from=pages,
                            **table_hints(tables[table]))
 
 
@@ -167,42 +189,39 @@ class _Fetcher:
     def __init__(self, client: GraphQLClient, sizes: Mapping[str, PageSize], specs: Mapping[str, Any]) -> None:
         self.client, self.sizes, self.specs = client, sizes, specs
 
-    def _pages(self, query: str, repo: str, path: Sequence[str], size: PageSize,
-               **variables: Any) -> Iterator[list[dict]]:
-        """Every page of the connection at `path` under `repository`, following `endCursor`."""
+    def pages_of(self, query: str, repo: str, path: Sequence[str], size: PageSize, **variables: Any) -> Pages:
+        """`pages(after, since)`: the pages of the connection at `path` under `repository`, from after the
+        cursor `after`, following `endCursor`."""
         owner, name = repo.split("/", 1)
-        after: str | None = None
-        while True:
-            def build(first: int, after: str | None = after) -> tuple[str, dict[str, Any]]:
-                return query, {"owner": owner, "name": name, "first": first, "after": after, **variables}
-            data = self.client.query(build, size)
-            connection = _dig(data, ("repository", *path), repo)
-            yield [node for node in connection.get("nodes") or [] if isinstance(node, dict)]
-            info = connection.get("pageInfo") or {}
-            if not info.get("hasNextPage"):
-                return
-            after = info.get("endCursor")
 
-    def pull_requests(self, repo: str, since: datetime) -> Iterator[dict[str, list[dict]]]:
-        """Pages of pull requests updated after `since` (newest first), each with its children's rows."""
-        children = self.sizes["children"]
-        for nodes in self._pages(PULL_REQUESTS, repo, ("pullRequests",), self.sizes["pulls"],
-                                 children=children.value):
-            fresh = [node for node in nodes if _after(node.get("updatedAt"), since)]
-            out: dict[str, list[dict]] = {"pull_requests": [], "pull_request_commits": [],
-                                          "pull_request_reviews": []}
-            for node in fresh:
-                out["pull_requests"].append(self._row(_pull(node), "pull_request", repo))
-                number = node.get("number")
-                commits = self._complete(repo, number, node.get("commits"), "commits", f"commit {{ {COMMIT_FIELDS} }}")
-                reviews = self._complete(repo, number, node.get("reviews"), "reviews", REVIEW_FIELDS)
-                out["pull_request_commits"] += [self._row(_commit(c.get("commit")), "commit", repo, "sha",
-                                                          pull_request_number=number) for c in commits]
-                out["pull_request_reviews"] += [self._row(_review(r), "review", repo,
-                                                          pull_request_number=number) for r in reviews]
-            yield out
-            if len(fresh) < len(nodes):
-                return
+        def pages(after: str | None, since: datetime, fixed: int | None = None) -> Iterator[Page]:
+            while True:
+                def build(first: int, after: str | None = after) -> tuple[str, dict[str, Any]]:
+                    dated = {"since": isoformat_z(since)} if "$since" in query else {}
+                    return query, {"owner": owner, "name": name, "first": fixed or first, "after": after,
+                                   **dated, **variables}
+                connection = _dig(self.client.query(build, size), ("repository", *path), repo)
+                info = connection.get("pageInfo") or {}
+                nodes = [node for node in connection.get("nodes") or [] if isinstance(node, dict)]
+                yield nodes, info.get("endCursor"), connection.get("totalCount")
+                if not info.get("hasNextPage"):
+                    return
+                after = info.get("endCursor")
+        return pages
+
+    def pull_bundle(self, repo: str, nodes: list[dict]) -> dict[str, list[dict]]:
+        """A page of pull requests' rows with their commits' and reviews' (nested pages followed)."""
+        out: dict[str, list[dict]] = {"pull_requests": [], "pull_request_commits": [], "pull_request_reviews": []}
+        for node in nodes:
+            out["pull_requests"].append(self._row(_pull(node), "pull_request", repo))
+            number = node.get("number")
+            commits = self._complete(repo, number, node.get("commits"), "commits", f"commit {{ {COMMIT_FIELDS} }}")
+            reviews = self._complete(repo, number, node.get("reviews"), "reviews", REVIEW_FIELDS)
+            out["pull_request_commits"] += [self._row(_commit(c.get("commit")), "commit", repo, "sha",
+                                                      pull_request_number=number) for c in commits]
+            out["pull_request_reviews"] += [self._row(_review(r), "review", repo, pull_request_number=number)
+                                            for r in reviews]
+        return out
 
     def _complete(self, repo: str, number: Any, connection: Any, field: str, selection: str) -> list[dict]:
         """A pull request's nested connection paged to its end (the first page came with the pull request)."""
@@ -217,31 +236,22 @@ class _Fetcher:
         while after:
             def build(first: int, after: str = after) -> tuple[str, dict[str, Any]]:
                 return query, {"owner": owner, "name": name, "number": number, "first": first, "after": after}
-            page = _dig(self.client.query(build, PageSize(100)), ("repository", "pullRequest", field), repo)
+            page = _dig(self.client.query(build, self.sizes["children"]), ("repository", "pullRequest", field), repo)
             nodes += [n for n in page.get("nodes") or [] if isinstance(n, dict)]
             page_info = page.get("pageInfo") or {}
             after = page_info.get("endCursor") if page_info.get("hasNextPage") else None
         return nodes
 
-    def history(self, repo: str, since: datetime) -> Iterator[list[dict]]:
-        path = ("defaultBranchRef", "target", "history")
-        for nodes in self._pages(HISTORY, repo, path, self.sizes["list"], since=isoformat_z(since)):
-            yield [self._row(_commit(node), "commit", repo, "sha") for node in nodes]
+    def deployment_bundle(self, repo: str, nodes: list[dict]) -> dict[str, list[dict]]:
+        rows = [self._row(_deployment(node), "deployment", repo) for node in nodes]
+        statuses = [self._row(_status(status), "deployment_status", repo, deployment_id=row["id"])
+                    for node, row in zip(nodes, rows, strict=True)
+                    for status in (node.get("statuses") or {}).get("nodes") or []]
+        return {"deployments": rows, "deployment_statuses": statuses}
 
-    def issues(self, repo: str, since: datetime) -> Iterator[list[dict]]:
-        for nodes in self._pages(ISSUES, repo, ("issues",), self.sizes["list"], since=isoformat_z(since)):
-            yield [self._row(_issue(node), "issue", repo) for node in nodes]
-
-    def deployments(self, repo: str, since: datetime) -> Iterator[tuple[list[dict], list[dict]]]:
-        """Pages of deployments created at or after `since` (newest first) with their statuses' rows."""
-        for nodes in self._pages(DEPLOYMENTS, repo, ("deployments",), self.sizes["list"]):
-            fresh = [self._row(_deployment(node), "deployment", repo) for node in nodes]
-            kept = [(node, row) for node, row in zip(nodes, fresh, strict=True) if row["created_at"] >= since]
-            statuses = [self._row(_status(status), "deployment_status", repo, deployment_id=row["id"])
-                        for node, row in kept for status in (node.get("statuses") or {}).get("nodes") or []]
-            yield [row for _, row in kept], statuses
-            if len(kept) < len(nodes):
-                return
+    def rows(self, nodes: list[dict], kind: str, repo: str) -> list[dict]:
+        mapper = {"commit": _commit, "issue": _issue}[kind]
+        return [self._row(mapper(node), kind, repo, "sha" if kind == "commit" else "id") for node in nodes]
 
     def _row(self, item: Any, kind: str, repo: str, id_path: str = "id", **extra: Any) -> dict:
         return project(item, self.specs[kind], source="github", endpoint=f"graphql {kind} of {repo}",
@@ -260,8 +270,8 @@ def _dig(data: Mapping[str, Any], path: Sequence[str], repo: str) -> dict:
     return value
 
 
-def _after(stamp: Any, since: datetime) -> bool:
-    return not isinstance(stamp, str) or parse_timestamp(stamp) > since
+def _stamp(node: Mapping[str, Any]) -> datetime:
+    return parse_timestamp(str(node.get("updatedAt")))
 
 
 def _login(actor: Any) -> dict | None:
