@@ -40,7 +40,8 @@ from graphql import (
     value_from_ast_untyped,
 )
 
-from ingestion.demo.org import Org, RepoData
+from ingestion.demo.github_api import RepoData
+from ingestion.demo.org import Org
 
 SCHEMA_PATH = Path(__file__).with_name("github_schema.graphql")
 ROUTES = ("/graphql", "/api/graphql")  # api.github.com/graphql; GitHub Enterprise Server: HOST/api/graphql

@@ -15,7 +15,7 @@ from fnmatch import fnmatchcase
 from typing import Any
 
 from ingestion.sources.github_graphql_client import GraphQLClient, PageSize
-from yardstick.errors import SourceError
+from ingestion.errors import SourceError
 
 OWNER_REPOSITORIES = """
 query($login: String!, $first: Int!, $after: String) {

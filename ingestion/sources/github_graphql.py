@@ -20,10 +20,12 @@ from typing import Any
 import dlt
 from dlt.sources import DltResource
 
-from ingestion.sources._common import Cursors, isoformat_z, parse_timestamp, project, table_hints
+from ingestion.sources.cursors import Cursors
+from ingestion.sources.projection import project, table_hints
+from ingestion.timestamps import isoformat_z, parse_timestamp
 from ingestion.sources.github_graphql_client import BudgetExhausted, GraphQLClient, PageSize
 from ingestion.sources.github_walk import Page, Pages, desc_walk, progress_row
-from yardstick.errors import SourceError
+from ingestion.errors import SourceError
 
 PR_PAGE, CHILD_PAGE, LIST_PAGE = 25, 30, 100  # ceilings; the page size adapts below them
 

@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 import requests
 from requests import RequestException, Response
 
-from yardstick.errors import SourceError, TokenRejected
+from ingestion.errors import SourceError, TokenRejected
 
 TOOL = "GitHub GraphQL"
 SHRINK_STATUS = (502, 504)

@@ -15,7 +15,9 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from ingestion.sources._common import Cursors, fields, parse_timestamp
+from ingestion.sources.cursors import Cursors
+from ingestion.sources.projection import fields
+from ingestion.timestamps import parse_timestamp
 
 # (nodes, endCursor, totalCount) of one page; `pages(after, since, first)` walks from after `after` (`first`:
 # a fixed page size instead of the adaptive one)

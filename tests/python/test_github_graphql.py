@@ -20,7 +20,7 @@ from ingestion.pipeline import ingest_source
 from ingestion.sources.github_graphql import database_id
 from ingestion.sources.github_graphql_client import PageSize, graphql_endpoint, wait_seconds
 from yardstick.demo import environment, source_settings
-from yardstick.errors import SourceError
+from ingestion.errors import SourceError
 from yardstick.refresh import Progress, refresh
 
 RAW = ("pull_requests", "pull_request_commits", "pull_request_reviews", "commits", "deployments",

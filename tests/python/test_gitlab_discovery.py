@@ -48,7 +48,7 @@ def test_archived_forks_and_exclusions(tmp_path: Path) -> None:
 
 
 def test_an_unknown_group_is_a_clear_error(tmp_path: Path) -> None:
-    from yardstick.errors import SourceError
+    from ingestion.errors import SourceError
 
     with ReplayServer(_org()) as server, environment({
         **gitlab_api.source_settings(server.url + "/gitlab", ["nobody/*"], "2026-01-01"),
