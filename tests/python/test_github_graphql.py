@@ -202,3 +202,11 @@ def test_deployment_status_ids_come_from_their_node_ids() -> None:
     packed = bytes([0x93, 0x00, 0xCE]) + (123456789).to_bytes(4, "big") + bytes([0xCF]) + (9876543210).to_bytes(8, "big")
     assert database_id("DES_" + base64.urlsafe_b64encode(packed).decode().rstrip("=")) == 9876543210
     assert json.dumps(database_id(None)) == "null"
+
+
+def test_the_replay_schema_is_githubs_own_copy() -> None:
+    from ingestion.demo.github_graphql import SCHEMA_PATH
+
+    fixture = Path(__file__).parents[1] / "fixtures" / "github-graphql" / "schema.graphql"
+    assert SCHEMA_PATH.read_bytes() == fixture.read_bytes()
+    assert "type PullRequest implements" in fixture.read_text(encoding="utf-8")
