@@ -98,13 +98,15 @@ def sync_progress(warehouse: Path) -> dict[str, str]:
                            "order by repository, resource").fetchall() if exists else []
     states: dict[str, str] = {}
     for repo in dict.fromkeys(row[0] for row in rows):
-        mine = {resource: (complete, done, total) for name, resource, complete, done, total in rows if name == repo}
+        mine = {resource: (complete, done, total)
+                for name, resource, complete, done, total in rows if name == repo}
         pending = [resource for resource, (complete, _, _) in mine.items() if not complete]
         if not pending:
             states[repo] = "complete"
             continue
         complete, done, total = mine.get("pull_requests", (True, None, None))
-        counted = f"{done or 0} of {total if total is not None else '?'}" if not complete else "pull requests done"
+        of = total if total is not None else "?"
+        counted = f"{done or 0} of {of}" if not complete else "pull requests done"
         others = [resource for resource in pending if resource != "pull_requests"]
         states[repo] = f"partial ({counted})" + (f", {', '.join(others)} to come" if others else "")
     return states

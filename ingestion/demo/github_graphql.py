@@ -256,7 +256,7 @@ def _upper(value: Any) -> Any:
 
 
 def _at(value: Any) -> datetime:
-    return datetime.fromisoformat(str(value).replace("Z", "+00:00")).astimezone(UTC)
+    return datetime.fromisoformat(str(value)).astimezone(UTC)
 
 
 class _Root:
@@ -267,12 +267,12 @@ class _Root:
         return {"repository": self.repository, "organization": self.owner, "user": self.owner,
                 "repositoryOwner": self.owner, "rateLimit": self.rate_limit}
 
-    def rate_limit(self, _info: Any, dryRun: bool = False) -> Json:  # noqa: N803 (GraphQL argument name)
+    def rate_limit(self, _info: Any, dryRun: bool = False) -> Json:
         reset = datetime.fromtimestamp(self.budget.reset_at, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         return {"cost": self.cost, "limit": self.budget.limit, "nodeCount": self.nodes,
                 "remaining": self.budget.remaining, "resetAt": reset, "used": self.budget.used}
 
-    def repository(self, _info: Any, owner: str, name: str, followRenames: bool = True) -> Json | None:  # noqa: N803
+    def repository(self, _info: Any, owner: str, name: str, followRenames: bool = True) -> Json | None:
         data = self.org.github.get(f"{owner}/{name}")
         return _Repository(data).node() if data is not None else None
 
@@ -284,8 +284,8 @@ class _Root:
         kind = "Organization" if login.lower() == self.org.owner.lower() else "User"
 
         def repositories(_info: Any, first: int | None = None, after: str | None = None, last: int | None = None,
-                         before: str | None = None, isFork: bool | None = None,  # noqa: N803
-                         isArchived: bool | None = None, **_filters: Any) -> Json:  # noqa: N803
+                         before: str | None = None, isFork: bool | None = None,
+                         isArchived: bool | None = None, **_filters: Any) -> Json:
             chosen = [r for r in repos if (isFork is None or bool(r.repository.get("fork")) == isFork)
                       and (isArchived is None or bool(r.repository.get("archived")) == isArchived)]
             return connection(chosen, lambda r: _Repository(r).node(), first, after, last, before)
@@ -319,7 +319,7 @@ class _Repository:
     # -- pull requests
     def pull_requests(self, _info: Any, first: int | None = None, after: str | None = None, last: int | None = None,
                       before: str | None = None, states: Iterable[str] | None = None,
-                      orderBy: Mapping[str, str] | None = None, **_filters: Any) -> Json:  # noqa: N803
+                      orderBy: Mapping[str, str] | None = None, **_filters: Any) -> Json:
         pulls = [p for p in self.data.pulls if not states or _pull_state(p) in set(states)]
         pulls, order = _ordered(pulls, orderBy, {"UPDATED_AT": "updated_at", "CREATED_AT": "created_at"})
         return connection(pulls, self.pull, first, after, last, before, order=order)
@@ -402,7 +402,7 @@ class _Repository:
     # -- issues
     def issues(self, _info: Any, first: int | None = None, after: str | None = None, last: int | None = None,
                before: str | None = None, states: Iterable[str] | None = None,
-               orderBy: Mapping[str, str] | None = None, filterBy: Mapping[str, Any] | None = None,  # noqa: N803
+               orderBy: Mapping[str, str] | None = None, filterBy: Mapping[str, Any] | None = None,
                **_filters: Any) -> Json:
         since = (filterBy or {}).get("since")
         chosen = [i for i in self.data.issues if isinstance(i, dict)
@@ -429,7 +429,7 @@ class _Repository:
     # -- deployments
     def deployments(self, _info: Any, first: int | None = None, after: str | None = None, last: int | None = None,
                     before: str | None = None, environments: Iterable[str] | None = None,
-                    orderBy: Mapping[str, str] | None = None, **_filters: Any) -> Json:  # noqa: N803
+                    orderBy: Mapping[str, str] | None = None, **_filters: Any) -> Json:
         chosen = [d for d in self.data.deployments if not environments or d.get("environment") in set(environments)]
         chosen, order = _ordered(chosen, orderBy or {"field": "CREATED_AT", "direction": "ASC"},
                                  {"CREATED_AT": "created_at"})

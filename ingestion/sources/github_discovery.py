@@ -14,8 +14,8 @@ from collections.abc import Iterable, Sequence
 from fnmatch import fnmatchcase
 from typing import Any
 
-from ingestion.sources.github_graphql_client import GraphQLClient, PageSize
 from ingestion.errors import SourceError
+from ingestion.sources.github_graphql_client import GraphQLClient, PageSize
 
 OWNER_REPOSITORIES = """
 query($login: String!, $first: Int!, $after: String) {

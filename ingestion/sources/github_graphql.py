@@ -20,12 +20,12 @@ from typing import Any
 import dlt
 from dlt.sources import DltResource
 
+from ingestion.errors import SourceError
 from ingestion.sources.cursors import Cursors
-from ingestion.sources.projection import project, table_hints
-from ingestion.timestamps import isoformat_z, parse_timestamp
 from ingestion.sources.github_graphql_client import BudgetExhausted, GraphQLClient, PageSize
 from ingestion.sources.github_walk import Page, Pages, desc_walk, progress_row
-from ingestion.errors import SourceError
+from ingestion.sources.projection import project, table_hints
+from ingestion.timestamps import isoformat_z, parse_timestamp
 
 PR_PAGE, CHILD_PAGE, LIST_PAGE = 25, 30, 100  # ceilings; the page size adapts below them
 
@@ -114,17 +114,46 @@ def graphql_resources(client: GraphQLClient, repositories: Sequence[str], start:
     fetch = _Fetcher(client, sizes, specs)
     lookback = timedelta(hours=deployment_lookback_hours)
 
-    def walked(resource: str, pages: Callable[[str], Pages], stamp: Callable[[dict], datetime],
+    run = _Run(repositories, start, full_refresh)
+    pull_pages = run.walked("pull_requests", lambda repo: fetch.pages_of(PULL_REQUESTS, repo, ("pullRequests",),
+                                                                     sizes["pulls"], children=CHILD_PAGE),
+                        lambda node: parse_timestamp(node["updatedAt"]), fetch.pull_bundle)
+    history_pages = run.walked("commits", lambda repo: fetch.pages_of(HISTORY, repo, HISTORY_PATH, sizes["list"]),
+                           lambda node: parse_timestamp((node.get("committer") or {})["date"]),
+                           lambda repo, nodes: {"commits": fetch.rows(nodes, "commit", repo)}, inclusive=True)
+    deployment_pages = run.walked("deployments",
+                              lambda repo: fetch.pages_of(DEPLOYMENTS, repo, ("deployments",), sizes["list"]),
+                              lambda node: parse_timestamp(node["createdAt"]), fetch.deployment_bundle,
+                              lookback=lookback, inclusive=True)
+
+    issue_pages = dlt.resource(run.issues(fetch, sizes["list"]), name="issues", selected=False)
+
+    picked = [_rows_of(pull_pages, table, tables) for table in
+              ("pull_requests", "pull_request_commits", "pull_request_reviews")]
+    picked += [_rows_of(history_pages, "commits", tables), _rows_of(issue_pages, "issues", tables)]
+    picked += [_rows_of(deployment_pages, table, tables) for table in ("deployments", "deployment_statuses")]
+    parents = (pull_pages, history_pages, deployment_pages, issue_pages)
+    progress = [_rows_of(parent, "sync_progress", tables, name=f"{parent.name}_progress") for parent in parents]
+    return [*parents, *picked, *progress]
+
+
+class _Run:
+    """What every resource of one run shares: the repositories, `start_date`, and whether to start over."""
+
+    def __init__(self, repositories: Sequence[str], start: datetime, full_refresh: bool) -> None:
+        self.repositories, self.start, self.full_refresh = repositories, start, full_refresh
+
+    def walked(self, resource: str, pages: Callable[[str], Pages], stamp: Callable[[dict], datetime],
                bundle: Callable[[str, list[dict]], dict[str, list[dict]]], **walk: Any) -> DltResource:
         """A hidden resource (named as the REST one, so both paths share cursors) yielding {table: rows}
         bundles from a resumable newest-first walk per repository, and each repository's progress."""
         def run() -> Iterator[dict[str, list[dict]]]:
-            cursors = Cursors(start, full_refresh=full_refresh)
+            cursors = Cursors(self.start, full_refresh=self.full_refresh)
             walks: dict[str, Any] = dlt.current.resource_state().setdefault("walks", {})
-            if full_refresh:
+            if self.full_refresh:
                 walks.clear()
             stopped = False
-            for repo in repositories:
+            for repo in self.repositories:
                 try:
                     if stopped:
                         raise BudgetExhausted("budget spent on an earlier repository")
@@ -135,45 +164,31 @@ def graphql_resources(client: GraphQLClient, repositories: Sequence[str], start:
                 yield {"sync_progress": [progress_row(repo, resource, walks.get(repo), complete=not stopped)]}
         return dlt.resource(run, name=resource, selected=False)
 
-    pull_pages = walked("pull_requests", lambda repo: fetch.pages_of(PULL_REQUESTS, repo, ("pullRequests",),
-                                                                     sizes["pulls"], children=CHILD_PAGE),
-                        lambda node: parse_timestamp(node["updatedAt"]), fetch.pull_bundle)
-    history_pages = walked("commits", lambda repo: fetch.pages_of(HISTORY, repo, HISTORY_PATH, sizes["list"]),
-                           lambda node: parse_timestamp((node.get("committer") or {})["date"]),
-                           lambda repo, nodes: {"commits": fetch.rows(nodes, "commit", repo)}, inclusive=True)
-    deployment_pages = walked("deployments",
-                              lambda repo: fetch.pages_of(DEPLOYMENTS, repo, ("deployments",), sizes["list"]),
-                              lambda node: parse_timestamp(node["createdAt"]), fetch.deployment_bundle,
-                              lookback=lookback, inclusive=True)
-
-    @dlt.resource(name="issues", selected=False)
-    def issue_pages() -> Iterator[dict[str, list[dict]]]:
+    def issues(self, fetch: _Fetcher, size: PageSize) -> Callable[[], Iterator[dict[str, list[dict]]]]:
         """Issues oldest change first from the cursor (`filterBy: {since}`): resumable page by page."""
-        cursors = Cursors(start, full_refresh=full_refresh)
-        stopped = False
-        for repo in repositories:
-            since = cursors.start(repo)
-            try:
-                if stopped:
-                    raise BudgetExhausted("budget spent on an earlier repository")
-                pages = fetch.pages_of(ISSUES, repo, ("issues",), sizes["list"])
-                probe = next(pages(None, since, 2))[0]  # 1 point: `since` is inclusive, so look at two
-                changed = pages(None, since, None) if any(_stamp(node) > since for node in probe) else iter(())
-                for nodes, _end, _total in changed:
-                    rows = [row for row in fetch.rows(nodes, "issue", repo) if row["updated_at"] > since]
-                    yield {"issues": rows}
-                    cursors.advance(repo, (row["updated_at"] for row in rows))
-            except BudgetExhausted:
-                stopped = True
-            yield {"sync_progress": [progress_row(repo, "issues", None, complete=not stopped)]}
+        def run() -> Iterator[dict[str, list[dict]]]:
+            cursors = Cursors(self.start, full_refresh=self.full_refresh)
+            stopped = False
+            for repo in self.repositories:
+                try:
+                    if stopped:
+                        raise BudgetExhausted("budget spent on an earlier repository")
+                    yield from _changed_issues(fetch, size, cursors, repo)
+                except BudgetExhausted:
+                    stopped = True
+                yield {"sync_progress": [progress_row(repo, "issues", None, complete=not stopped)]}
+        return run
 
-    picked = [_rows_of(pull_pages, table, tables) for table in
-              ("pull_requests", "pull_request_commits", "pull_request_reviews")]
-    picked += [_rows_of(history_pages, "commits", tables), _rows_of(issue_pages, "issues", tables)]
-    picked += [_rows_of(deployment_pages, table, tables) for table in ("deployments", "deployment_statuses")]
-    parents = (pull_pages, history_pages, deployment_pages, issue_pages)
-    progress = [_rows_of(parent, "sync_progress", tables, name=f"{parent.name}_progress") for parent in parents]
-    return [*parents, *picked, *progress]
+
+def _changed_issues(fetch: _Fetcher, size: PageSize, cursors: Cursors, repo: str) -> Iterator[dict[str, list]]:
+    since = cursors.start(repo)
+    pages = fetch.pages_of(ISSUES, repo, ("issues",), size)
+    probe = next(pages(None, since, 2))[0]  # 1 point: `since` is inclusive, so look at two
+    changed = pages(None, since, None) if any(_stamp(node) > since for node in probe) else iter(())
+    for nodes, _end, _total in changed:
+        rows = [row for row in fetch.rows(nodes, "issue", repo) if row["updated_at"] > since]
+        yield {"issues": rows}
+        cursors.advance(repo, (row["updated_at"] for row in rows))
 
 
 def _rows_of(pages: DltResource, table: str, tables: Mapping[str, Any], name: str | None = None) -> DltResource:

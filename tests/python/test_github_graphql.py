@@ -16,11 +16,11 @@ from scenarios import PAYMENTS, march_2026
 
 from ingestion.demo.org import OrgBuilder
 from ingestion.demo.server import ReplayServer
+from ingestion.errors import SourceError
 from ingestion.pipeline import ingest_source
 from ingestion.sources.github_graphql import database_id
 from ingestion.sources.github_graphql_client import PageSize, graphql_endpoint, wait_seconds
 from yardstick.demo import environment, source_settings
-from ingestion.errors import SourceError
 from yardstick.refresh import Progress, refresh
 
 RAW = ("pull_requests", "pull_request_commits", "pull_request_reviews", "commits", "deployments",
