@@ -26,7 +26,7 @@ from ingestion.sources.github_discovery import expand_repositories, is_pattern
 from ingestion.sources.github_graphql import graphql_resources
 from ingestion.sources.github_graphql_client import GraphQLClient, RunBudget
 from ingestion.sources.github_walk import PROGRESS_TABLE
-from ingestion.sources.projection import TableSpec, fields, project, table_hints
+from ingestion.sources.projection import TableSpec, fields, project_rows, table_hints
 from ingestion.timestamps import isoformat_z, start_date_from
 
 TOOL = "GitHub"
@@ -125,8 +125,9 @@ def _client(base_url: str, access_token: str) -> ApiClient:
     )
 
 
-def _rows(items: list[Any], spec: Sequence[Any], endpoint: str, id_path: str = "id", **extra: Any) -> list[dict]:
-    return [project(item, spec, source="github", endpoint=endpoint, extra=extra, id_path=id_path) for item in items]
+def _rows(items: list[Any], spec: Sequence[Any], endpoint: str, table: str, id_path: str = "id",
+          **extra: Any) -> list[dict]:
+    return project_rows(items, spec, source="github", endpoint=endpoint, table=table, extra=extra, id_path=id_path)
 
 
 @dlt.source(name="github", section="github", max_table_nesting=0)
@@ -222,13 +223,13 @@ def _pull_requests(api: ApiClient, cursors: Cursors, repositories: Sequence[str]
         params = {"state": "all", "sort": "updated", "direction": "desc", "per_page": PER_PAGE}
         path = f"/repos/{repo}/pulls"
         for page in api.pages(path, params=params):
-            fresh = [pr for pr in _rows(page, PULL_REQUEST_LIST_ITEM, path) if pr["updated_at"] > since]
+            fresh = [pr for pr in _rows(page, PULL_REQUEST_LIST_ITEM, path, "pull_requests") if pr["updated_at"] > since]
             changed.extend(fresh)
             if len(fresh) < len(page):
                 break
         for summary in changed:
             path = f"/repos/{repo}/pulls/{summary['number']}"
-            rows = _rows([_with_label_names(api.get(path))], PULL_REQUEST, path, repository=repo)
+            rows = _rows([_with_label_names(api.get(path))], PULL_REQUEST, path, "pull_requests", repository=repo)
             yield rows
             cursors.advance(repo, (row["updated_at"] for row in rows))
 
@@ -237,7 +238,7 @@ def _commits(api: ApiClient, cursors: Cursors, repositories: Sequence[str]) -> I
     for repo in repositories:
         params = {"since": isoformat_z(cursors.start(repo)), "per_page": PER_PAGE}
         for page in api.pages(f"/repos/{repo}/commits", params=params):
-            rows = _rows(page, COMMIT, f"/repos/{repo}/commits", id_path="sha", repository=repo)
+            rows = _rows(page, COMMIT, f"/repos/{repo}/commits", "commits", id_path="sha", repository=repo)
             cursors.advance(repo, (row["committed_at"] for row in rows))
             yield rows
 
@@ -247,7 +248,7 @@ def _deployments(api: ApiClient, cursors: Cursors, repositories: Sequence[str],
     for repo in repositories:
         since = cursors.start(repo, lookback)
         for page in api.pages(f"/repos/{repo}/deployments", params={"per_page": PER_PAGE}):
-            rows = _rows(page, DEPLOYMENT, f"/repos/{repo}/deployments", repository=repo)
+            rows = _rows(page, DEPLOYMENT, f"/repos/{repo}/deployments", "deployments", repository=repo)
             fresh = [row for row in rows if row["created_at"] >= since]
             yield fresh
             cursors.advance(repo, (row["created_at"] for row in fresh))
@@ -259,7 +260,8 @@ def _deployment_statuses(api: ApiClient, deployment: dict) -> list[dict]:
     repo = deployment["repository"]
     path = f"/repos/{repo}/deployments/{deployment['id']}/statuses"
     return [row for page in api.pages(path, params={"per_page": PER_PAGE})
-            for row in _rows(page, DEPLOYMENT_STATUS, path, repository=repo, deployment_id=deployment["id"])]
+            for row in _rows(page, DEPLOYMENT_STATUS, path, "deployment_statuses", repository=repo,
+                                deployment_id=deployment["id"])]
 
 
 def _issues(api: ApiClient, cursors: Cursors, repositories: Sequence[str]) -> Iterator[list[dict]]:
@@ -272,7 +274,7 @@ def _issues(api: ApiClient, cursors: Cursors, repositories: Sequence[str]) -> It
             items = [_with_label_names(item) for item in page
                      if not (isinstance(item, dict) and "pull_request" in item)]
             # `since` is inclusive: the issue the cursor was taken from comes back and is skipped
-            rows = [row for row in _rows(items, ISSUE, path, repository=repo) if row["updated_at"] > since]
+            rows = [row for row in _rows(items, ISSUE, path, "issues", repository=repo) if row["updated_at"] > since]
             cursors.advance(repo, (row["updated_at"] for row in rows))
             yield rows
 
@@ -290,7 +292,8 @@ def _pr_children(api: ApiClient, repo: str, number: int, kind: str) -> list[dict
     path = f"/repos/{repo}/pulls/{number}/{kind}"
     spec, id_path = (COMMIT, "sha") if kind == "commits" else (REVIEW, "id")
     return [row for page in api.pages(path, params={"per_page": PER_PAGE})
-            for row in _rows(page, spec, path, id_path=id_path, repository=repo, pull_request_number=number)]
+            for row in _rows(page, spec, path, f"pull_request_{kind}", id_path=id_path, repository=repo,
+                                pull_request_number=number)]
 
 
 @dlt.source(name="github_actions", section="github", max_table_nesting=0)
@@ -320,7 +323,7 @@ def github_actions_source(
             params = {"created": f">={isoformat_z(since)}", "per_page": PER_PAGE}
             path = f"/repos/{repo}/actions/runs"
             for page in api.pages(path, params=params, data_selector="workflow_runs"):
-                rows = _rows(page, WORKFLOW_RUN, path, repository=repo)
+                rows = _rows(page, WORKFLOW_RUN, path, "workflow_runs", repository=repo)
                 cursors.advance(repo, (row["created_at"] for row in rows))
                 yield rows
 
@@ -346,7 +349,7 @@ def github_actions_source(
             jobs = [{**job, "steps_count": len(job.get("steps") or [])} if isinstance(job, dict) else job
                     for page in api.pages(path, params={"per_page": PER_PAGE}, data_selector="jobs")
                     for job in page]
-            yield _rows(jobs, WORKFLOW_JOB, path, repository=repo)
+            yield _rows(jobs, WORKFLOW_JOB, path, "workflow_jobs", repository=repo)
             cursors.advance(repo, [changed_at])
 
     return workflow_runs, workflow_jobs

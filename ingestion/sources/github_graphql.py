@@ -24,7 +24,7 @@ from ingestion.errors import SourceError
 from ingestion.sources.cursors import Cursors
 from ingestion.sources.github_graphql_client import BudgetExhausted, GraphQLClient, PageSize
 from ingestion.sources.github_walk import Page, Pages, desc_walk, progress_row
-from ingestion.sources.projection import project, table_hints
+from ingestion.sources.projection import project_rows, table_hints
 from ingestion.timestamps import isoformat_z, parse_timestamp
 
 PR_PAGE, CHILD_PAGE, LIST_PAGE = 25, 30, 100  # ceilings; the page size adapts below them
@@ -230,14 +230,14 @@ class _Fetcher:
         """A page of pull requests' rows with their commits' and reviews' (nested pages followed)."""
         out: dict[str, list[dict]] = {"pull_requests": [], "pull_request_commits": [], "pull_request_reviews": []}
         for node in nodes:
-            out["pull_requests"].append(self._row(_pull(node), "pull_request", repo))
+            out["pull_requests"] += self._rows([_pull(node)], "pull_request", repo, "pull_requests")
             number = node.get("number")
             commits = self._complete(repo, number, node.get("commits"), "commits", f"commit {{ {COMMIT_FIELDS} }}")
             reviews = self._complete(repo, number, node.get("reviews"), "reviews", REVIEW_FIELDS)
-            out["pull_request_commits"] += [self._row(_commit(c.get("commit")), "commit", repo, "sha",
-                                                      pull_request_number=number) for c in commits]
-            out["pull_request_reviews"] += [self._row(_review(r), "review", repo, pull_request_number=number)
-                                            for r in reviews]
+            out["pull_request_commits"] += self._rows([_commit(c.get("commit")) for c in commits], "commit", repo,
+                                                      "pull_request_commits", "sha", pull_request_number=number)
+            out["pull_request_reviews"] += self._rows([_review(r) for r in reviews], "review", repo,
+                                                      "pull_request_reviews", pull_request_number=number)
         return out
 
     def _complete(self, repo: str, number: Any, connection: Any, field: str, selection: str) -> list[dict]:
@@ -260,19 +260,25 @@ class _Fetcher:
         return nodes
 
     def deployment_bundle(self, repo: str, nodes: list[dict]) -> dict[str, list[dict]]:
-        rows = [self._row(_deployment(node), "deployment", repo) for node in nodes]
-        statuses = [self._row(_status(status), "deployment_status", repo, deployment_id=row["id"])
-                    for node, row in zip(nodes, rows, strict=True)
-                    for status in (node.get("statuses") or {}).get("nodes") or []]
-        return {"deployments": rows, "deployment_statuses": statuses}
+        out: dict[str, list[dict]] = {"deployments": [], "deployment_statuses": []}
+        for node in nodes:
+            rows = self._rows([_deployment(node)], "deployment", repo, "deployments")
+            out["deployments"] += rows
+            statuses = [_status(status) for status in (node.get("statuses") or {}).get("nodes") or []]
+            for row in rows:  # none when the deployment itself was quarantined
+                out["deployment_statuses"] += self._rows(statuses, "deployment_status", repo, "deployment_statuses",
+                                                         deployment_id=row["id"])
+        return out
 
     def rows(self, nodes: list[dict], kind: str, repo: str) -> list[dict]:
-        mapper = {"commit": _commit, "issue": _issue}[kind]
-        return [self._row(mapper(node), kind, repo, "sha" if kind == "commit" else "id") for node in nodes]
+        mapper, table = {"commit": (_commit, "commits"), "issue": (_issue, "issues")}[kind]
+        return self._rows([mapper(node) for node in nodes], kind, repo, table, "sha" if kind == "commit" else "id")
 
-    def _row(self, item: Any, kind: str, repo: str, id_path: str = "id", **extra: Any) -> dict:
-        return project(item, self.specs[kind], source="github", endpoint=f"graphql {kind} of {repo}",
-                       extra={"repository": repo, **extra}, id_path=id_path)
+    def _rows(self, items: list[Any], kind: str, repo: str, table: str, id_path: str = "id",
+              **extra: Any) -> list[dict]:
+        """Rows of raw table `table`; a record that breaks its contract is quarantined as on the REST path."""
+        return project_rows(items, self.specs[kind], source="github", endpoint=f"graphql {kind} of {repo}",
+                            table=table, extra={"repository": repo, **extra}, id_path=id_path)
 
 
 # ---------------------------------------------------------------- GraphQL node → REST payload shape

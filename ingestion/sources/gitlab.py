@@ -26,7 +26,7 @@ from dlt.sources.helpers.rest_client.paginators import HeaderLinkPaginator
 
 from ingestion.sources.client import ApiClient
 from ingestion.sources.cursors import Cursors
-from ingestion.sources.projection import TableSpec, fields, project, table_hints
+from ingestion.sources.projection import TableSpec, fields, project_rows, table_hints
 from ingestion.timestamps import isoformat_z, start_date_from
 
 TOOL = "GitLab"
@@ -91,8 +91,8 @@ TABLES: dict[str, dict[str, TableSpec]] = {
 }
 
 
-def _rows(items: Sequence[Any], spec: Any, endpoint: str, **extra: Any) -> list[dict]:
-    return [project(item, spec, source="gitlab", endpoint=endpoint, extra=extra) for item in items]
+def _rows(items: Sequence[Any], spec: Any, endpoint: str, table: str, **extra: Any) -> list[dict]:
+    return project_rows(items, spec, source="gitlab", endpoint=endpoint, table=table, extra=extra)
 
 
 def discover_projects(api: ApiClient, entries: Sequence[str], *, include_archived: bool, include_forks: bool,
@@ -194,7 +194,7 @@ def _changed(api: ApiClient, cursors: Cursors, projects: Sequence[str], lookback
         if kind == "merge_requests":
             params["state"] = "all"
         for page in api.pages(path, params=params):
-            rows = _rows(page, spec, path, project=name)
+            rows = _rows(page, spec, path, kind, project=name)
             yield name, rows
             cursors.advance(name, (row[cursor_field] or row["created_at"] for row in rows))
 
@@ -204,7 +204,8 @@ def _mr_children(api: ApiClient, mrs: list[dict], kind: str, spec: Any) -> list[
     for mr in mrs:
         path = f"{project_path(mr['project'])}/merge_requests/{mr['iid']}/{kind}"
         for page in api.pages(path, params={"per_page": PER_PAGE}):
-            out.extend(_rows(page, spec, path, project=mr["project"], merge_request_iid=mr["iid"]))
+            out.extend(_rows(page, spec, path, f"merge_request_{kind}", project=mr["project"],
+                             merge_request_iid=mr["iid"]))
     return out
 
 
@@ -212,14 +213,14 @@ def _pipeline_details(api: ApiClient, name: str, rows: list[dict]) -> list[dict]
     details = []
     for row in rows:
         path = f"{project_path(name)}/pipelines/{row['id']}"
-        details.extend(_rows([api.get(path)], PIPELINE, path, project=name))
+        details.extend(_rows([api.get(path)], PIPELINE, path, "pipelines", project=name))
     return details
 
 
 def _pipeline_jobs(api: ApiClient, pipeline: dict) -> list[dict]:
     path = f"{project_path(pipeline['project'])}/pipelines/{pipeline['id']}/jobs"
     return [row for page in api.pages(path, params={"per_page": PER_PAGE, "include_retried": "true"})
-            for row in _rows(page, JOB, path, project=pipeline["project"], pipeline_id=pipeline["id"])]
+            for row in _rows(page, JOB, path, "jobs", project=pipeline["project"], pipeline_id=pipeline["id"])]
 
 
 def _commits(api: ApiClient, cursors: Cursors, projects: Sequence[str]) -> Iterator[list[dict]]:
@@ -227,7 +228,6 @@ def _commits(api: ApiClient, cursors: Cursors, projects: Sequence[str]) -> Itera
         path = f"{project_path(name)}/repository/commits"
         params = {"since": isoformat_z(cursors.start(name)), "per_page": PER_PAGE}
         for page in api.pages(path, params=params):
-            rows = [project(item, COMMIT, source="gitlab", endpoint=path, extra={"project": name})
-                    for item in page]
+            rows = _rows(page, COMMIT, path, "commits", project=name)
             cursors.advance(name, (row["committed_at"] for row in rows))
             yield rows
