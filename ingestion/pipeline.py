@@ -20,7 +20,7 @@ import dlt
 import duckdb
 
 from ingestion.errors import SourceError, YardstickError, find_domain_error
-from ingestion.sources import events, git, github, gitlab, jenkins, jira, pagerduty
+from ingestion.sources import events, git, github, github_copilot, gitlab, jenkins, jira, pagerduty
 from ingestion.sources.projection import (
     REJECTED_COLUMNS,
     REJECTED_TABLE,
@@ -62,6 +62,8 @@ SOURCES: dict[str, SourceSpec] = {
     "jenkins": SourceSpec(jenkins.jenkins_source, "jenkins", "raw_jenkins", jenkins.TABLES["raw_jenkins"],
                           ("base_url", "jobs", "username", "api_token")),
     "git": SourceSpec(git.git_source, "git", "raw_git", git.TABLES["raw_git"], ("repositories",)),
+    "github_copilot": SourceSpec(github_copilot.github_copilot_source, "github_copilot", "raw_github_copilot",
+                                 github_copilot.TABLES["raw_github_copilot"], ("organizations", "access_token")),
 }
 
 
@@ -105,7 +107,7 @@ def ingest_source(name: str, warehouse: Path | None, *, full_refresh: bool = Fal
                   destination: Any = None) -> dict[str, int]:
     """Load one source into the DuckDB file `warehouse`, or into another dlt `destination` (e.g.
     `dlt.destinations.postgres(url)`: the raw layout is the same); returns rows loaded per table, and
-    `<dataset>._rejected` with the records quarantined by this run (docs/architecture.md, "Bad input").
+    `<dataset>._rejected` with the records quarantined by this run (docs/architecture.md §4, "Bad input").
     Raises a YardstickError, also when a table's rejected share is above `max_rejected_share`."""
     spec = SOURCES[name]
     with tempfile.TemporaryDirectory(prefix="yardstick-dlt-") as pipelines_dir:

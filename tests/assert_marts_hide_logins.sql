@@ -4,6 +4,7 @@
 {{ config(enabled=not var('expose_individuals', false)) }}
 
 {%- set marts = [
+    'ai_adoption_team_weekly', 'ai_impact_team_monthly',
     'dim_people', 'dim_repositories', 'dim_services', 'dim_teams', 'dim_users',
     'dora_org_monthly', 'dora_team_monthly', 'dora_team_weekly',
     'fct_builds', 'fct_changes', 'fct_deployments', 'fct_incidents', 'fct_page_views', 'fct_sessions',
