@@ -20,7 +20,7 @@
     {%- if target.type == 'duckdb' -%}
     {%- set state = api.Relation.create(database=target.database, schema=generate_schema_name('intermediate', none),
                                         identifier='incremental_state') -%}
-    create schema if not exists {{ state.database }}.{{ state.schema }};
+    create schema if not exists {{ adapter.quote(state.database) }}.{{ adapter.quote(state.schema) }};
     create table if not exists {{ state }} (model varchar, max_load_id varchar, fingerprint varchar)
     {%- else -%}
     select 1
@@ -61,6 +61,9 @@
 {% macro incremental_since() -%}
     {%- if not execute or not is_incremental() -%}
         {{ return("''") }}
+    {%- endif -%}
+    {%- if var('incremental_since', none) is not none -%}  {#- unit tests pin it -#}
+        {{ return("'" ~ var('incremental_since') ~ "'") }}
     {%- endif -%}
     {%- set state = incremental_state_relation() -%}
     {%- if load_relation(state) is none -%}
@@ -134,4 +137,24 @@
     {%- if is_incremental() %}
     where cast(loaded_by as varchar) > {{ incremental_since() }}
     {%- endif %}
+{%- endmacro %}
+
+{#- The keys (`key_sql` over each staging model) of the entities loaded since this model's last run. -#}
+{% macro changed_since(staging_models, key_sql) -%}
+    {%- set since = incremental_since() -%}
+    {%- for name in staging_models %}
+    {{ loaded_since(ref(name), key_sql, since) }}
+    {%- if not loop.last %}
+    union{% endif %}
+    {%- endfor %}
+{%- endmacro %}
+
+{#- Pre-hook of an append-only incremental model: delete the changed entities first, so an entity whose
+    recomputation yields no row any more (a link that no longer holds) leaves none behind. -#}
+{% macro delete_changed(key_column, staging_models, key_sql) -%}
+    {%- if execute and incremental_materialization() == 'incremental' and is_incremental() -%}
+    delete from {{ this }} where {{ key_column }} in ({{ changed_since(staging_models, key_sql) }})
+    {%- else -%}
+    select 1
+    {%- endif -%}
 {%- endmacro %}

@@ -43,6 +43,7 @@ def dbt(args: list[str], warehouse: Path, *, vars: Mapping[str, Any] | None = No
     return result.result
 
 
-def build(warehouse: Path, *, vars: Mapping[str, Any] | None = None) -> None:
-    """Seeds, models, snapshots and every test (data tests, unit tests, contracts), in DAG order."""
-    dbt(["build"], warehouse, vars=vars)
+def build(warehouse: Path, *, vars: Mapping[str, Any] | None = None, full_refresh: bool = False) -> None:
+    """Seeds, models, snapshots and every test (data tests, unit tests, contracts), in DAG order. Incremental
+    models recompute what was loaded since their last build; `full_refresh` rebuilds every table from scratch."""
+    dbt(["build", "--full-refresh"] if full_refresh else ["build"], warehouse, vars=vars)
