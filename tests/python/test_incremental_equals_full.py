@@ -1,10 +1,11 @@
-"""Incremental equals full: five nightly steps over the hand-written March 2026 organisation (scenarios.py). The
-first step ingests it through the real dlt sources from the replay server; each later day adds records, updates
-old ones and delivers some late, written straight into the raw tables with a new dlt load id (as a nightly sync
-would: dlt merges the new version of a record under a new `_dlt_load_id`). After every step the incremental
-build's marts (and the incremental models themselves) must equal a `--full-refresh` build of the same raw data,
-row for row, compared with `except all` both ways on a copy of the warehouse (the incremental chain goes on
-undisturbed). The dbt project is copied, so a step can move a person to another team in a seed."""
+"""Incremental equals full: five nightly steps over the hand-written March 2026 organisation (scenarios.py),
+first loaded through the real dlt sources from the replay server. Each day adds records, updates old ones and
+delivers some late: four days write straight into the raw tables with a new dlt load id, as dlt's merge leaves
+them (the old version of an updated record gone); the fifth goes through the real sources again, after the
+organisation moved on. After every step the incremental build's marts (and the incremental models themselves)
+must equal a `--full-refresh` build of the same raw data, row for row, compared with `except all` both ways on a
+copy of the warehouse (the incremental chain goes on undisturbed). The dbt project is copied, so a step can move
+a person to another team in a seed. The clock is pinned (`as_of_date`)."""
 
 from __future__ import annotations
 
@@ -38,12 +39,22 @@ def load_id() -> str:
     return f"{time.time():.6f}"
 
 
-def clone(con: duckdb.DuckDBPyConnection, table: str, where: str, **values: object) -> None:
-    """Insert a copy of the row of `table` matching `where`, with `values` replaced and a new load id."""
+def clone(con: duckdb.DuckDBPyConnection, table: str, where: str, source: str | None = None,
+          **values: object) -> None:
+    """Insert into `table` a copy of the row of `source` (default: `table`) matching `where`, with `values`
+    replaced and a new load id."""
     values |= {"_dlt_load_id": load_id(), "_dlt_id": f"inc{time.time_ns()}"}
     replace = ", ".join(f"${i + 1} as {name}" for i, name in enumerate(values))
-    con.execute(f"insert into {table} select * replace ({replace}) from {table} where {where} limit 1",
+    con.execute(f"insert into {table} select * replace ({replace}) from {source or table} where {where} limit 1",
                 list(values.values()))
+
+
+def update(con: duckdb.DuckDBPyConnection, table: str, where: str, **values: object) -> None:
+    """A new version of the row of `table` matching `where`, as dlt's merge leaves it: the old version is gone."""
+    con.execute(f"create temp table old_version as select * from {table} where {where} limit 1")
+    con.execute(f"delete from {table} where {where}")
+    clone(con, table, "true", source="old_version", **values)
+    con.execute("drop table old_version")
 
 
 def page_events(con: duckdb.DuckDBPyConnection, *events: tuple[str, str, str | None, str, str]) -> None:
@@ -87,10 +98,10 @@ def day_22(con: duckdb.DuckDBPyConnection, project: Path) -> None:
     clone(con, "raw_github.pull_request_reviews", "pull_request_number = 4 and repository = 'acme/payments-api'",
           id=PR5_ID + 1, pull_request_number=5, user_login="bob", state="APPROVED",
           submitted_at="2026-03-22 11:00:00+00", commit_id=PR5_COMMIT)
-    clone(con, "raw_github.pull_requests", f"id = {PR5_ID}", updated_at="2026-03-22 11:00:00+00")
+    update(con, "raw_github.pull_requests", f"id = {PR5_ID}", updated_at="2026-03-22 11:00:00+00")
     clone(con, "raw_github.deployment_statuses", f"id = {P5_ID + 1}", id=P5_ID + 2, state="success",
           created_at="2026-03-22 00:30:00+00", updated_at="2026-03-22 00:30:00+00")
-    clone(con, "raw_pagerduty.incidents", f"id = '{INCIDENT}'", status="resolved",
+    update(con, "raw_pagerduty.incidents", f"id = '{INCIDENT}'", status="resolved",
           updated_at="2026-03-22 01:00:00+00", last_status_change_at="2026-03-22 01:00:00+00",
           resolved_at="2026-03-22 01:00:00+00")
     clone(con, "raw_pagerduty.log_entries", "type = 'resolve_log_entry'", id="RINC4RESOLVE", incident_id=INCIDENT,
@@ -103,7 +114,7 @@ def day_22(con: duckdb.DuckDBPyConnection, project: Path) -> None:
 def day_23(con: duckdb.DuckDBPyConnection, project: Path) -> None:
     """The PR merges; an incident note names the deployment's SHA (attributed later); a search PR merged on
     10 March is delivered only now; ana moves from payments to search (a seed)."""
-    clone(con, "raw_github.pull_requests", f"id = {PR5_ID}", state="closed", updated_at="2026-03-23 09:00:00+00",
+    update(con, "raw_github.pull_requests", f"id = {PR5_ID}", state="closed", updated_at="2026-03-23 09:00:00+00",
           closed_at="2026-03-23 09:00:00+00", merged_at="2026-03-23 09:00:00+00", merge_commit_sha=PR5_MERGE,
           merged_by_login="bob")
     clone(con, "raw_github.commits", f"sha = '{head_sha(con, PAYMENTS)}'", sha=PR5_MERGE,
