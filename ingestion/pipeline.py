@@ -17,9 +17,9 @@ from typing import Any
 import dlt
 import duckdb
 
+from ingestion.errors import SourceError, YardstickError, find_domain_error
 from ingestion.sources import events, git, github, gitlab, jenkins, jira, pagerduty
-from ingestion.sources._common import Field, TableSpec
-from yardstick.errors import SourceError, YardstickError, find_domain_error
+from ingestion.sources.projection import Field, TableSpec
 
 DUCKDB_TYPES = {"text": "varchar", "bigint": "bigint", "bool": "boolean", "timestamp": "timestamp with time zone"}
 

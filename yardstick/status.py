@@ -19,7 +19,7 @@ from rich.console import Console
 from rich.table import Table
 
 from yardstick.dbt import PROJECT_DIR
-from yardstick.nightly import RunLog, ops_path
+from yardstick.runlog import RunLog, ops_path
 
 PERIODS = {"minute": timedelta(minutes=1), "hour": timedelta(hours=1), "day": timedelta(days=1)}
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from ingestion.sources._common import parse_timestamp
+from ingestion.timestamps import parse_timestamp
 
 EMAIL = "demo@example.com"
 TOKEN = "demo-jira-token"

@@ -32,8 +32,9 @@ from typing import IO, Any
 import dlt
 from dlt.sources import DltResource
 
-from ingestion.sources._common import Field, TableSpec, column_hints, fields, parse_timestamp
-from yardstick.errors import PayloadError
+from ingestion.errors import PayloadError
+from ingestion.sources.projection import Field, TableSpec, column_hints, fields
+from ingestion.timestamps import parse_timestamp
 
 SOURCE = "events"
 BATCH = 5000

@@ -25,16 +25,10 @@ from typing import Any
 import dlt
 from dlt.sources import DltResource
 
-from ingestion.sources._common import (
-    Cursors,
-    TableSpec,
-    fields,
-    isoformat_z,
-    project,
-    start_date_from,
-    table_hints,
-)
-from yardstick.errors import SourceError
+from ingestion.errors import SourceError
+from ingestion.sources.cursors import Cursors
+from ingestion.sources.projection import TableSpec, fields, project, table_hints
+from ingestion.timestamps import isoformat_z, start_date_from
 
 COMMIT_FORMAT = "%x1e%H%x00%P%x00%an%x00%ae%x00%aI%x00%cn%x00%ce%x00%cI%x00%s%x00%b"
 COMMIT_KEYS = ("sha", "parent_shas", "author_name", "author_email", "authored_at", "committer_name",

@@ -26,16 +26,11 @@ from dlt.sources import DltResource
 from dlt.sources.helpers.rest_client.auth import HttpBasicAuth
 from dlt.sources.helpers.rest_client.paginators import SinglePagePaginator
 
-from ingestion.sources._common import (
-    ApiClient,
-    Cursors,
-    TableSpec,
-    fields,
-    project,
-    start_date_from,
-    table_hints,
-)
-from yardstick.errors import PayloadError
+from ingestion.errors import PayloadError
+from ingestion.sources.client import ApiClient
+from ingestion.sources.cursors import Cursors
+from ingestion.sources.projection import TableSpec, fields, project, table_hints
+from ingestion.timestamps import start_date_from
 
 TOOL = "Jenkins"
 RANGE = 100

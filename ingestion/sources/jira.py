@@ -30,16 +30,11 @@ from dlt.sources.helpers.rest_client.auth import BearerTokenAuth, HttpBasicAuth
 from dlt.sources.helpers.rest_client.paginators import OffsetPaginator
 from requests import Response
 
-from ingestion.sources._common import (
-    ApiClient,
-    Cursors,
-    TableSpec,
-    fields,
-    project,
-    start_date_from,
-    table_hints,
-)
-from yardstick.errors import PayloadError
+from ingestion.errors import PayloadError
+from ingestion.sources.client import ApiClient
+from ingestion.sources.cursors import Cursors
+from ingestion.sources.projection import TableSpec, fields, project, table_hints
+from ingestion.timestamps import start_date_from
 
 TOOL = "Jira"
 PAGE_SIZE = 100
@@ -158,6 +153,28 @@ def _jql_time(moment: Any) -> str:
     return moment.strftime("%Y/%m/%d %H:%M")
 
 
+def _full_changelog(api: ApiClient, rest: str, item: dict) -> tuple[list[dict], str]:
+    """An issue's changelog histories and the endpoint they came from: the search page embeds at most a page
+    of them; a longer changelog is read from the issue's own changelog endpoint."""
+    changelog = item.get("changelog") or {}
+    histories = changelog.get("histories") or []
+    total, shown = changelog.get("total"), changelog.get("maxResults")
+    if isinstance(total, int) and total > max(len(histories), shown or 0):
+        endpoint = f"{rest}/issue/{item['id']}/changelog"
+        return [h for page in api.pages(endpoint, data_selector="values") for h in page], endpoint
+    return histories, f"{rest}/search"
+
+
+def _boards(api: ApiClient, projects: Sequence[str]) -> dict[int, dict]:
+    """The boards of the configured projects, by id."""
+    boards: dict[int, dict] = {}
+    for key in projects:
+        path = "/rest/agile/1.0/board"
+        for page in api.pages(path, params={"projectKeyOrId": key}, data_selector="values"):
+            boards.update((row["id"], row) for row in _rows(page, BOARD, path))
+    return boards
+
+
 @dlt.source(name="jira", section="jira", max_table_nesting=0)
 def jira_source(
     base_url: str = dlt.config.value,
@@ -208,13 +225,7 @@ def jira_source(
                      **table_hints(raw["issue_changelog_items"]))
     def issue_changelog_items(page: list[dict]) -> Iterator[list[dict]]:
         for item in page:
-            changelog = item.get("changelog") or {}
-            histories = changelog.get("histories") or []
-            endpoint = f"{rest}/search"
-            total, shown = changelog.get("total"), changelog.get("maxResults")
-            if isinstance(total, int) and total > max(len(histories), shown or 0):
-                endpoint = f"{rest}/issue/{item['id']}/changelog"
-                histories = [h for page_ in api.pages(endpoint, data_selector="values") for h in page_]
+            histories, endpoint = _full_changelog(api, rest, item)
             yield changelog_rows(str(item["id"]), histories, endpoint)
 
     @dlt.resource(name="statuses", **table_hints(raw["statuses"]))
@@ -225,12 +236,7 @@ def jira_source(
     @dlt.resource(name="sprints", **table_hints(raw["sprints"]))
     def sprints() -> Iterator[list[dict]]:
         """Sprints of every scrum board of the configured projects (all states: sprints change state)."""
-        boards: dict[int, dict] = {}
-        for key in projects:
-            path = "/rest/agile/1.0/board"
-            for page in api.pages(path, params={"projectKeyOrId": key}, data_selector="values"):
-                boards.update((row["id"], row) for row in _rows(page, BOARD, path))
-        for board_id, board in sorted(boards.items()):
+        for board_id, board in sorted(_boards(api, projects).items()):
             if board.get("type") == "kanban":
                 continue  # kanban boards have no sprints (the API answers 400)
             path = f"/rest/agile/1.0/board/{board_id}/sprint"

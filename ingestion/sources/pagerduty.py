@@ -17,16 +17,10 @@ from dlt.sources import DltResource
 from dlt.sources.helpers.rest_client.auth import APIKeyAuth
 from dlt.sources.helpers.rest_client.paginators import OffsetPaginator
 
-from ingestion.sources._common import (
-    ApiClient,
-    Cursors,
-    TableSpec,
-    fields,
-    isoformat_z,
-    project,
-    start_date_from,
-    table_hints,
-)
+from ingestion.sources.client import ApiClient
+from ingestion.sources.cursors import Cursors
+from ingestion.sources.projection import TableSpec, fields, project, table_hints
+from ingestion.timestamps import isoformat_z, start_date_from
 
 TOOL = "PagerDuty"
 PAGE_SIZE = 100

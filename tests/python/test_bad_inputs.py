@@ -18,8 +18,9 @@ from scenarios import PAYMENTS, SEARCH, march_2026
 
 from ingestion.demo.org import Org
 from ingestion.demo.server import ReplayServer
+from ingestion.errors import PayloadError, SourceError, TokenRejected, YardstickError
 from yardstick.demo import environment, source_settings
-from yardstick.errors import PayloadError, QualityGateFailed, SourceError, TokenRejected, YardstickError
+from yardstick.errors import QualityGateFailed
 from yardstick.refresh import Progress, refresh
 
 COUNTED = ["raw_github.pull_requests", "raw_github.commits", "raw_github.deployments", "raw_pagerduty.incidents",

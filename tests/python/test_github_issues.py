@@ -14,9 +14,9 @@ import pytest
 
 from ingestion.demo.org import OrgBuilder
 from ingestion.demo.server import ReplayServer
+from ingestion.errors import PayloadError
 from ingestion.pipeline import ensure_raw_tables, ingest_source
 from yardstick.dbt import dbt
-from yardstick.errors import PayloadError
 
 REPO = "acme/shop"
 ISSUES_PATH = f"/repos/{REPO}/issues"

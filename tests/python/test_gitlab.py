@@ -13,12 +13,13 @@ import pytest
 from recorded import GITLAB_PROJECT, GITLAB_SELF_HOSTED, recorded_gitlab
 
 from ingestion.demo import gitlab_api
-from ingestion.demo.org import Org, PagerDutyData
+from ingestion.demo.org import Org
+from ingestion.demo.pagerduty_api import PagerDutyData
 from ingestion.demo.server import ReplayServer
+from ingestion.errors import PayloadError, SourceError, TokenRejected
 from ingestion.pipeline import ensure_raw_tables, ingest_source
 from yardstick.dbt import dbt
 from yardstick.demo import environment
-from yardstick.errors import PayloadError, SourceError, TokenRejected
 
 SELECT = ["+path:models/intermediate/delivery", "+path:models/intermediate/organisation"]
 

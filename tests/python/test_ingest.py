@@ -12,8 +12,8 @@ import pytest
 from scenarios import PAYMENTS, at, march_2026
 
 from ingestion.demo.server import ReplayServer
+from ingestion.errors import PayloadError, SourceError, TokenRejected
 from ingestion.pipeline import ingest_source
-from yardstick.errors import PayloadError, SourceError, TokenRejected
 
 RAW_TABLES = [
     "raw_github.pull_requests", "raw_github.pull_request_commits", "raw_github.pull_request_reviews",

@@ -15,12 +15,13 @@ from recorded import recorded_jenkins
 
 from ingestion.demo import jenkins_api
 from ingestion.demo.jenkins_api import JenkinsData
-from ingestion.demo.org import Org, PagerDutyData
+from ingestion.demo.org import Org
+from ingestion.demo.pagerduty_api import PagerDutyData
 from ingestion.demo.server import ReplayServer
+from ingestion.errors import PayloadError, SourceError, TokenRejected
 from ingestion.pipeline import ensure_raw_tables, ingest_source
 from yardstick.dbt import dbt
 from yardstick.demo import environment
-from yardstick.errors import PayloadError, SourceError, TokenRejected
 
 CHINESE_JOB = "这是一个改了名字的测试任务"  # "a test job that was renamed"
 JOBS = [CHINESE_JOB, "devlake", "dir-test", "pipeline-test2", "github_org"]

@@ -15,12 +15,13 @@ import pytest
 from recorded import recorded_jira
 
 from ingestion.demo import jira_api
-from ingestion.demo.org import Org, PagerDutyData
+from ingestion.demo.org import Org
+from ingestion.demo.pagerduty_api import PagerDutyData
 from ingestion.demo.server import ReplayServer
+from ingestion.errors import PayloadError, SourceError, TokenRejected
 from ingestion.pipeline import ensure_raw_tables, ingest_source
 from yardstick.dbt import dbt
 from yardstick.demo import environment
-from yardstick.errors import PayloadError, SourceError, TokenRejected
 
 PROJECTS = ["EE", "K5"]
 CHANGELOG_LIMIT = 20  # EE-1 (25 histories), EE-2 (24), EE-3 (26), EE-4 (23) and EE-17 (31) arrive truncated
