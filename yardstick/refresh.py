@@ -82,7 +82,12 @@ def refresh(
                     progress.note(f"skipping {name}: not configured (set {', '.join(missing)})")
                     continue
                 with progress.step(f"Ingest {name}"):
-                    result.rows_loaded.update(ingest_source(name, work, full_refresh=full_refresh))
+                    loaded = ingest_source(name, work, full_refresh=full_refresh)
+                result.rows_loaded.update(loaded)
+                for table, count in loaded.items():
+                    if table.endswith("._rejected"):
+                        progress.note(f"{name}: {count} record(s) broke their contract and are quarantined in "
+                                      f"{table} (yardstick status counts them per table)")
         with progress.step("Check raw data (Great Expectations)"):
             ensure_raw_tables(work)
             quality.enforce("raw", work, quality.RAW_SUITE)

@@ -33,6 +33,7 @@ class Freshness:
     last_loaded: datetime | None  # last successful dlt load into the dataset
     warn_after: timedelta | None
     error_after: timedelta | None
+    rejected: int = 0  # records of this table in quarantine (`<schema>._rejected`)
 
     def state(self, now: datetime) -> str:
         if self.rows is None:
@@ -75,6 +76,10 @@ def freshness(warehouse: Path) -> list[Freshness]:
         existing = set(con.execute("select table_schema, table_name from information_schema.tables").fetchall())
         for source, schema, table, field, config in source_tables():
             rows = newest = last_loaded = None
+            rejected = 0
+            if (schema, "_rejected") in existing:
+                rejected = con.execute(f'select count(*) from "{schema}"."_rejected" where table_name = ?',
+                                       [table]).fetchone()[0]
             if (schema, table) in existing:
                 rows = con.execute(f'select count(*) from "{schema}"."{table}"').fetchone()[0]
                 if field:
@@ -83,8 +88,33 @@ def freshness(warehouse: Path) -> list[Freshness]:
                     last_loaded = con.execute(
                         f'select max(inserted_at) from "{schema}"."_dlt_loads" where status = 0').fetchone()[0]
             results.append(Freshness(source, table, rows, _aware(newest), _aware(last_loaded),
-                                     _threshold(config, "warn_after"), _threshold(config, "error_after")))
+                                     _threshold(config, "warn_after"), _threshold(config, "error_after"), rejected))
     return results
+
+
+def sync_progress(warehouse: Path) -> dict[str, str]:
+    """Each GitHub repository's sync: `complete`, or `partial (n of m)` while a first sync cut short by
+    SOURCES__GITHUB__MAX_REQUESTS_PER_RUN is still being resumed (n of the repository's m pull requests
+    fetched; the commits, deployments or issues still to come are named)."""
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        exists = con.execute("select count(*) from information_schema.tables where table_schema = 'raw_github' "
+                             "and table_name = 'sync_progress'").fetchone()[0]
+        rows = con.execute("select repository, resource, complete, done, total from raw_github.sync_progress "
+                           "order by repository, resource").fetchall() if exists else []
+    states: dict[str, str] = {}
+    for repo in dict.fromkeys(row[0] for row in rows):
+        mine = {resource: (complete, done, total)
+                for name, resource, complete, done, total in rows if name == repo}
+        pending = [resource for resource, (complete, _, _) in mine.items() if not complete]
+        if not pending:
+            states[repo] = "complete"
+            continue
+        complete, done, total = mine.get("pull_requests", (True, None, None))
+        of = total if total is not None else "?"
+        counted = f"{done or 0} of {of}" if not complete else "pull requests done"
+        others = [resource for resource in pending if resource != "pull_requests"]
+        states[repo] = f"partial ({counted})" + (f", {', '.join(others)} to come" if others else "")
+    return states
 
 
 def _aware(value: Any) -> datetime | None:
@@ -113,9 +143,18 @@ def print_status(warehouse: Path, console: Console | None = None, limit: int = 1
         return
     now = datetime.now(UTC)
     fresh = Table(title="Data freshness per source (dbt source definitions)", box=box.SIMPLE_HEAD)
-    for header in ("source", "table", "rows", "newest record", "last loaded", "state"):
+    for header in ("source", "table", "rows", "quarantined", "newest record", "last loaded", "state"):
         fresh.add_column(header)
     for item in freshness(warehouse):
-        fresh.add_row(item.source, item.table, "–" if item.rows is None else str(item.rows), _when(item.newest),
-                      _when(item.last_loaded), item.state(now))
+        fresh.add_row(item.source, item.table, "–" if item.rows is None else str(item.rows), str(item.rejected),
+                      _when(item.newest), _when(item.last_loaded), item.state(now))
     console.print(fresh)
+    progress = sync_progress(warehouse)
+    if progress:
+        repos = Table(title="GitHub repositories (first sync: complete, or partial and resumed next run)",
+                      box=box.SIMPLE_HEAD)
+        repos.add_column("repository")
+        repos.add_column("sync")
+        for repo, state in progress.items():
+            repos.add_row(repo, state)
+        console.print(repos)

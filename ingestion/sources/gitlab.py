@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from datetime import timedelta
+from fnmatch import fnmatchcase
 from typing import Any
 from urllib.parse import quote
 
@@ -25,7 +26,7 @@ from dlt.sources.helpers.rest_client.paginators import HeaderLinkPaginator
 
 from ingestion.sources.client import ApiClient
 from ingestion.sources.cursors import Cursors
-from ingestion.sources.projection import TableSpec, fields, project, table_hints
+from ingestion.sources.projection import TableSpec, fields, project_rows, table_hints
 from ingestion.timestamps import isoformat_z, start_date_from
 
 TOOL = "GitLab"
@@ -90,8 +91,29 @@ TABLES: dict[str, dict[str, TableSpec]] = {
 }
 
 
-def _rows(items: Sequence[Any], spec: Any, endpoint: str, **extra: Any) -> list[dict]:
-    return [project(item, spec, source="gitlab", endpoint=endpoint, extra=extra) for item in items]
+def _rows(items: Sequence[Any], spec: Any, endpoint: str, table: str, **extra: Any) -> list[dict]:
+    return project_rows(items, spec, source="gitlab", endpoint=endpoint, table=table, extra=extra)
+
+
+def discover_projects(api: ApiClient, entries: Sequence[str], *, include_archived: bool, include_forks: bool,
+                      exclude: Sequence[str]) -> list[str]:
+    """`entries` with every `group/*` replaced by the projects of that group and its subgroups
+    (`/groups/:id/projects?include_subgroups=true`); archived projects and forks only on request;
+    `exclude` globs match `group/name` case-insensitively. Order kept, no duplicates."""
+    chosen: dict[str, None] = {}
+    for entry in entries:
+        if not entry.endswith("/*"):
+            chosen[entry] = None
+            continue
+        path = f"/groups/{quote(entry[:-2], safe='')}/projects"
+        params: dict[str, Any] = {"include_subgroups": "true", "per_page": PER_PAGE, "order_by": "path",
+                                  "sort": "asc", **({} if include_archived else {"archived": "false"})}
+        for page in api.pages(path, params=params):
+            for item in page:
+                if isinstance(item, dict) and (include_forks or not item.get("forked_from_project")):
+                    chosen[str(item.get("path_with_namespace"))] = None
+    patterns = [pattern.lower() for pattern in exclude]
+    return [name for name in chosen if not any(fnmatchcase(name.lower(), pattern) for pattern in patterns)]
 
 
 def project_path(name: str) -> str:
@@ -107,11 +129,17 @@ def gitlab_source(
     start_date: str | None = None,
     lookback_hours: int = 48,
     full_refresh: bool = False,
+    include_archived: bool = False,
+    include_forks: bool = False,
+    exclude_projects: list[str] | None = None,
 ) -> Sequence[DltResource]:
-    """Merge requests (commits, notes), pipelines (jobs) and deployments updated since the cursor."""
+    """Merge requests (commits, notes), pipelines (jobs) and deployments updated since the cursor.
+    `group/*` in `projects` stands for every project of the group and its subgroups (read every run)."""
     api = ApiClient(TOOL, f"{base_url.rstrip('/')}/api/v4",
                     APIKeyAuth(name="PRIVATE-TOKEN", api_key=private_token, location="header"),
                     HeaderLinkPaginator())
+    projects = discover_projects(api, projects, include_archived=include_archived, include_forks=include_forks,
+                                 exclude=exclude_projects or ())
     start = start_date_from(start_date)
     raw = TABLES["raw_gitlab"]
 
@@ -166,7 +194,7 @@ def _changed(api: ApiClient, cursors: Cursors, projects: Sequence[str], lookback
         if kind == "merge_requests":
             params["state"] = "all"
         for page in api.pages(path, params=params):
-            rows = _rows(page, spec, path, project=name)
+            rows = _rows(page, spec, path, kind, project=name)
             yield name, rows
             cursors.advance(name, (row[cursor_field] or row["created_at"] for row in rows))
 
@@ -176,7 +204,8 @@ def _mr_children(api: ApiClient, mrs: list[dict], kind: str, spec: Any) -> list[
     for mr in mrs:
         path = f"{project_path(mr['project'])}/merge_requests/{mr['iid']}/{kind}"
         for page in api.pages(path, params={"per_page": PER_PAGE}):
-            out.extend(_rows(page, spec, path, project=mr["project"], merge_request_iid=mr["iid"]))
+            out.extend(_rows(page, spec, path, f"merge_request_{kind}", project=mr["project"],
+                             merge_request_iid=mr["iid"]))
     return out
 
 
@@ -184,14 +213,14 @@ def _pipeline_details(api: ApiClient, name: str, rows: list[dict]) -> list[dict]
     details = []
     for row in rows:
         path = f"{project_path(name)}/pipelines/{row['id']}"
-        details.extend(_rows([api.get(path)], PIPELINE, path, project=name))
+        details.extend(_rows([api.get(path)], PIPELINE, path, "pipelines", project=name))
     return details
 
 
 def _pipeline_jobs(api: ApiClient, pipeline: dict) -> list[dict]:
     path = f"{project_path(pipeline['project'])}/pipelines/{pipeline['id']}/jobs"
     return [row for page in api.pages(path, params={"per_page": PER_PAGE, "include_retried": "true"})
-            for row in _rows(page, JOB, path, project=pipeline["project"], pipeline_id=pipeline["id"])]
+            for row in _rows(page, JOB, path, "jobs", project=pipeline["project"], pipeline_id=pipeline["id"])]
 
 
 def _commits(api: ApiClient, cursors: Cursors, projects: Sequence[str]) -> Iterator[list[dict]]:
@@ -199,7 +228,6 @@ def _commits(api: ApiClient, cursors: Cursors, projects: Sequence[str]) -> Itera
         path = f"{project_path(name)}/repository/commits"
         params = {"since": isoformat_z(cursors.start(name)), "per_page": PER_PAGE}
         for page in api.pages(path, params=params):
-            rows = [project(item, COMMIT, source="gitlab", endpoint=path, extra={"project": name})
-                    for item in page]
+            rows = _rows(page, COMMIT, path, "commits", project=name)
             cursors.advance(name, (row["committed_at"] for row in rows))
             yield rows

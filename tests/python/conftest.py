@@ -24,7 +24,10 @@ def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.chdir(tmp_path)
     for key in ("SOURCES__GITHUB__REPOSITORIES", "SOURCES__GITHUB__ACCESS_TOKEN", "SOURCES__PAGERDUTY__API_TOKEN",
                 "SOURCES__JIRA__API_TOKEN", "SOURCES__GITLAB__PRIVATE_TOKEN", "SOURCES__JENKINS__API_TOKEN",
-                "SOURCES__GIT__REPOSITORIES"):
+                "SOURCES__GIT__REPOSITORIES", "SOURCES__GITHUB_COPILOT__ORGANIZATIONS",
+                "SOURCES__GITHUB_COPILOT__ACCESS_TOKEN", "SOURCES__GITHUB__API", "SOURCES__GITHUB__MAX_REQUESTS_PER_RUN",
+                "SOURCES__GITHUB__EXCLUDE_REPOSITORIES", "SOURCES__GITHUB__INCLUDE_ARCHIVED",
+                "SOURCES__GITHUB__INCLUDE_FORKS"):
         monkeypatch.delenv(key, raising=False)
     monkeypatch.setenv("RUNTIME__REQUEST_BACKOFF_FACTOR", "0.05")
     monkeypatch.setenv("RUNTIME__REQUEST_MAX_ATTEMPTS", "3")
@@ -56,6 +59,7 @@ def scenario_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     published once per session (a full dbt build takes a while). Tests read it, or copy it to change it."""
     from scenarios import march_2026
 
+    from ingestion.demo import copilot_api
     from yardstick.demo import environment
     from yardstick.refresh import refresh
 
@@ -63,6 +67,7 @@ def scenario_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     scenario = march_2026()
     with ReplayServer(scenario.org) as server, environment({
         **source_settings(server, sorted(scenario.org.github), date.fromisoformat(START)),
+        **copilot_api.source_settings(server.url + "/copilot", "acme", "2026-03-02", "2026-03-15"),
         "RUNTIME__REQUEST_BACKOFF_FACTOR": "0.05",
     }):
         refresh(path, from_scratch=True, progress=Progress(quiet=True))

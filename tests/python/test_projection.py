@@ -49,9 +49,10 @@ def test_a_missing_required_field_names_source_endpoint_and_field() -> None:
 
 @pytest.mark.parametrize(("record", "problem"), [
     ({"id": 1, "state": "merged"}, "field 'state': unknown value 'merged' (expected one of closed, open)"),
-    ({"id": "1"}, "field 'id': expected an integer, got '1'"),
+    ({"id": "1a"}, "field 'id': expected an integer, got '1a'"),
+    ({"id": 1.5}, "field 'id': expected an integer, got 1.5"),
     ({"id": True}, "field 'id': expected an integer, got True"),  # a bool is not a bigint
-    ({"id": 1, "draft": "false"}, "field 'draft': expected true/false, got 'false'"),
+    ({"id": 1, "draft": "no"}, "field 'draft': expected true/false, got 'no'"),
     ({"id": 1, "merged_at": 1700000000}, "field 'merged_at': expected an ISO-8601 timestamp, got 1700000000"),
     ({"id": 1, "merged_at": "yesterday"}, "field 'merged_at': Invalid isoformat string: 'yesterday'"),
     ({"id": 1, "author": None, "user": {"login": 5}}, "field 'user.login': expected text, got 5"),
@@ -74,3 +75,16 @@ def test_hints_give_types_nullability_and_merge_on_the_key() -> None:
                                   "at": {"data_type": "timestamp", "nullable": True}}
     assert table_hints((spec, ("id",))) == {"primary_key": ["id"], "write_disposition": "merge",
                                             "columns": column_hints(spec)}
+
+
+@pytest.mark.parametrize(("record", "column", "value"), [
+    ({"id": "42"}, "id", 42),  # an integer sent as a numeric string
+    ({"id": " -7 "}, "id", -7),
+    ({"id": 42.0}, "id", 42),  # a whole float
+    ({"id": 1, "draft": "false"}, "draft", False),  # a boolean sent as text
+    ({"id": 1, "draft": "TRUE"}, "draft", True),
+    ({"id": 1, "merged_at": "2026-03-01 10:00:00-05:00"}, "merged_at", datetime(2026, 3, 1, 15, tzinfo=UTC)),
+])
+def test_lossless_coercions(record: dict, column: str, value: object) -> None:
+    got = row(record)[column]
+    assert got == value and type(got) is type(value)
