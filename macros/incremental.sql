@@ -27,7 +27,8 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- The vars any model reads: a change to one of them invalidates every incremental model. -#}
+{#- The vars any model reads (every var of dbt_project.yml; add a new one here): a change to one of them
+    invalidates every incremental model. -#}
 {% macro incremental_fingerprint_vars() -%}
     {{ return(['dora_report_year', 'production_pattern', 'deployment_pattern', 'rollback_pattern', 'revert_pattern',
                'hotfix_pattern', 'incident_attribution_window_hours', 'issue_key_pattern',
@@ -35,7 +36,8 @@
                'session_inactivity_minutes', 'error_event_pattern', 'timing_properties', 'segment_dimensions',
                'product_services', 'release_impact_days', 'funnel_max_steps', 'predictability_sprints',
                'bug_issue_type_pattern', 'production_bug_pattern', 'link_coverage_warn_threshold',
-               'expose_individuals', 'person_salt']) }}
+               'expose_individuals', 'person_salt', 'ai_active_days_per_week', 'min_group_size',
+               'copilot_agent_logins']) }}
 {%- endmacro %}
 
 {#- md5 of every model's and seed's checksum in this project and of the vars' values (dbt's graph has no macro
