@@ -14,7 +14,7 @@ export DEBIAN_FRONTEND := noninteractive
 # pgjdbc for the Metabase/publish-postgres tests, which also use the machine's Java 17); installed only when missing.
 DEBIAN_PACKAGES := chromium postgresql libpostgresql-jdbc-java
 
-.PHONY: demo test test-spark bench clean setup system-packages
+.PHONY: demo test test-spark bench bouncer clean setup system-packages
 
 setup: $(STAMP)
 
@@ -50,6 +50,14 @@ $(SPARK_STAMP): $(STAMP)
 test-spark: $(SPARK_STAMP)
 	@command -v java >/dev/null 2>&1 || $(MAKE) system-packages DEBIAN_PACKAGES=openjdk-17-jre-headless
 	$(BIN)/python -m pytest -m spark tests/python/test_spark.py
+
+# The project's rules (dbt-bouncer.yml, docs/architecture.md §10) on the dbt artifacts of the published warehouse
+# (`make demo` first): `yardstick docs` writes target/manifest.json and target/catalog.json from a copy of it.
+bouncer: $(STAMP)
+	@test -f "$${YARDSTICK_WAREHOUSE:-warehouse.duckdb}" || \
+		{ echo "no warehouse at $${YARDSTICK_WAREHOUSE:-warehouse.duckdb}: run make demo first"; exit 1; }
+	$(BIN)/yardstick docs
+	$(BIN)/dbt-bouncer run --config-file dbt-bouncer.yml
 
 # Large-organisation benchmark (never part of `make test`): generate payloads, measure, summarise.
 # BENCH_SCALES="0.01 0.1 1.0" to go further; results in bench/results/<date>-<scale>.md.

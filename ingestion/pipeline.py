@@ -107,7 +107,7 @@ def ingest_source(name: str, warehouse: Path | None, *, full_refresh: bool = Fal
                   destination: Any = None) -> dict[str, int]:
     """Load one source into the DuckDB file `warehouse`, or into another dlt `destination` (e.g.
     `dlt.destinations.postgres(url)`: the raw layout is the same); returns rows loaded per table, and
-    `<dataset>._rejected` with the records quarantined by this run (docs/architecture.md, "Bad input").
+    `<dataset>._rejected` with the records quarantined by this run (docs/architecture.md §4, "Bad input").
     Raises a YardstickError, also when a table's rejected share is above `max_rejected_share`."""
     spec = SOURCES[name]
     with tempfile.TemporaryDirectory(prefix="yardstick-dlt-") as pipelines_dir:

@@ -1,7 +1,7 @@
 {#-
     The body of the dora marts: one row per team (or, with by_team=false, the organisation) and period
     (`week` = ISO week from Monday, `month`) that has a successful production deployment, a deployed change
-    or an incident. Period membership (DESIGN §9): a deployment by `deployed_at`, a change by the
+    or an incident. Period membership (docs/architecture.md §9): a deployment by `deployed_at`, a change by the
     `deployed_at` of the deployment that shipped it, an incident by `started_at`, all UTC.
 -#}
 {% macro dora_metrics(period, by_team=true) -%}

@@ -1,8 +1,9 @@
 """Record projection with validation (payload → typed raw row), the quarantine of records that break their
 raw contract, and the dlt hints of raw tables.
 
-Lossless coercions are accepted (docs/architecture.md, "Bad input"): an integer sent as a numeric string or as a
-whole float, a boolean sent as "true"/"false", a timestamp in another offset or ISO form (it means one instant).
+Lossless coercions are accepted (docs/architecture.md §4, "Bad input"): an integer sent as a numeric string or
+as a whole float, a boolean sent as "true"/"false", a timestamp in another offset or ISO form (it means one
+instant).
 Anything else that breaks a field's contract rejects the whole record: inside a source run that quarantines
 (`quarantining`), it goes to `raw_<source>._rejected` with its reason and payload and the rest of the load goes on;
 outside one it raises PayloadError.

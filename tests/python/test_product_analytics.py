@@ -144,8 +144,8 @@ def funnel_by_period(warehouse: Path) -> dict[str, tuple[int, int, int, int]]:
 
 
 def independent_funnel(window_hours: float = 24) -> dict[str, tuple[int, int, int, int]]:
-    """The DESIGN §9 rule in plain Python, for a cross-check: per session and UTC day, entry = first cart event;
-    step k = first step-k event at or after step k−1 and within the window from entry."""
+    """The docs/architecture.md §9 rule in plain Python, for a cross-check: per session and UTC day, entry =
+    first cart event; step k = first step-k event at or after step k−1 and within the window from entry."""
     by_session: dict[str, list[tuple[datetime, str]]] = defaultdict(list)
     for row in ecom_rows():
         if row["event"] in CHECKOUT:

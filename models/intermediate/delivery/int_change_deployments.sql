@@ -1,7 +1,7 @@
--- Change ↔ deployment (DESIGN §6). A merged change ships with the first successful production deployment of
--- its repository whose deployed SHA reaches the change's merge SHA through commit parents (`commit_range`).
--- When the commit graph cannot tell — the merge SHA, or the deployment's SHA, is not a commit we know — the
--- first successful production deployment of the repository at or after the merge (`first_after_merge`).
+-- Change ↔ deployment (docs/architecture.md §6). A merged change ships with the first successful production
+-- deployment of its repository whose deployed SHA reaches the change's merge SHA through commit parents
+-- (`commit_range`). When the commit graph cannot tell — the merge SHA, or the deployment's SHA, is not a commit we
+-- know — the first successful production deployment of the repository at or after the merge (`first_after_merge`).
 {%- set staging = ['stg_github__pull_requests', 'stg_gitlab__merge_requests', 'stg_github__commits',
                    'stg_gitlab__commits', 'stg_git__commits', 'stg_github__pull_request_commits',
                    'stg_gitlab__merge_request_commits', 'stg_github__deployments', 'stg_github__deployment_statuses',

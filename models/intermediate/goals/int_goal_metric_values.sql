@@ -1,7 +1,7 @@
--- The value of each goal's metric for its team (or the whole organisation, team `org`) over the
--- `goal_window_days` days ending at an evaluation date: at `start_date` (for a blank baseline) and at the
--- judging date (today, or the due date once it has passed). Metrics follow DESIGN §9; a metric of the catalogue
--- not measured here (yet) has a NULL value, so its goal reads `no_data`.
+-- The value of each goal's metric for its team (or the whole organisation, team `org`) over the `goal_window_days`
+-- days ending at an evaluation date: at `start_date` (for a blank baseline) and at the judging date (today, or the
+-- due date once it has passed). Metrics follow docs/architecture.md §9; a metric of the catalogue not measured
+-- here (yet) has a NULL value, so its goal reads `no_data`.
 with
 
 targets as (
@@ -73,7 +73,7 @@ deployment_values as (
     group by windows.goal_id, windows.evaluation
 ),
 
--- changes by the week they deployed (lead time and its stages, DESIGN §9)
+-- changes by the week they deployed (lead time and its stages, docs/architecture.md §9)
 change_values as (
     select
         windows.goal_id,

@@ -1,4 +1,4 @@
--- Incident ↔ deployment (DESIGN §6), at most one deployment per incident, by precedence:
+-- Incident ↔ deployment (docs/architecture.md §6), at most one deployment per incident, by precedence:
 --   1. explicit        the incident's text names `deployment <id>` or a deployed SHA prefix (≥ 7 hex chars)
 --   2. revert          during the incident a PR whose title matches var `revert_pattern` and whose body says
 --                      `Reverts owner/repo#N` was merged (→ the deployment that shipped #N), or a rollback

@@ -1,5 +1,5 @@
--- DESIGN §9 funnel rule: a unit (user or session) enters a funnel at its first step-1 event of a UTC day (its
--- cohort day) and reaches step k at its first step-k event at or after reaching step k-1 and within the
+-- docs/architecture.md §9 funnel rule: a unit (user or session) enters a funnel at its first step-1 event of a UTC
+-- day (its cohort day) and reaches step k at its first step-k event at or after reaching step k-1 and within the
 -- funnel's conversion window from that entry. Steps are chained up to var `funnel_max_steps`.
 with
 

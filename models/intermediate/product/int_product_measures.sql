@@ -39,7 +39,9 @@ ratio_per_user_day as (
         cast({{ column }} as {{ type_double() }}) as numerator,
         1.0 as denominator,
         cast(null as {{ type_double() }}) as measure_value,
-        platform, browser, country, app_version, plan
+        platform, browser, country, app_version, plan,
+        -- the key of a timed observation; ratio observations are one per metric, unit and day
+        cast(null as {{ dbt.type_string() }}) as event_key
     from user_days
     {% if not loop.last %}union all{% endif %}
     {% endfor %}
@@ -56,7 +58,8 @@ timings as (
         cast(null as {{ type_double() }}) as numerator,
         cast(null as {{ type_double() }}) as denominator,
         {{ event_property_number('properties', property) }} as measure_value,
-        platform, browser, country, app_version, plan
+        platform, browser, country, app_version, plan,
+        event_key
     from events
     where {{ event_property_number('properties', property) }} is not null
     {% if not loop.last %}union all{% endif %}
@@ -82,7 +85,8 @@ conversions as (
         funnel_progress.browser,
         funnel_progress.country,
         funnel_progress.app_version,
-        funnel_progress.plan
+        funnel_progress.plan,
+        cast(null as {{ dbt.type_string() }}) as event_key
     from funnel_progress
     inner join last_steps
         on funnel_progress.funnel = last_steps.funnel

@@ -1,7 +1,7 @@
 -- One row per team and ISO week with deployed changes: where a change's lead time goes — coding (first commit →
 -- opened), pickup (→ first review by someone else), review (→ merged) and deploy (→ deployed) — as median and p75
--- hours, and each stage's share of lead time. A change belongs to the week of its deployment (DESIGN §9).
--- Shares sum each stage's hours over the changes whose four spans are all known, divided by their lead time.
+-- hours, and each stage's share of lead time. A change belongs to the week of its deployment (docs/architecture.md
+-- §9). Shares sum each stage's hours over the changes whose four spans are all known, divided by their lead time.
 with
 
 changes as (
