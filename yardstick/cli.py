@@ -126,7 +126,8 @@ def parser() -> argparse.ArgumentParser:
     build.set_defaults(func=_build)
 
     nightly = commands.add_parser("nightly", help="ingest every configured source, build, check and publish")
-    nightly.add_argument("--full-refresh", action="store_true", help="reload from start_date")
+    nightly.add_argument("--full-refresh", action="store_true",
+                         help="reload from start_date and rebuild every model from scratch (not incrementally)")
     nightly.set_defaults(func=_nightly)
 
     status = commands.add_parser("status", help="last nightly runs and data freshness per source")

@@ -53,6 +53,7 @@ def dbt(args: list[str], warehouse: Path, *, vars: Mapping[str, Any] | None = No
 
 
 def build(warehouse: Path, *, vars: Mapping[str, Any] | None = None,
-          callbacks: Sequence[Callable[[Any], None]] = ()) -> None:
-    """Seeds, models, snapshots and every test (data tests, unit tests, contracts), in DAG order."""
-    dbt(["build"], warehouse, vars=vars, callbacks=callbacks)
+          callbacks: Sequence[Callable[[Any], None]] = (), full_refresh: bool = False) -> None:
+    """Seeds, models, snapshots and every test (data tests, unit tests, contracts), in DAG order. Incremental
+    models recompute what was loaded since their last build; `full_refresh` rebuilds every table from scratch."""
+    dbt(["build", "--full-refresh"] if full_refresh else ["build"], warehouse, vars=vars, callbacks=callbacks)

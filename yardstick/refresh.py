@@ -93,7 +93,7 @@ def refresh(
             quality.enforce("raw", work, quality.RAW_SUITE)
         if build:
             with progress.step("Build models and run dbt tests"):
-                dbt.build(work, vars=vars, callbacks=dbt_callbacks)
+                dbt.build(work, vars=vars, callbacks=dbt_callbacks, full_refresh=full_refresh or from_scratch)
             with progress.step("Check marts (Great Expectations)"):
                 quality.enforce("marts", work, quality.MART_SUITE)
         with progress.step(f"Publish {warehouse.name}"):

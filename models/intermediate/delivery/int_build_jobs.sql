@@ -1,3 +1,9 @@
+{%- set staging = ['stg_github_actions__workflow_jobs', 'stg_gitlab__jobs'] %}
+{{ config(
+    materialized=incremental_materialization(), incremental_strategy='delete+insert', unique_key='build_job_key',
+    on_schema_change='sync_all_columns', post_hook="{{ record_incremental_state(" ~ staging ~ ") }}"
+) }}
+-- Incremental, row by row: a job is recomputed when it was loaded since the last run.
 -- CI jobs (the steps of a build) from every tool that reports them: GitHub Actions jobs and GitLab pipeline jobs,
 -- one row per job, keyed to their build in `int_builds`. A separate model because builds and jobs are different
 -- grains: build success rate and duration count builds, while a job tells which part of a build failed or
@@ -5,11 +11,11 @@
 with
 
 workflow_jobs as (
-    select * from {{ ref('stg_github_actions__workflow_jobs') }}
+    select * from {{ ref('stg_github_actions__workflow_jobs') }}{{ where_loaded_since() }}
 ),
 
 gitlab_jobs as (
-    select * from {{ ref('stg_gitlab__jobs') }}
+    select * from {{ ref('stg_gitlab__jobs') }}{{ where_loaded_since() }}
 ),
 
 actions as (

@@ -1,17 +1,23 @@
+{%- set staging = ['stg_github_actions__workflow_runs', 'stg_gitlab__pipelines', 'stg_jenkins__builds'] %}
+{{ config(
+    materialized=incremental_materialization(), incremental_strategy='delete+insert', unique_key='build_key',
+    on_schema_change='sync_all_columns', post_hook="{{ record_incremental_state(" ~ staging ~ ") }}"
+) }}
+-- Incremental, row by row: a build is recomputed when it was loaded since the last run.
 -- CI builds from every tool in one vocabulary: GitHub Actions workflow runs, GitLab pipelines and (when
 -- configured) Jenkins builds. `status`: success, failure, cancelled, skipped, in_progress.
 with
 
 workflow_runs as (
-    select * from {{ ref('stg_github_actions__workflow_runs') }}
+    select * from {{ ref('stg_github_actions__workflow_runs') }}{{ where_loaded_since() }}
 ),
 
 gitlab_pipelines as (
-    select * from {{ ref('stg_gitlab__pipelines') }}
+    select * from {{ ref('stg_gitlab__pipelines') }}{{ where_loaded_since() }}
 ),
 
 jenkins_builds as (
-    select * from {{ ref('stg_jenkins__builds') }}
+    select * from {{ ref('stg_jenkins__builds') }}{{ where_loaded_since() }}
 ),
 
 actions as (

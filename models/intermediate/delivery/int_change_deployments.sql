@@ -2,22 +2,57 @@
 -- deployment of its repository whose deployed SHA reaches the change's merge SHA through commit parents
 -- (`commit_range`). When the commit graph cannot tell — the merge SHA, or the deployment's SHA, is not a commit we
 -- know — the first successful production deployment of the repository at or after the merge (`first_after_merge`).
+{%- set staging = ['stg_github__pull_requests', 'stg_gitlab__merge_requests', 'stg_github__commits',
+                   'stg_gitlab__commits', 'stg_git__commits', 'stg_github__pull_request_commits',
+                   'stg_gitlab__merge_request_commits', 'stg_github__deployments', 'stg_github__deployment_statuses',
+                   'stg_github_actions__workflow_runs', 'stg_github_actions__workflow_jobs', 'stg_gitlab__deployments',
+                   'stg_jenkins__builds'] %}
+{{ config(
+    materialized=incremental_materialization(), incremental_strategy='append', on_schema_change='sync_all_columns',
+    pre_hook="{{ delete_changed('repository', " ~ staging ~ ", 'repository') }}",
+    post_hook="{{ record_incremental_state(" ~ staging ~ ") }}"
+) }}
+{%- for name in staging %}
+-- depends_on: {{ ref(name) }}
+{%- endfor %}
+-- Incremental by repository: every link of a repository is deleted and recomputed when any pull request, commit,
+-- deployment or deployment status of it was loaded since the last run (a deployment that ships changes merged a
+-- week earlier re-links them; a late merge commit completes the commit graph).
 with recursive
+
+{%- if is_incremental() %}
+
+changed as (
+    {{ changed_since(staging, 'repository') }}
+),
+{%- endif %}
 
 pull_requests as (
     select * from {{ ref('int_pull_requests') }}
+    {%- if is_incremental() %}
+    where repository in (select * from changed)
+    {%- endif %}
 ),
 
 deployments as (
     select * from {{ ref('int_deployments') }}
+    {%- if is_incremental() %}
+    where repository in (select * from changed)
+    {%- endif %}
 ),
 
 commit_parents as (
     select * from {{ ref('int_commit_parents') }}
+    {%- if is_incremental() %}
+    where repository in (select * from changed)
+    {%- endif %}
 ),
 
 commits as (
     select * from {{ ref('int_commits') }}
+    {%- if is_incremental() %}
+    where repository in (select * from changed)
+    {%- endif %}
 ),
 
 merged_changes as (

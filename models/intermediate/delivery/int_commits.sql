@@ -1,3 +1,12 @@
+{%- set staging = ['stg_github__commits', 'stg_gitlab__commits', 'stg_git__commits', 'stg_github__pull_request_commits', 'stg_gitlab__merge_request_commits'] %}
+{{ config(
+    materialized=incremental_materialization(), incremental_strategy='delete+insert', unique_key=['repository', 'sha'],
+    on_schema_change='sync_all_columns', post_hook="{{ record_incremental_state(" ~ staging ~ ") }}"
+) }}
+{%- for name in staging %}
+-- depends_on: {{ ref(name) }}
+{%- endfor %}
+-- Incremental: a commit (repository and SHA) is recomputed when any tool listed it since the last run.
 -- Default-branch commits and pull request commits (which may never reach the default branch), one row per
 -- repository and SHA; a commit seen in both keeps the default-branch version. Commits read from local git
 -- clones (`stg_git__commits`) fill in what no API listed: a commit the GitHub or GitLab API also returned for
@@ -22,6 +31,17 @@ pull_request_commits as (
     union all
     select {{ columns }}, 'gitlab' as source_system from {{ ref('stg_gitlab__merge_request_commits') }}
 ),
+
+{%- if is_incremental() %}
+{%- set since = incremental_since() %}
+
+changed as (
+    {% for name in staging -%}
+    {{ loaded_since(ref(name), "repository || '@' || sha", since) }}
+    {% if not loop.last %}union{% endif %}
+    {% endfor %}
+),
+{%- endif %}
 
 unioned as (
     select
@@ -64,8 +84,15 @@ unioned as (
     from git_commits
 ),
 
+{%- if is_incremental() %}
+
+changed_rows as (
+    select * from unioned where repository || '@' || sha in (select * from changed)
+),
+{%- endif %}
+
 deduplicated as (
-    {{ dedupe('unioned', 'repository, sha', 'preference, committed_at desc nulls last, source_system') }}
+    {{ dedupe('changed_rows' if is_incremental() else 'unioned', 'repository, sha', 'preference, committed_at desc nulls last, source_system') }}
 ),
 
 final as (

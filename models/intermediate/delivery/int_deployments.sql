@@ -1,3 +1,15 @@
+{%- set staging = ['stg_github__deployments', 'stg_github__deployment_statuses', 'stg_github_actions__workflow_runs',
+                   'stg_github_actions__workflow_jobs', 'stg_gitlab__deployments', 'stg_jenkins__builds'] %}
+{{ config(
+    materialized=incremental_materialization(), incremental_strategy='delete+insert', unique_key='repository',
+    on_schema_change='sync_all_columns', post_hook="{{ record_incremental_state(" ~ staging ~ ") }}"
+) }}
+{%- for name in staging %}
+-- depends_on: {{ ref(name) }}
+{%- endfor %}
+-- Incremental by repository: a repository's deployments are all recomputed when any deployment, status, CI run
+-- or job, or Jenkins build of it was loaded since the last run (a status that settles later, a rollback that
+-- marks an earlier deployment, GitHub Deployments replacing CI runs all stay within one repository).
 -- Deployments from every tool: GitHub Deployments (status from their latest status) and, for repositories
 -- with no GitHub Deployments at all, CI workflow runs whose name (or one of whose jobs' names) matches var
 -- `deployment_pattern`; GitLab
@@ -169,11 +181,25 @@ unioned as (
     select * from jenkins_deployments
 ),
 
+{%- if is_incremental() %}
+{%- set since = incremental_since() %}
+
+changed as (
+    {% for name in staging -%}
+    {{ loaded_since(ref(name), 'repository', since) }}
+    {% if not loop.last %}union{% endif %}
+    {% endfor %}
+),
+{%- endif %}
+
 flagged as (
     select
         *,
         status = 'success' and is_production and deployed_at is not null as is_successful_production
     from unioned
+    {%- if is_incremental() %}
+    where repository in (select * from changed)
+    {%- endif %}
 ),
 
 -- successful production deployments in order, per repository and environment

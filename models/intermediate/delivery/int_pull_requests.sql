@@ -1,3 +1,15 @@
+{%- set staging = ['stg_github__pull_requests', 'stg_gitlab__merge_requests', 'stg_github__pull_request_commits',
+                   'stg_gitlab__merge_request_commits', 'stg_github__pull_request_reviews',
+                   'stg_gitlab__merge_request_notes'] %}
+{{ config(
+    materialized=incremental_materialization(), incremental_strategy='delete+insert', unique_key='pull_request_key',
+    on_schema_change='sync_all_columns', post_hook="{{ record_incremental_state(" ~ staging ~ ") }}"
+) }}
+{%- for name in staging %}
+-- depends_on: {{ ref(name) }}
+{%- endfor %}
+-- Incremental: a pull request is recomputed whenever it, one of its commits or one of its reviews was loaded
+-- since the last run (a PR reviewed or merged days after it opened is reloaded by the sources, so recomputed).
 with
 
 -- every tool's pull / merge requests, in one vocabulary (staging gives them the same columns)
@@ -42,11 +54,25 @@ review_summary as (
     group by pull_request_key
 ),
 
+{%- if is_incremental() %}
+{%- set since = incremental_since() %}
+
+changed as (
+    {% for name in staging -%}
+    {{ loaded_since(ref(name), pull_request_key_sql("'" ~ ('gitlab' if 'gitlab' in name else 'github') ~ "'"), since) }}
+    {% if not loop.last %}union{% endif %}
+    {% endfor %}
+),
+{%- endif %}
+
 keyed as (
     select
         source_system || ':' || repository || '#' || cast(pull_request_number as {{ dbt.type_string() }}) as pull_request_key,
         *
     from pull_requests
+    {%- if is_incremental() %}
+    where {{ pull_request_key_sql('source_system') }} in (select * from changed)
+    {%- endif %}
 ),
 
 final as (

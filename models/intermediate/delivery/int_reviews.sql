@@ -1,3 +1,14 @@
+{%- set staging = ['stg_github__pull_requests', 'stg_gitlab__merge_requests', 'stg_github__pull_request_reviews',
+                   'stg_gitlab__merge_request_notes'] %}
+{{ config(
+    materialized=incremental_materialization(), incremental_strategy='delete+insert', unique_key='pull_request_key',
+    on_schema_change='sync_all_columns', post_hook="{{ record_incremental_state(" ~ staging ~ ") }}"
+) }}
+{%- for name in staging %}
+-- depends_on: {{ ref(name) }}
+{%- endfor %}
+-- Incremental: every review of a pull request is recomputed when the pull request (its author decides
+-- `is_author_review`) or any of its reviews was loaded since the last run.
 with
 
 github_reviews as (
@@ -51,6 +62,17 @@ unioned as (
     select * from gitlab_reviews
 ),
 
+{%- if is_incremental() %}
+{%- set since = incremental_since() %}
+
+changed as (
+    {% for name in staging -%}
+    {{ loaded_since(ref(name), pull_request_key_sql("'" ~ ('gitlab' if 'gitlab' in name else 'github') ~ "'"), since) }}
+    {% if not loop.last %}union{% endif %}
+    {% endfor %}
+),
+{%- endif %}
+
 final as (
     select
         -- ids
@@ -75,6 +97,10 @@ final as (
         on unioned.source_system = pull_requests.source_system
         and unioned.repository = pull_requests.repository
         and unioned.pull_request_number = pull_requests.pull_request_number
+    {%- if is_incremental() %}
+    where {{ pull_request_key_sql('unioned.source_system', 'unioned.repository', 'unioned.pull_request_number') }}
+        in (select * from changed)
+    {%- endif %}
 )
 
 select * from final

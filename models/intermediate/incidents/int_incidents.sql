@@ -1,3 +1,10 @@
+{%- set staging = ['stg_pagerduty__incidents', 'stg_pagerduty__log_entries'] %}
+{{ config(
+    materialized=incremental_materialization(), incremental_strategy='delete+insert', unique_key='incident_id',
+    on_schema_change='sync_all_columns', post_hook="{{ record_incremental_state(" ~ staging ~ ") }}"
+) }}
+-- Incremental: an incident is recomputed when it or one of its log entries was loaded since the last run (an
+-- incident resolved or annotated later), or when its service now maps to another repository or team.
 with
 
 incidents as (
@@ -24,6 +31,23 @@ log_summary as (
     from log_entries
     group by incident_id
 ),
+
+{%- if is_incremental() %}
+{%- set since = incremental_since() %}
+
+changed as (
+    {{ loaded_since(ref('stg_pagerduty__incidents'), 'incident_id', since) }}
+    union
+    {{ loaded_since(ref('stg_pagerduty__log_entries'), 'incident_id', since) }}
+    union
+    select existing.incident_id
+    from {{ this }} as existing
+    left join services
+        on existing.service = services.service
+    where existing.repository is distinct from services.repository
+        or existing.team is distinct from coalesce(services.team, 'unassigned')
+),
+{%- endif %}
 
 final as (
     select
@@ -53,6 +77,9 @@ final as (
         on incidents.incident_id = log_summary.incident_id
     left join services
         on incidents.service_name = services.service
+    {%- if is_incremental() %}
+    where incidents.incident_id in (select * from changed)
+    {%- endif %}
 )
 
 select * from final

@@ -1,3 +1,11 @@
+{%- set staging = ['stg_events__segment_events', 'stg_events__snowplow_events'] %}
+{{ config(
+    materialized=incremental_materialization(), incremental_strategy='delete+insert', unique_key='device_key',
+    on_schema_change='sync_all_columns', post_hook="{{ record_incremental_state(" ~ staging ~ ") }}"
+) }}
+-- Incremental by device: every event of a device (anonymous id, else user id) is recomputed when any event of it
+-- was loaded since the last run: an event delivered a day late, a session that spans midnight, or an identify
+-- that re-attributes the device's earlier events can change any of its events, and never another device's.
 with
 
 segment_events as (
@@ -7,6 +15,17 @@ segment_events as (
 snowplow_events as (
     select * from {{ ref('stg_events__snowplow_events') }}
 ),
+
+{%- if is_incremental() %}
+{%- set since = incremental_since() %}
+
+changed as (
+    {% for name in staging -%}
+    {{ loaded_since(ref(name), "source_system || ':' || coalesce(anonymous_id, user_id, '')", since) }}
+    {% if not loop.last %}union{% endif %}
+    {% endfor %}
+),
+{%- endif %}
 
 unioned as (
     {% for relation in ['segment_events', 'snowplow_events'] %}
@@ -32,9 +51,13 @@ unioned as (
         plan,
         properties
     from {{ relation }}
+    {%- if is_incremental() %}
+    where source_system || ':' || coalesce(anonymous_id, user_id, '') in (select * from changed)
+    {%- endif %}
     {% if not loop.last %}union all{% endif %}
     {% endfor %}
 ),
+
 
 identified_devices as (
     -- anonymous → identified: every event of a device (anonymous id) belongs to the last user id seen on it,
@@ -117,6 +140,7 @@ final as (
     select
         -- ids
         source_system || ':' || event_id as event_key,
+        source_system || ':' || coalesce(device_id, '') as device_key,
         event_id,
         source_system,
         page_view_id,

@@ -1,0 +1,162 @@
+{#-
+    Incremental models recompute whole entities (a pull request, a repository's deployments, a device's page
+    events), never patch rows: an entity is recomputed when any raw row it is built from was loaded after the
+    model's last successful run. "After" is dlt's load id (`_dlt_load_id`, exposed by staging as `loaded_by`),
+    which grows with every load; the newest load id a model has seen is kept in
+    `intermediate.incremental_state` (one row per model, written by a post-hook), together with a fingerprint of
+    the project's code, seeds and vars: when any of them changed (a person moved team in a seed, a var such as
+    `production_pattern` changed, a model's SQL changed), the fingerprint no longer matches and every entity is
+    recomputed. `yardstick nightly --full-refresh` (dbt's --full-refresh) rebuilds every table from scratch.
+-#}
+
+{#- The table that remembers, per incremental model, the newest load id it has processed. -#}
+{% macro incremental_state_relation() -%}
+    {{ return(api.Relation.create(database=this.database, schema=generate_schema_name('intermediate', none),
+                                  identifier='incremental_state')) }}
+{%- endmacro %}
+
+{#- on-run-start: the state table exists before models run in parallel (two threads creating it would conflict). -#}
+{% macro create_incremental_state() -%}
+    {%- if target.type == 'duckdb' -%}
+    {%- set state = api.Relation.create(database=target.database, schema=generate_schema_name('intermediate', none),
+                                        identifier='incremental_state') -%}
+    create schema if not exists {{ adapter.quote(state.database) }}.{{ adapter.quote(state.schema) }};
+    create table if not exists {{ state }} (model varchar, max_load_id varchar, fingerprint varchar)
+    {%- else -%}
+    select 1
+    {%- endif -%}
+{%- endmacro %}
+
+{#- The vars any model reads (every var of dbt_project.yml; add a new one here): a change to one of them
+    invalidates every incremental model. -#}
+{% macro incremental_fingerprint_vars() -%}
+    {{ return(['dora_report_year', 'production_pattern', 'deployment_pattern', 'rollback_pattern', 'revert_pattern',
+               'hotfix_pattern', 'incident_attribution_window_hours', 'issue_key_pattern',
+               'github_issue_ref_pattern', 'pr_size_buckets', 'goal_window_days', 'maturity_share', 'as_of_date',
+               'session_inactivity_minutes', 'error_event_pattern', 'timing_properties', 'segment_dimensions',
+               'product_services', 'release_impact_days', 'funnel_max_steps', 'predictability_sprints',
+               'bug_issue_type_pattern', 'production_bug_pattern', 'link_coverage_warn_threshold',
+               'expose_individuals', 'person_salt', 'ai_active_days_per_week', 'min_group_size',
+               'copilot_agent_logins']) }}
+{%- endmacro %}
+
+{#- md5 of every model's and seed's checksum in this project and of the vars' values (dbt's graph has no macro
+    checksums: after changing a macro, build with --full-refresh). -#}
+{% macro incremental_fingerprint() -%}
+    {%- if not execute -%}
+        {{ return('') }}
+    {%- endif -%}
+    {%- set parts = [] -%}
+    {%- for node in graph.nodes.values() | sort(attribute='unique_id') -%}
+        {%- if node.package_name == project_name and node.resource_type in ('model', 'seed') -%}
+            {%- do parts.append(node.unique_id ~ '=' ~ node.checksum.checksum) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- for name in incremental_fingerprint_vars() -%}
+        {%- do parts.append(name ~ '=' ~ tojson(var(name, none))) -%}
+    {%- endfor -%}
+    {{ return(local_md5(parts | join('\n'))) }}
+{%- endmacro %}
+
+{#- A SQL string literal: the newest load id this model processed, or '' (every entity) when the model is not
+    built incrementally, has no state yet, or the project, its seeds or vars changed since. -#}
+{% macro incremental_since() -%}
+    {%- if not execute or not is_incremental() -%}
+        {{ return("''") }}
+    {%- endif -%}
+    {%- if var('incremental_since', none) is not none -%}  {#- unit tests pin it -#}
+        {{ return("'" ~ var('incremental_since') ~ "'") }}
+    {%- endif -%}
+    {%- set state = incremental_state_relation() -%}
+    {%- if load_relation(state) is none -%}
+        {{ return("''") }}
+    {%- endif -%}
+    {%- set found = run_query(
+        "select max_load_id from " ~ state ~ " where model = '" ~ this.identifier
+        ~ "' and fingerprint = '" ~ incremental_fingerprint() ~ "'") -%}
+    {%- if found.rows | length == 0 or found.rows[0][0] is none -%}
+        {{ return("''") }}
+    {%- endif -%}
+    {{ return("'" ~ found.rows[0][0] ~ "'") }}
+{%- endmacro %}
+
+{#- The raw tables (dbt sources) a list of staging models read. -#}
+{% macro incremental_raw_sources(staging_models) -%}
+    {%- set relations = [] -%}
+    {%- if not execute -%}
+        {{ return(relations) }}
+    {%- endif -%}
+    {%- for name in staging_models -%}
+        {%- set node = graph.nodes['model.' ~ project_name ~ '.' ~ name] -%}
+        {%- for upstream in node.depends_on.nodes if upstream.startswith('source.') -%}
+            {%- set source_node = graph.sources[upstream] -%}
+            {%- do relations.append(source(source_node.source_name, source_node.name)) -%}
+        {%- endfor -%}
+    {%- endfor -%}
+    {{ return(relations) }}
+{%- endmacro %}
+
+{#- Post-hook of every incremental model: remember the newest load id of the raw tables behind `staging_models`
+    (no load runs during a build, so that is everything this run saw) and the fingerprint it was built with. -#}
+{% macro record_incremental_state(staging_models) -%}
+    {%- if incremental_materialization() != 'incremental' or not execute -%}
+    select 1
+    {%- else -%}
+    {%- set state = incremental_state_relation() -%}
+    delete from {{ state }} where model = '{{ this.identifier }}';
+    insert into {{ state }}
+    select
+        '{{ this.identifier }}',
+        max(load_id),
+        '{{ incremental_fingerprint() }}'
+    from (
+        {%- for relation in incremental_raw_sources(staging_models) %}
+        select max(cast(_dlt_load_id as varchar)) as load_id from {{ relation }}
+        {%- if not loop.last %} union all{% endif %}
+        {%- endfor %}
+    ) as loads
+    {%- endif -%}
+{%- endmacro %}
+
+{#- The entities whose rows in `relation` (a staging model) were loaded after this model's last run:
+    `select <key_sql> from relation where loaded_by > since`. -#}
+{% macro loaded_since(relation, key_sql, since) -%}
+    select {{ key_sql }} from {{ relation }} where cast(loaded_by as varchar) > {{ since }}
+{%- endmacro %}
+
+{#- Incremental on DuckDB (the warehouse); a plain table on the other adapters the project is checked on. -#}
+{% macro incremental_materialization() -%}
+    {{ return('incremental' if target.type == 'duckdb' else 'table') }}
+{%- endmacro %}
+
+{#- `source_system:repository#number`, the pull request key, from a row's columns. -#}
+{% macro pull_request_key_sql(source_system, repository='repository', number='pull_request_number') -%}
+    {{ source_system }} || ':' || {{ repository }} || '#' || cast({{ number }} as {{ dbt.type_string() }})
+{%- endmacro %}
+
+{#- Row-wise incremental models (a row depends on one staging row only): `where loaded_by > since`. -#}
+{% macro where_loaded_since() -%}
+    {%- if is_incremental() %}
+    where cast(loaded_by as varchar) > {{ incremental_since() }}
+    {%- endif %}
+{%- endmacro %}
+
+{#- The keys (`key_sql` over each staging model) of the entities loaded since this model's last run. -#}
+{% macro changed_since(staging_models, key_sql) -%}
+    {%- set since = incremental_since() -%}
+    {%- for name in staging_models %}
+    {{ loaded_since(ref(name), key_sql, since) }}
+    {%- if not loop.last %}
+    union{% endif %}
+    {%- endfor %}
+{%- endmacro %}
+
+{#- Pre-hook of an append-only incremental model: delete the changed entities first, so an entity whose
+    recomputation yields no row any more (a link that no longer holds) leaves none behind. -#}
+{% macro delete_changed(key_column, staging_models, key_sql) -%}
+    {%- if execute and incremental_materialization() == 'incremental' and is_incremental() -%}
+    delete from {{ this }} where {{ key_column }} in ({{ changed_since(staging_models, key_sql) }})
+    {%- else -%}
+    select 1
+    {%- endif -%}
+{%- endmacro %}
