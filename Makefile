@@ -71,4 +71,4 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.summary
 
 clean:
-	rm -rf $(VENV) target dbt_packages logs .yardstick warehouse.duckdb* report *.egg-info bench/data
+	rm -rf $(VENV) target dbt_packages logs .yardstick warehouse.duckdb* warehouse.private.duckdb* report *.egg-info bench/data

@@ -43,15 +43,41 @@
     coalesce(regexp_matches({{ expr }}, '{{ pattern | replace("'", "''") }}'), false)
 {%- endmacro %}
 
-{#- A person's key in marts: a salted md5 of the login, or the login itself when `expose_individuals`. -#}
+{#- A person's key in marts: HMAC-SHA256 of the login under the secret person key (yardstick/person_key.py), or
+    the login itself when `expose_individuals`. The key is never in SQL text: the session holds its RFC 2104
+    inner and outer padded keys (DuckDB variables set by yardstick.dbt_plugin; PostgreSQL custom settings from
+    PGOPTIONS), and HMAC = sha256(opad || sha256(ipad || login)), lower-case hex, the same in every database. -#}
 {% macro person_key(login) -%}
     {%- if var('expose_individuals', false) -%}
         cast({{ login }} as {{ dbt.type_string() }})
     {%- else -%}
         case when {{ login }} is not null
-            then md5('{{ var("person_salt", "yardstick") }}:' || {{ login }})
+            then {{ adapter.dispatch('hmac_person_key', 'yardstick')('cast(' ~ login ~ ' as ' ~ dbt.type_string() ~ ')') }}
         end
     {%- endif -%}
+{%- endmacro %}
+
+{% macro default__hmac_person_key(login) -%}
+    encode(sha256(
+        decode(current_setting('yardstick.person_key_opad'), 'hex')
+        || sha256(decode(current_setting('yardstick.person_key_ipad'), 'hex') || convert_to({{ login }}, 'UTF8'))
+    ), 'hex')
+{%- endmacro %}
+
+{#- Spark: the padded keys are session confs (profiles.yml `spark.yardstick.person_key_*`), substituted by Spark
+    itself after dbt has logged the SQL. -#}
+{% macro spark__hmac_person_key(login) -%}
+    sha2(concat(
+        unhex('${spark.yardstick.person_key_opad}'),
+        unhex(sha2(concat(unhex('${spark.yardstick.person_key_ipad}'), encode({{ login }}, 'UTF-8')), 256))
+    ), 256)
+{%- endmacro %}
+
+{% macro duckdb__hmac_person_key(login) -%}
+    sha256(
+        coalesce(getvariable('yardstick_person_key_opad'), cast(error('person key not set: the dbt-duckdb plugin yardstick.dbt_plugin sets it') as blob))
+        || unhex(sha256(getvariable('yardstick_person_key_ipad') || encode({{ login }})))
+    )
 {%- endmacro %}
 
 {#- Start of the UTC period (`week` = ISO week from Monday, `month`) of a timestamp, as a date. -#}

@@ -6,6 +6,7 @@ import argparse
 import os
 import sys
 from collections.abc import Callable, Sequence
+from datetime import date
 from pathlib import Path
 
 # Telemetry off before any of these libraries is imported.
@@ -28,7 +29,7 @@ def _demo(args: argparse.Namespace) -> None:
     from yardstick.summary import print_summary
 
     warehouse = default_warehouse()
-    run_demo(warehouse, teams=args.teams, weeks=args.weeks, seed=args.seed)
+    run_demo(warehouse, teams=args.teams, weeks=args.weeks, seed=args.seed, today=args.today)
     print_summary(warehouse)
     print(f"Report: {render(warehouse, Path('report'))}")
 
@@ -112,6 +113,8 @@ def parser() -> argparse.ArgumentParser:
     demo.add_argument("--teams", type=int, default=3)
     demo.add_argument("--weeks", type=int, default=12)
     demo.add_argument("--seed", type=int, default=7)
+    demo.add_argument("--today", type=date.fromisoformat, default=None,
+                      help="the day the demo's data ends (YYYY-MM-DD; default: YARDSTICK_TODAY or today)")
     demo.set_defaults(func=_demo)
 
     ingest = commands.add_parser("ingest", help="load configured sources into the raw layer and publish")

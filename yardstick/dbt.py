@@ -8,6 +8,8 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from yardstick import person_key
+from yardstick.env import environment
 from yardstick.errors import BuildFailed
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -28,7 +30,16 @@ def dbt(args: list[str], warehouse: Path, *, vars: Mapping[str, Any] | None = No
     command = [*args, "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR), "--quiet",
                "--log-level-file", "info"]
     command += ["--vars", json.dumps({**dict(vars or {}), WAREHOUSE_VAR: str(warehouse)})]
-    result = dbtRunner(callbacks=list(callbacks)).invoke(command)
+    # PostgreSQL and Spark sessions get the person key's padded keys from the environment (DuckDB's come from the
+    # dbt-duckdb plugin yardstick.dbt_plugin); never in SQL text or logs, and nothing leaks past the call
+    settings: dict[str, str] = {}
+    if "postgres" in args:
+        settings["PGOPTIONS"] = f"{os.environ.get('PGOPTIONS', '')} {person_key.postgres_options(person_key.resolve())}"
+    if "spark" in args:
+        inner, outer = person_key.pads(person_key.resolve())
+        settings |= {"YARDSTICK_PERSON_KEY_IPAD": inner.hex(), "YARDSTICK_PERSON_KEY_OPAD": outer.hex()}
+    with environment(settings):
+        result = dbtRunner(callbacks=list(callbacks)).invoke(command)
     if result.exception is not None:
         raise BuildFailed(f"dbt {args[0]} failed: {result.exception}")
     if not result.success:

@@ -15,10 +15,14 @@ from ingestion.demo.events import generate_events, product_vars
 from ingestion.demo.generator import generate_org, split_by_tool
 from ingestion.demo.server import ReplayServer
 from ingestion.demo.tool_org import jenkins_jobs
+from yardstick import clock
 from yardstick.env import environment
 from yardstick.refresh import Progress, RefreshResult, refresh
 
 __all__ = ["environment", "project_repository", "run_demo", "source_settings", "tool_settings"]
+
+# the day the goals of seeds/metric_targets.csv and improvement_actions.csv were written for (a demo ending then)
+GOALS_WRITTEN_FOR = date(2026, 11, 23)
 
 
 def source_settings(server: object, repositories: list[str], start: date) -> dict[str, str]:
@@ -70,10 +74,18 @@ def project_repository() -> Path | None:
     return Path(done.stdout.strip()) if done.returncode == 0 and done.stdout.strip() else None
 
 
-def run_demo(warehouse: Path, *, teams: int = 3, weeks: int = 12, seed: int = 7,
+def demo_vars(story: object, today: date) -> dict[str, object]:
+    """dbt vars of a demo ending `today`: its product story, goals judged on that day, and the goal seeds' dates
+    moved from the day they were written for to it (so every goal status shows on any day)."""
+    return {**product_vars(story), "as_of_date": today.isoformat(),  # type: ignore[arg-type]
+            "goal_date_shift_days": (today - GOALS_WRITTEN_FOR).days}
+
+
+def run_demo(warehouse: Path, *, teams: int = 3, weeks: int = 12, seed: int = 7, today: date | None = None,
              progress: Progress | None = None) -> RefreshResult:
+    """Build the demo organisation's warehouse; its data ends `today` (default: clock.today())."""
     progress = progress or Progress()
-    today = date.today()
+    today = today or clock.today()
     with progress.step(f"Generate demo organisation ({teams} teams, {weeks} weeks)"):
         generated = generate_org(teams=teams, weeks=weeks, seed=seed, end=today)
         org = split_by_tool(generated, teams)
@@ -95,4 +107,4 @@ def run_demo(warehouse: Path, *, teams: int = 3, weeks: int = 12, seed: int = 7,
                 settings |= {"SOURCES__GIT__REPOSITORIES": json.dumps([str(own)]),
                              "SOURCES__GIT__START_DATE": start.isoformat()}
             with environment(settings):
-                return refresh(warehouse, from_scratch=True, progress=progress, vars=product_vars(story))
+                return refresh(warehouse, from_scratch=True, progress=progress, vars=demo_vars(story, today))

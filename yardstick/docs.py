@@ -1,7 +1,7 @@
-"""`yardstick docs`: the dbt docs site, generated offline from the published warehouse.
+"""`yardstick docs`: the dbt docs site, generated offline from the warehouse's private working file.
 
-dbt reads the catalog (column types) from the database; it runs on a temporary copy of the published file,
-so readers keep their shared lock and nothing is written to the published warehouse. `--static` makes one
+dbt reads the catalog (column types) from the database; it runs on a temporary copy of the private file (it holds
+every layer the docs describe, the published file only marts), so nothing is written to either file. `--static` makes one
 self-contained `target/static_index.html` that opens from disk without a web server or network.
 """
 
@@ -13,13 +13,14 @@ import tempfile
 from pathlib import Path
 
 from yardstick.dbt import PROJECT_DIR, dbt
+from yardstick.publish import private_path
 
 
 def generate_docs(warehouse: Path) -> Path:
     """Write target/index.html, target/static_index.html, manifest.json and catalog.json; return the static page."""
     with tempfile.TemporaryDirectory(prefix="yardstick-docs-") as scratch:
         copy = Path(scratch) / "warehouse.duckdb"
-        if warehouse.exists():
-            shutil.copyfile(warehouse, copy)
+        if private_path(warehouse).exists():
+            shutil.copyfile(private_path(warehouse), copy)
         dbt(["docs", "generate", "--static"], copy)
     return PROJECT_DIR / os.environ.get("DBT_TARGET_PATH", "target") / "static_index.html"

@@ -10,7 +10,10 @@ Where things live, beside the published warehouse `W`:
   need a write connection that DuckDB refuses while readers have it open. Each publish also copies the run
   log and a new `ops.versions` row into the work copy, so the published warehouse carries `ops.run_log` (as
   of that publish) and `ops.versions` (one row per publish: readers can tell which version they read).
-- `W.building` — the work copy; a leftover from a killed run is deleted when the next run starts.
+- `W.building` — the work copy (of the private file); a leftover from a killed run is deleted when the next run
+  starts.
+- `<W stem>.private.duckdb` — the private working file: raw layer, dlt cursors, staging, intermediate and marts
+  (yardstick/publish.py). `W` itself holds only what readers may see.
 """
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
 """Quality gates run from Python with Great Expectations (no GX server): one suite on the raw tables after
-ingest, one on the DORA marts after the build. A failing gate stops the publish and names the check, the
+ingest (their contracts), one after the build reconciling marts with each other (what dbt's per-model tests
+cannot see). A failing gate stops the publish and names the check, the
 table and the failing rows.
 
 GX's pandas datasource reads frames we take from DuckDB: its SQL datasource on DuckDB (duckdb_engine)
@@ -115,65 +116,99 @@ RAW_SUITE: Suite = {
     ]),
 }
 
-_DORA_MEASURES = [
-    between("deployments", 0, None), between("change_failure_rate", 0, 1), between("rework_rate", 0, 1),
-    between("lead_time_median_hours", 0, None), at_least("lead_time_p75_hours", "lead_time_median_hours"),
-    between("recovery_median_hours", 0, None),
-    in_set("deployment_frequency_tier", DORA_TIERS), in_set("lead_time_tier", DORA_TIERS),
-    in_set("change_failure_rate_tier", DORA_TIERS), in_set("recovery_time_tier", DORA_TIERS),
-]
+# The mart gate: cross-table reconciliations dbt's per-model tests do not make. Each is a query over the marts
+# with a `holds` column that is false (never NULL) on a row a wrong mart would produce; single-column checks
+# (ranges, accepted values, uniqueness, not-null) are dbt tests in the marts' YAML and run in the same build.
+HOLDS = [in_set("holds", [True])]
 
-MART_SUITE: Suite = {
-    "marts.dora_team_weekly": (["team", "week_start"], [
-        unique("team", "week_start"), not_null("team"), between("deployment_days", 0, 7), *_DORA_MEASURES,
-    ]),
-    "marts.dora_team_monthly": (["team", "month_start"], [
-        unique("team", "month_start"), not_null("team"), between("deployment_days", 0, 31), *_DORA_MEASURES,
-    ]),
-    "marts.dora_org_monthly": (["month_start"], [
-        unique("month_start"), between("deployment_days", 0, 31), *_DORA_MEASURES,
-    ]),
-    "marts.product_funnel_daily": (["funnel", "cohort_date", "step"], [
-        unique("funnel", "cohort_date", "step"), between("step_conversion", 0, 1), between("overall_conversion", 0, 1),
-        at_least("units_at_previous_step", "units_reached"), between("drop_off_units", 0, None),
-    ]),
-    "marts.product_metric_segments_daily": (["metric", "metric_date", "dimension", "segment"], [
-        between("share_of_users", 0, 1),
-    ]),
-    "marts.fct_changes": (["pull_request_key"], [
-        unique("pull_request_key"), not_null("merged_at"), between("lead_time_hours", 0, None),
-        between("coding_hours", 0, None), between("pickup_hours", 0, None), between("review_hours", 0, None),
-        between("deploy_hours", 0, None),
-    ]),
-    "marts.fct_deployments": (["deployment_id"], [unique("deployment_id"), between("change_count", 0, None)]),
-    "marts.fct_incidents": (["incident_id"], [
-        unique("incident_id"), not_null("started_at"), between("hours_to_restore", 0, None),
-    ]),
-    "marts.fct_builds": (["build_key"], [
-        unique("build_key"), not_null("team"), between("duration_minutes", 0, None),
-        in_set("status", ["success", "failure", "cancelled", "skipped", "in_progress"]),
-    ]),
-    "marts.quality_team_monthly": (["team", "month"], [
-        unique("team", "month"), not_null("team"), between("build_success_rate", 0, 1),
-        between("bug_reopen_rate", 0, None), at_least("build_duration_p90_minutes", "build_duration_p50_minutes"),
-        at_least("builds", "successful_builds"), at_least("incidents", "incidents_attributed"),
-    ]),
-    "marts.quality_link_coverage": (["team", "month"], [
-        unique("team", "month"), not_null("team"), between("pr_issue_link_share", 0, 1),
-        between("pr_deployment_link_share", 0, 1), between("deployment_change_share", 0, 1),
-        between("incident_attribution_share", 0, 1),
-    ]),
-    "marts.planning_sprint_outcomes": (["sprint_key", "team"], [
-        unique("sprint_key", "team"), not_null("sprint_start_at"), between("planning_accuracy", 0, 1),
-        between("scope_creep_issues", 0, None), at_least("committed_issues", "completed_committed_issues"),
-    ]),
-    "marts.planning_issue_cycle_time": (["issue_key"], [
-        unique("issue_key"), not_null("done_at"), between("cycle_time_hours", 0, None),
-    ]),
-    "marts.planning_investment_monthly": (["team", "month_start", "category"], [
-        unique("team", "month_start", "category"), between("issue_share", 0, 1), between("points_share", 0, 1),
-    ]),
+
+def _dora_reconciliation(mart: str, period: str, by_team: bool) -> str:
+    """A DORA mart's deployments, failures and change failure rate against fct_deployments recomputed."""
+    team, key = ("team, ", "team, ") if by_team else ("", "")
+    return f"""
+        with recomputed as (
+            select {team}cast(date_trunc('{period}', deployed_at) as date) as {period}_start,
+                count(*) as recomputed_deployments,
+                count(*) filter (where is_failure) as recomputed_failed
+            from marts.fct_deployments
+            where is_production and status = 'success' and deployed_at is not null
+            group by all
+        )
+        select {key}{period}_start, deployments, failed_deployments, change_failure_rate,
+            recomputed_deployments, recomputed_failed,
+            coalesce(deployments, 0) = coalesce(recomputed_deployments, 0)
+                and coalesce(failed_deployments, 0) = coalesce(recomputed_failed, 0)
+                and coalesce(
+                    abs(change_failure_rate - recomputed_failed / recomputed_deployments) < 1e-9,
+                    change_failure_rate is null and coalesce(recomputed_deployments, 0) = 0
+                ) as holds
+        from {mart}
+        full join recomputed using ({key}{period}_start)"""
+
+
+def _period_range(mart: str, period: str, keys: str) -> str:
+    """Every period of a DORA mart lies between the first and the last period of the facts it counts."""
+    return f"""
+        with facts as (
+            select deployed_at as fact_at from marts.fct_deployments
+            union all select deployed_at from marts.fct_changes
+            union all select started_at from marts.fct_incidents
+        ),
+        bounds as (
+            select cast(date_trunc('{period}', min(fact_at)) as date) as first_period,
+                cast(date_trunc('{period}', max(fact_at)) as date) as last_period
+            from facts
+        )
+        select {keys}, first_period, last_period,
+            coalesce({period}_start between first_period and last_period, false) as holds
+        from {mart}
+        cross join bounds"""
+
+
+RECONCILIATIONS: Mapping[str, str] = {
+    # stage hours add up to the lead time wherever every stage is measured (each span is NULL when negative)
+    "stage hours sum to lead time": """
+        select pull_request_key, lead_time_hours, coding_hours, pickup_hours, review_hours, deploy_hours,
+            coalesce(abs(lead_time_hours - (coding_hours + pickup_hours + review_hours + deploy_hours)) <= 0.01,
+                     false) as holds
+        from marts.fct_changes
+        where coding_hours is not null and pickup_hours is not null and review_hours is not null
+            and deploy_hours is not null""",
+    # a deployment's change_count is the number of changes fct_changes links to it
+    "deployment change count equals linked changes": """
+        with linked as (
+            select deployment_id, count(*) as linked_changes
+            from marts.fct_changes
+            where deployment_id is not null
+            group by deployment_id
+        )
+        select deployments.deployment_id, deployments.change_count, coalesce(linked.linked_changes, 0) as linked,
+            coalesce(deployments.change_count = coalesce(linked.linked_changes, 0), false) as holds
+        from marts.fct_deployments as deployments
+        left join linked
+            on deployments.deployment_id = linked.deployment_id""",
+    "dora_team_weekly deployments and CFR recomputed": _dora_reconciliation("marts.dora_team_weekly", "week", True),
+    "dora_team_monthly deployments and CFR recomputed": _dora_reconciliation("marts.dora_team_monthly", "month",
+                                                                              True),
+    "dora_org_monthly deployments and CFR recomputed": _dora_reconciliation("marts.dora_org_monthly", "month", False),
+    "dora_team_weekly periods within the data": _period_range("marts.dora_team_weekly", "week", "team, week_start"),
+    "dora_team_monthly periods within the data": _period_range("marts.dora_team_monthly", "month",
+                                                               "team, month_start"),
+    "dora_org_monthly periods within the data": _period_range("marts.dora_org_monthly", "month", "month_start"),
 }
+
+_RECONCILIATION_KEYS: Mapping[str, Sequence[str]] = {
+    "stage hours sum to lead time": ["pull_request_key"],
+    "deployment change count equals linked changes": ["deployment_id"],
+    "dora_team_weekly deployments and CFR recomputed": ["team", "week_start"],
+    "dora_team_monthly deployments and CFR recomputed": ["team", "month_start"],
+    "dora_org_monthly deployments and CFR recomputed": ["month_start"],
+    "dora_team_weekly periods within the data": ["team", "week_start"],
+    "dora_team_monthly periods within the data": ["team", "month_start"],
+    "dora_org_monthly periods within the data": ["month_start"],
+}
+
+MART_SUITE: Suite = {name: (_RECONCILIATION_KEYS[name], HOLDS) for name in RECONCILIATIONS}
 
 
 @dataclass(frozen=True)
@@ -200,7 +235,7 @@ def run_gate(name: str, warehouse: Path, suite: Suite) -> list[Failure]:
     failures: list[Failure] = []
     with duckdb.connect(str(warehouse), read_only=True) as con:
         for table, (keys, checks) in suite.items():
-            frame = con.sql(f"select * from {table}").df()
+            frame = con.sql(RECONCILIATIONS.get(table) or f"select * from {table}").df()
             asset = source.add_dataframe_asset(name=table)
             batch = asset.add_batch_definition_whole_dataframe("all").get_batch(
                 batch_parameters={"dataframe": frame})
@@ -208,7 +243,7 @@ def run_gate(name: str, warehouse: Path, suite: Suite) -> list[Failure]:
             for check in checks:
                 expectation_suite.add_expectation(getattr(gx.expectations, check.expectation)(**check.kwargs))
             result = batch.validate(expectation_suite, result_format={
-                "result_format": "COMPLETE", "unexpected_index_column_names": list(keys)})
+                "result_format": "COMPLETE", "unexpected_index_column_names": _shown(table, keys, frame)})
             for outcome in result.results:
                 if not outcome.success:
                     config = outcome.expectation_config
@@ -221,6 +256,13 @@ def run_gate(name: str, warehouse: Path, suite: Suite) -> list[Failure]:
                     failures.append(Failure(table, f"{config.type}({check})",
                                             int(found.get("unexpected_count") or 0), sample))
     return failures
+
+
+def _shown(table: str, keys: Sequence[str], frame: Any) -> list[str]:
+    """Columns a failing row is shown with: its keys, and for a reconciliation every value it compared."""
+    if table not in RECONCILIATIONS:
+        return list(keys)
+    return [*keys, *(c for c in frame.columns if c not in keys and c != "holds")]
 
 
 def enforce(name: str, warehouse: Path, suite: Suite) -> None:

@@ -1,5 +1,5 @@
-"""One refresh of the warehouse: ingest → raw gate → dbt build → mart gate → publish, in a work copy.
-Any failure raises before publish, so the published warehouse stays the last good one."""
+"""One refresh of the warehouse: ingest → raw gate → dbt build → mart gate → publish, in a work copy of the
+private working file. Any failure raises before publish, so both files stay the last good ones."""
 
 from __future__ import annotations
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 import html
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -16,6 +15,8 @@ import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
 from plotly.subplots import make_subplots
+
+from yardstick import clock
 
 TIER_COLOURS = {"elite": "#1a9850", "high": "#91cf60", "medium": "#fee08b", "low": "#fc8d59"}
 STATUS_COLOURS = {"met": "#1a9850", "on_track": "#91cf60", "off_track": "#fc8d59", "missed": "#d73027",
@@ -367,7 +368,7 @@ def render(warehouse: Path, output: Path) -> Path:
                 if section.figure is not None else f'<p class="empty">{html.escape(section.empty_reason)}</p>')
         parts.append(f'<section id="{section.anchor}"><h2>{html.escape(section.title)}</h2>'
                      f'<p class="question">{html.escape(section.question)}</p>{section.table}{body}</section>')
-    page = PAGE.format(plotly_js=get_plotlyjs(), built=date.today().isoformat(), warehouse=html.escape(warehouse.name),
+    page = PAGE.format(plotly_js=get_plotlyjs(), built=clock.today().isoformat(), warehouse=html.escape(warehouse.name),
                        nav="".join(f'<a href="#{s.anchor}">{html.escape(s.title)}</a>' for s in sections),
                        sections="".join(parts))
     output.mkdir(parents=True, exist_ok=True)

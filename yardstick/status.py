@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.table import Table
 
 from yardstick.dbt import PROJECT_DIR
+from yardstick.publish import private_path
 from yardstick.runlog import RunLog, ops_path
 
 PERIODS = {"minute": timedelta(minutes=1), "hour": timedelta(hours=1), "day": timedelta(days=1)}
@@ -70,9 +71,10 @@ def source_tables() -> list[tuple[str, str, str, str | None, dict[str, Any]]]:
 
 
 def freshness(warehouse: Path) -> list[Freshness]:
-    """Freshness of every dbt source table in the published warehouse (read-only)."""
+    """Freshness of every dbt source table, read (read-only) from the private working file beside the published
+    warehouse: the raw layer lives only there."""
     results = []
-    with duckdb.connect(str(warehouse), read_only=True) as con:
+    with duckdb.connect(str(private_path(warehouse)), read_only=True) as con:
         existing = set(con.execute("select table_schema, table_name from information_schema.tables").fetchall())
         for source, schema, table, field, config in source_tables():
             rows = newest = last_loaded = None
@@ -138,8 +140,8 @@ def print_status(warehouse: Path, console: Console | None = None, limit: int = 1
         table.add_row(run["run_id"], _when(run["started_at"]), _when(run["finished_at"]), run["status"],
                       str(run["published_version"] or "–"), detail[:160])
     console.print(table if runs else "No nightly has run yet.")
-    if not warehouse.exists():
-        console.print(f"No published warehouse at {warehouse}.")
+    if not warehouse.exists() or not private_path(warehouse).exists():
+        console.print(f"No published warehouse at {warehouse} (with its private file beside it).")
         return
     now = datetime.now(UTC)
     fresh = Table(title="Data freshness per source (dbt source definitions)", box=box.SIMPLE_HEAD)

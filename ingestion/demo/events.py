@@ -1,8 +1,9 @@
 """Product events for the demo organisation: the storefront's users, as Segment-shaped NDJSON files.
 
 The product is the first `*-web` repository's service (`payments-web` in the default org). One of its
-successful production deployments (about 40 % into the period) ships a checkout bug: after the shipping step,
-9 in 10 mobile checkouts and 4 in 10 others fail with a "Checkout Error" event instead of reaching payment. The
+successful production deployments (the one nearest 40 % into the period with no release the next day) ships a
+checkout bug: after the shipping step, 9 in 10 mobile checkouts and 4 in 10 others fail with a "Checkout Error"
+event instead of reaching payment. The
 first successful production deployment of the same service at least `FIX_AFTER` later fixes it. So the demo's
 `product_funnel_daily` drops and recovers on the days those deployments landed, `product_metric_segments_daily`
 shows mobile as the worst platform meanwhile, and `product_release_impact` shows both releases.
@@ -78,7 +79,18 @@ def generate_events(org: Org, directory: Path, *, seed: int = 7) -> ProductStory
         raise ValueError(f"the demo product {service} needs at least two production deployments")
     first, last = releases[0][0], releases[-1][0]
     target = first + (last - first) * 0.4
-    bug_at, bug_id = min(releases, key=lambda r: abs(r[0] - target))
+    # a release the day after the bug's would compare a window holding the bug's first day with a fully broken
+    # one, and could look as harmful as the bug's own: the bug ships with the release nearest the target that has
+    # no release the next day and full comparison windows (a week before it, the fix and a week after later), so
+    # the story holds whatever day the demo ends
+    release_days = {at.date() for at, _ in releases}
+    earliest, latest = first + timedelta(days=8), last - FIX_AFTER - timedelta(days=8)
+
+    def rank(release: tuple[datetime, int]) -> tuple[bool, bool, timedelta]:
+        at = release[0]
+        return (not earliest <= at <= latest, at.date() + timedelta(days=1) in release_days, abs(at - target))
+
+    bug_at, bug_id = min(releases, key=rank)
     fix_at, fix_id = next((r for r in releases if r[0] >= bug_at + FIX_AFTER), releases[-1])
 
     rng = random.Random(seed)

@@ -3,6 +3,7 @@ own configuration (environment variables), and fast retries."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
@@ -16,6 +17,10 @@ from yardstick.demo import source_settings
 from yardstick.refresh import Progress
 
 START = "2026-01-01"
+# every test's person key (an explicit key: nothing is generated into a .dlt/secrets.toml); set at import, before
+# session fixtures build warehouses
+TEST_PERSON_KEY = "yardstick-tests-person-key"
+os.environ["YARDSTICK_PERSON_KEY"] = TEST_PERSON_KEY
 
 
 @pytest.fixture(autouse=True)

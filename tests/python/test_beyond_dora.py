@@ -51,6 +51,7 @@ from ingestion.demo.jira_api import JiraData
 from ingestion.demo.org import Org, OrgBuilder
 from ingestion.demo.server import ReplayServer
 from yardstick.demo import environment, source_settings
+from yardstick.publish import private_path
 from yardstick.refresh import Progress, refresh
 
 PAYMENTS = "acme/payments-api"
@@ -188,7 +189,7 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 
 def one(path: Path, sql: str) -> dict[str, Any]:
-    with duckdb.connect(str(path), read_only=True) as con:
+    with duckdb.connect(str(private_path(path)), read_only=True) as con:
         rows = con.sql(sql)
         names = rows.columns
         fetched = rows.fetchall()
@@ -235,7 +236,7 @@ def test_rework_rate_of_the_month(warehouse: Path) -> None:
     assert row["deployments"] == 5
     assert row["rework_deployments"] == 1
     assert row["rework_rate"] == pytest.approx(1 / 5)
-    with duckdb.connect(str(warehouse), read_only=True) as con:
+    with duckdb.connect(str(private_path(warehouse)), read_only=True) as con:
         flags = con.sql("select deployed_at, is_rework from marts.fct_deployments order by deployed_at").fetchall()
     assert [rework for _, rework in flags] == [False, False, True, False, False]
 
@@ -275,7 +276,7 @@ def test_planning_accuracy_and_scope_creep_of_both_sprints(warehouse: Path) -> N
 def test_cycle_time_and_investment(warehouse: Path) -> None:
     row = one(warehouse, "select * from marts.planning_issue_cycle_time where issue_ref = 'PAY-1'")
     assert row["cycle_time_hours"] == pytest.approx(53.5)  # 6 Apr 09:30 → 8 Apr 15:00
-    with duckdb.connect(str(warehouse), read_only=True) as con:
+    with duckdb.connect(str(private_path(warehouse)), read_only=True) as con:
         shares = con.sql(f"""select category, done_issues, done_points, issue_share
                              from marts.planning_investment_monthly
                              where team = 'payments' and month_start = '{APRIL}' order by category""").fetchall()

@@ -173,19 +173,65 @@ def test_summary_table_shows_each_team_with_tiers(warehouse: Path) -> None:
     assert payments == ["payments", "3", "M", "3", "16", "E", "26", "33%", "L", "2.2", "H", "0%"]
 
 
-def test_mart_gate_fails_on_a_bad_mart_row(warehouse: Path, tmp_path: Path) -> None:
+# one bad row per reconciliation of the mart gate: (what is planted, the check it must trip, the row it names)
+PLANTS = {
+    "stage hours sum to lead time": (
+        ("update marts.fct_changes set lead_time_hours = lead_time_hours + 1 where pull_request_key = "
+         "'github:acme/payments-api#1'"), "'pull_request_key': 'github:acme/payments-api#1'"),
+    "deployment change count equals linked changes": (
+        ("update marts.fct_deployments set change_count = change_count + 1 where deployment_id = "
+         "(select min(deployment_id) from marts.fct_changes)"), "'change_count': "),
+    "dora_team_monthly deployments and CFR recomputed": (
+        "update marts.dora_team_monthly set change_failure_rate = 0.5 where team = 'search'",
+        "'team': 'search', 'month_start': '2026-03-01"),
+    "dora_team_weekly periods within the data": (
+        ("insert into marts.dora_team_weekly select * replace (date '2030-01-07' as week_start) "
+         "from marts.dora_team_weekly where team = 'payments' limit 1"),
+        "'team': 'payments', 'week_start': '2030-01-07"),
+}
+
+
+def test_the_built_marts_pass_every_reconciliation(warehouse: Path) -> None:
+    from yardstick.quality import MART_SUITE, run_gate
+
+    assert run_gate("marts", warehouse, MART_SUITE) == []
+    stages = rows(warehouse, "select count(*) as n from marts.fct_changes where coding_hours is not null and "
+                             "pickup_hours is not null and review_hours is not null and deploy_hours is not null")
+    assert stages[0]["n"] >= 3  # the stage-sum check has rows to look at
+
+
+@pytest.mark.parametrize("check", list(PLANTS))
+def test_mart_gate_fails_on_a_planted_bad_row(warehouse: Path, tmp_path: Path, check: str) -> None:
     import shutil
 
     from yardstick.errors import QualityGateFailed
-    from yardstick.quality import MART_SUITE, enforce
+    from yardstick.quality import MART_SUITE, enforce, run_gate
 
+    plant, named = PLANTS[check]
     copy = tmp_path / "copy.duckdb"
     shutil.copyfile(warehouse, copy)
-    enforce("marts", copy, MART_SUITE)  # the built marts pass
     with duckdb.connect(str(copy)) as con:
-        con.execute("update marts.dora_team_monthly set change_failure_rate = 1.5 where team = 'search'")
-    with pytest.raises(QualityGateFailed, match=r"expect_column_values_to_be_between\(column=change_failure_rate"
-                                                r".* on marts\.dora_team_monthly: 1 failing row\(s\), e\.g\. "
-                                                r"\[\{'team': 'search', 'month_start': '2026-03-01T00:00:00', "
-                                                r"'change_failure_rate': 1\.5\}\]"):
+        assert con.execute(plant).fetchall()[0][0] >= 1  # the plant changed a row
+    failures = {failure.table: failure for failure in run_gate("marts", copy, MART_SUITE)}
+    assert check in failures, failures
+    assert failures[check].unexpected_count >= 1 and named in str(failures[check].sample)
+    with pytest.raises(QualityGateFailed, match=rf"marts quality gate failed: .*on {check}: "):
         enforce("marts", copy, MART_SUITE)
+
+
+def test_hide_logins_test_covers_every_mart(warehouse: Path, tmp_path: Path) -> None:
+    """A login planted in a mart other than fct_changes fails dbt's test; the unchanged marts pass it."""
+    import shutil
+
+    from yardstick.dbt import dbt
+    from yardstick.errors import BuildFailed
+    from yardstick.publish import private_path
+
+    copy = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(private_path(warehouse), copy)
+    dbt(["test", "--select", "assert_marts_hide_logins"], copy)
+    with duckdb.connect(str(copy)) as con:
+        con.execute("update marts.fct_incidents set title = 'ana' where incident_id = "
+                    "(select min(incident_id) from marts.fct_incidents)")
+    with pytest.raises(BuildFailed, match=r"test assert_marts_hide_logins: Got 1 result"):
+        dbt(["test", "--select", "assert_marts_hide_logins"], copy)

@@ -23,6 +23,7 @@ from ingestion.demo.org import OrgBuilder
 from ingestion.demo.server import ReplayServer
 from yardstick import dbt as dbt_module
 from yardstick.demo import environment, source_settings
+from yardstick.publish import private_path
 from yardstick.refresh import Progress, refresh
 
 # the clock is pinned: goals and anything "as of today" are judged on this day
@@ -206,14 +207,15 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def test_nightly_incremental_builds_equal_full_refreshes(tmp_path: Path, project: Path) -> None:
-    warehouse, full = tmp_path / "warehouse.duckdb", tmp_path / "full_refresh.duckdb"
+    published, full = tmp_path / "warehouse.duckdb", tmp_path / "full_refresh.duckdb"
+    warehouse = private_path(published)  # refresh loads raw data there; dbt builds on it like the nightly
     scenario = march_2026()
     with ReplayServer(scenario.org) as server, environment({
         **source_settings(server, sorted(scenario.org.github), date(2026, 1, 1)),
         "RUNTIME__REQUEST_BACKOFF_FACTOR": "0.05",
     }):
         # the first load and build (every model built from scratch)
-        refresh(warehouse, from_scratch=True, build=False, progress=Progress(quiet=True))
+        refresh(published, from_scratch=True, build=False, progress=Progress(quiet=True))
         dbt_module.dbt(["seed"], warehouse, vars=VARS)
         dbt_module.dbt(["run"], warehouse, vars=VARS)
 
@@ -223,7 +225,7 @@ def test_nightly_incremental_builds_equal_full_refreshes(tmp_path: Path, project
             con.close()
             extend(scenario.builder)
             server.set_org(scenario.builder.build())
-            refresh(warehouse, build=False, progress=Progress(quiet=True))
+            refresh(published, build=False, progress=Progress(quiet=True))
 
         steps: list[tuple[str, Step]] = [("21 Mar", day_21), ("22 Mar", day_22), ("23 Mar", day_23),
                                          ("30 Mar", day_30), ("31 Mar", day_31)]

@@ -18,6 +18,7 @@ from ingestion.demo import gitlab_api, jenkins_api
 from ingestion.demo.server import ReplayServer
 from ingestion.demo.tool_org import as_gitlab_and_jenkins, jenkins_jobs
 from yardstick.demo import environment, source_settings
+from yardstick.publish import private_path
 from yardstick.refresh import Progress, refresh
 
 
@@ -41,7 +42,7 @@ def gitlab_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]
 
 
 def rows(warehouse: Path, sql: str) -> list[tuple]:
-    with duckdb.connect(str(warehouse), read_only=True) as con:
+    with duckdb.connect(str(private_path(warehouse)), read_only=True) as con:
         return con.sql(sql).fetchall()
 
 
@@ -86,7 +87,7 @@ def test_identities_resolve_and_never_reach_marts(scenario_warehouse: Path, gitl
     assert len(github_people) == 5 and all("@" in person for (person,) in github_people)  # ana … eve, by e-mail
     assert rows(gitlab_warehouse, sql.format("git")) == github_people
     for warehouse in (scenario_warehouse, gitlab_warehouse):
-        with duckdb.connect(str(warehouse), read_only=True) as con:
+        with duckdb.connect(str(private_path(warehouse)), read_only=True) as con:
             private = {value for row in con.sql("select identity, email, display_name from intermediate.int_people")
                        .fetchall() for value in row if value}
             assert private

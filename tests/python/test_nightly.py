@@ -26,10 +26,13 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from conftest import TEST_PERSON_KEY
 from scenarios import PAYMENTS, at, march_2026
 
 from ingestion.demo.server import ReplayServer
 from yardstick.demo import source_settings
+from yardstick.person_key import pads
+from yardstick.publish import private_path
 
 GITHUB_TOKEN = "ghp_KNOWNsecret0123456789abcdefNIGHTLY"
 PAGERDUTY_TOKEN = "pdKNOWNsecretTOKEN+nightly/987"
@@ -76,8 +79,8 @@ def marts_digest(warehouse: Path) -> dict[str, tuple[int, str]]:
 
 
 def raw_counts(warehouse: Path) -> dict[str, tuple[int, int]]:
-    """Per raw table: (rows, distinct primary keys)."""
-    with duckdb.connect(str(warehouse), read_only=True) as con:
+    """Per raw table (in the private file beside the published one): (rows, distinct primary keys)."""
+    with duckdb.connect(str(private_path(warehouse)), read_only=True) as con:
         return {table: con.execute(f"select count(*), count(distinct ({key})) from {table}").fetchone()
                 for table, key in RAW_KEYS.items()}
 
@@ -107,6 +110,7 @@ def chain(tmp_path_factory: pytest.TempPathFactory) -> Chain:
     scenario = march_2026()
     server = ReplayServer(scenario.org, github_token=GITHUB_TOKEN, pagerduty_token=PAGERDUTY_TOKEN).start()
     env = {key: value for key, value in os.environ.items() if not key.startswith("YARDSTICK_")}
+    env["YARDSTICK_PERSON_KEY"] = TEST_PERSON_KEY  # the reference's key: the same person keys in both marts
     env.update(source_settings(server, sorted(scenario.org.github), date(2026, 1, 1)))
     env.update({"RUNTIME__REQUEST_BACKOFF_FACTOR": "0.05", "RUNTIME__REQUEST_MAX_ATTEMPTS": "2"})
     directory = tmp_path_factory.mktemp("nightly")
@@ -186,7 +190,7 @@ def test_rerun_after_kills_converges_to_an_uninterrupted_run(chain: Chain) -> No
     assert counts == raw_counts(chain.reference)
     assert not warehouse.with_name("warehouse.duckdb.building").exists()
     assert sorted(p.name for p in chain.directory.iterdir() if p.name.startswith("warehouse")) == [
-        "warehouse.duckdb", "warehouse.duckdb.lock", "warehouse.duckdb.ops.duckdb"]
+        "warehouse.duckdb", "warehouse.duckdb.lock", "warehouse.duckdb.ops.duckdb", "warehouse.private.duckdb"]
 
 
 def test_the_run_log_keeps_every_run_with_its_step(chain: Chain) -> None:
@@ -216,17 +220,18 @@ def test_a_failed_run_exits_non_zero_naming_the_step(chain: Chain) -> None:
 
 
 def test_no_secret_in_any_output_log_run_log_or_warehouse_column(chain: Chain) -> None:
-    secrets = [GITHUB_TOKEN, PAGERDUTY_TOKEN]
+    secrets = [GITHUB_TOKEN, PAGERDUTY_TOKEN, TEST_PERSON_KEY, *(pad.hex() for pad in pads(TEST_PERSON_KEY))]
     texts = list(chain.outputs)
     for warehouse in (chain.directory / "warehouse.duckdb", chain.reference):
-        with duckdb.connect(str(warehouse), read_only=True) as con:
-            columns = con.execute("select table_schema, table_name, column_name from information_schema.columns "
-                                  "where data_type in ('VARCHAR', 'JSON') and table_catalog = current_database()"
-                                  ).fetchall()
-            assert len(columns) > 100
-            for schema, table, column in columns:
-                texts += [v for (v,) in con.execute(
-                    f'select distinct cast("{column}" as varchar) from "{schema}"."{table}"').fetchall() if v]
+        for path in (warehouse, private_path(warehouse)):
+            with duckdb.connect(str(path), read_only=True) as con:
+                columns = con.execute("select table_schema, table_name, column_name from information_schema.columns "
+                                      "where data_type in ('VARCHAR', 'JSON') and table_catalog = current_database()"
+                                      ).fetchall()
+                assert len(columns) > 50
+                for schema, table, column in columns:
+                    texts += [v for (v,) in con.execute(
+                        f'select distinct cast("{column}" as varchar) from "{schema}"."{table}"').fetchall() if v]
         texts += [str(row) for row in run_log(warehouse)]
     for log in [*(Path(__file__).resolve().parents[2] / "logs").glob("*.log"), *chain.directory.rglob("*.log")]:
         texts.append(log.read_text(errors="replace"))

@@ -18,8 +18,11 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from conftest import TEST_PERSON_KEY
 
 from yardstick.demo import environment
+from yardstick.person_key import person_key
+from yardstick.publish import private_path
 from yardstick.refresh import Progress, refresh
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "events"
@@ -55,7 +58,7 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def query(warehouse: Path, sql: str) -> list[tuple]:
-    with duckdb.connect(str(warehouse), read_only=True) as con:
+    with duckdb.connect(str(private_path(warehouse)), read_only=True) as con:
         return con.execute(sql).fetchall()
 
 
@@ -117,9 +120,9 @@ def test_snowplow_sessions_and_users(warehouse: Path) -> None:
         select distinct stitched_user_id from intermediate.int_page_events
         where user_id like 'user stitch%'""")
     assert stitched == [("user stitch - session: 2nd id: 10",)]
-    stitch_user = query(warehouse, """
+    stitch_user = query(warehouse, f"""
         select users.page_views, users.sessions, users.anonymous_ids from marts.dim_users as users
-        where users.user_key = md5('yardstick:user stitch - session: 2nd id: 10')""")
+        where users.user_key = '{person_key("user stitch - session: 2nd id: 10", TEST_PERSON_KEY)}'""")
     assert stitch_user == [(7, 2, 1)]  # Snowplow's users table: 7 page views, 2 sessions
 
 

@@ -19,6 +19,7 @@ import pytest
 import yaml
 
 from yardstick.dbt import PROJECT_DIR, dbt
+from yardstick.publish import private_path
 
 BOUNCER = Path(sys.executable).with_name("dbt-bouncer")
 CONFIG = PROJECT_DIR / "dbt-bouncer.yml"
@@ -30,7 +31,7 @@ def artifacts(scenario_warehouse: Path, tmp_path_factory: pytest.TempPathFactory
     read)."""
     scratch = tmp_path_factory.mktemp("bouncer")
     copy = scratch / "warehouse.duckdb"
-    shutil.copyfile(scenario_warehouse, copy)
+    shutil.copyfile(private_path(scenario_warehouse), copy)  # every layer (the published file holds marts only)
     target = scratch / "target"
     dbt(["docs", "generate", "--target-path", str(target)], copy)
     yield target

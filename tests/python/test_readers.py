@@ -32,7 +32,7 @@ QUERY = """
 select
     (select max(version) from ops.versions) as version,
     (select count(*) from marts.fct_changes) as changes,
-    (select count(*) from raw_github.pull_requests) as raw_pull_requests,
+    (select count(*) from ops.run_log) as runs,  -- the published file has no raw layer to count
     (select coalesce(sum(deployments), 0) from marts.dora_team_monthly) as deployments
 """
 

@@ -19,6 +19,7 @@ import pytest
 
 from ingestion.demo.server import ReplayServer
 from yardstick.demo import environment, source_settings
+from yardstick.publish import private_path
 from yardstick.refresh import Progress
 
 pytestmark = pytest.mark.spark
@@ -59,7 +60,7 @@ def spark_session(warehouse: Path) -> Any:
 def copy_raw_tables(warehouse: Path, spark: Any, scratch: Path) -> list[tuple[str, str]]:
     """Every raw table of the DuckDB `warehouse` (dlt's bookkeeping tables aside) into a Spark table of the
     same schema and name, through a parquet file."""
-    with duckdb.connect(str(warehouse), read_only=True) as con:
+    with duckdb.connect(str(private_path(warehouse)), read_only=True) as con:
         tables = [(schema, table) for schema, table in con.execute(RAW_TABLES).fetchall()]
         for schema, table in tables:
             path = scratch / f"{schema}.{table}.parquet"
@@ -114,7 +115,7 @@ def same(a: Any, b: Any) -> bool:
 
 def test_every_raw_table_is_copied_with_its_rows(built: Built) -> None:
     assert ("raw_github", "deployments") in built.raw_tables and ("raw_pagerduty", "incidents") in built.raw_tables
-    with duckdb.connect(str(built.warehouse), read_only=True) as con:
+    with duckdb.connect(str(private_path(built.warehouse)), read_only=True) as con:
         for schema, table in built.raw_tables:
             expected = con.execute(f"select count(*) from {schema}.{table}").fetchone()[0]
             assert built.spark.table(f"{schema}.{table}").count() == expected, f"{schema}.{table}"
@@ -123,7 +124,7 @@ def test_every_raw_table_is_copied_with_its_rows(built: Built) -> None:
 @pytest.mark.parametrize("mart", sorted(DORA_MARTS))
 def test_dora_mart_on_spark_equals_duckdb(built: Built, mart: str) -> None:
     keys = DORA_MARTS[mart]
-    with duckdb.connect(str(built.warehouse), read_only=True) as con:
+    with duckdb.connect(str(private_path(built.warehouse)), read_only=True) as con:
         cursor = con.execute(f"select * from marts.{mart}")
         columns = [d[0] for d in cursor.description]
         expected = {tuple(row[columns.index(k)] for k in keys): row for row in cursor.fetchall()}

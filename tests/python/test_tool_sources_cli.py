@@ -14,6 +14,7 @@ from ingestion.demo import gitlab_api, jenkins_api, jira_api
 from ingestion.demo.org import Org
 from ingestion.demo.pagerduty_api import PagerDutyData
 from ingestion.demo.server import ReplayServer
+from yardstick.publish import private_path
 
 
 def test_ingest_each_tool_source_from_its_replay(tmp_path: Path) -> None:
@@ -29,7 +30,7 @@ def test_ingest_each_tool_source_from_its_replay(tmp_path: Path) -> None:
         result = yardstick("ingest", "--source", "jira", "--source", "gitlab", "--source", "jenkins", cwd=tmp_path,
                            env=env)
     assert result.returncode == 0, result.stderr
-    with duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True) as con:
+    with duckdb.connect(str(private_path(tmp_path / "warehouse.duckdb")), read_only=True) as con:
         counts = [con.sql(f"select count(*) from {table}").fetchone()[0]
                   for table in ("raw_jira.issues", "raw_gitlab.merge_requests", "raw_jenkins.builds")]
     assert counts == [33, 18, 29]

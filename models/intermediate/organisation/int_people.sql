@@ -1,6 +1,6 @@
 -- Identity resolution: every identity seen in any tool (GitHub logins, GitLab usernames, Jira accounts, commit
 -- e-mails) tied to one person — by a row of seeds/identities.csv, else by a shared e-mail address, else the
--- identity stands alone. `person_key` is the salted hash that marts may carry; names and e-mails stay here.
+-- identity stands alone. `person_key` is the keyed hash (HMAC) that marts may carry; names and e-mails stay here.
 with
 
 github_pull_requests as (
@@ -98,7 +98,7 @@ current_teams as (
         person,
         {{ arg_max('team', 'valid_from') }} as team
     from people_teams
-    where valid_to is null or valid_to > current_date
+    where valid_to is null or valid_to > {{ as_of_date() }}
     group by person
 ),
 

@@ -1,5 +1,5 @@
 -- One row per person and team membership period (`people_teams` seed), plus one row for each person with no
--- membership (team `unassigned`). People are their salted `person_key`; a name only when var
+-- membership (team `unassigned`). People are their keyed-hash `person_key`; a name only when var
 -- `expose_individuals` is true.
 with
 
@@ -46,8 +46,8 @@ final as (
         cast(valid_to as date) as valid_to,
         -- flags
         valid_from is not null
-            and valid_from <= current_date
-            and (valid_to is null or valid_to > current_date) as is_current,
+            and valid_from <= {{ as_of_date() }}
+            and (valid_to is null or valid_to > {{ as_of_date() }}) as is_current,
         -- private: only when individuals are exposed
         {% if var('expose_individuals', false) -%}
         cast(display_name as {{ dbt.type_string() }}) as display_name

@@ -3,11 +3,20 @@
 with
 
 actions as (
-    select * from {{ ref('improvement_actions') }}
+    select
+        action_id,
+        goal_id,
+        opportunity,
+        resolution,
+        owner_role,
+        {{ goal_date('due_date') }} as due_date,
+        {{ goal_date('completed_on') }} as completed_on
+    from {{ ref('improvement_actions') }}
 ),
 
 targets as (
-    select * from {{ ref('metric_targets') }}
+    -- the seed's dates moved by var `goal_date_shift_days` (macros/as_of_date.sql)
+    {{ goal_targets() }}
 ),
 
 final as (

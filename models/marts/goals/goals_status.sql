@@ -5,7 +5,8 @@
 with
 
 targets as (
-    select * from {{ ref('metric_targets') }}
+    -- the seed's dates moved by var `goal_date_shift_days` (macros/as_of_date.sql)
+    {{ goal_targets() }}
 ),
 
 catalogue as (
