@@ -9,20 +9,20 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from conftest import DEMO
 
 from ingestion.demo.events import generate_events
 from ingestion.demo.generator import generate_org
-from yardstick.demo import run_demo
-from yardstick.refresh import Progress
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, object]:
+def demo(demo_warehouse: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, object]:
+    """The shared demo warehouse (conftest.py: run_demo with DEMO) and the story of its product events,
+    generated again from the same organisation (same seed, today)."""
     work = tmp_path_factory.mktemp("demo")
-    story = generate_events(generate_org(teams=2, weeks=8, seed=3, end=date.today()), work / "events", seed=3)
-    warehouse = work / "warehouse.duckdb"
-    run_demo(warehouse, teams=2, weeks=8, seed=3, progress=Progress(quiet=True))  # the same org: same seed, today
-    return warehouse, story
+    story = generate_events(generate_org(teams=DEMO["teams"], weeks=DEMO["weeks"], seed=DEMO["seed"],
+                                         end=date.today()), work / "events", seed=DEMO["seed"])
+    return demo_warehouse, story
 
 
 def query(warehouse: Path, sql: str) -> list[tuple]:

@@ -163,7 +163,10 @@ by_commit_range as (
 ),
 
 known_commits as (
-    select repository, sha from commits
+    select
+        repository,
+        sha
+    from commits
 ),
 
 first_after_merge_candidates as (
