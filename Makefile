@@ -14,7 +14,7 @@ export DEBIAN_FRONTEND := noninteractive
 # pgjdbc for the Metabase/publish-postgres tests, which also use the machine's Java 17); installed only when missing.
 DEBIAN_PACKAGES := chromium postgresql libpostgresql-jdbc-java
 
-.PHONY: demo test test-spark bench clean setup system-packages
+.PHONY: demo test lint test-spark bench clean setup system-packages
 
 setup: $(STAMP)
 
@@ -36,8 +36,18 @@ system-packages:
 		{ $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq $$missing >/dev/null; }; \
 	fi
 
-test: $(STAMP) system-packages
-	$(BIN)/python -m pytest
+# Linters with the committed configs (pyproject.toml [tool.ruff], .sqlfluff: dbt templater, so sqlfluff compiles the
+# project; its DuckDB target points at a scratch file under target/, never at a warehouse).
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	YARDSTICK_WAREHOUSE=target/sqlfluff.duckdb $(BIN)/sqlfluff lint --processes 2 models macros tests/*.sql
+
+# PYTEST_WORKERS=0 runs the tests in this process, one after the other (conftest.py shares the expensive builds
+# between workers and hands each worker whole modules, slowest first).
+PYTEST_WORKERS ?= 2
+
+test: $(STAMP) system-packages lint
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS)
 
 # The same dbt project on Spark (dbt-spark's session method, pyspark on local[2], the machine's Java 17): the demo's
 # raw data loaded into Spark tables, `dbt build --target spark`, the DORA marts compared with DuckDB's.

@@ -102,13 +102,13 @@ ci_deployments as (
     where (
         {{ matches('workflow_name', var('deployment_pattern')) }}
         or workflow_run_id in (
-            select workflow_run_id from workflow_jobs
+            select workflow_jobs.workflow_run_id from workflow_jobs
             where {{ matches('job_name', var('deployment_pattern')) }}
         )
     )
     and repository not in (
-        select distinct repository from deployments
-        where repository is not null
+        select distinct deployments.repository from deployments
+        where deployments.repository is not null
     )
 ),
 
