@@ -37,10 +37,14 @@ system-packages:
 	fi
 
 # Linters with the committed configs (pyproject.toml [tool.ruff], .sqlfluff: dbt templater, so sqlfluff compiles the
-# project; its DuckDB target points at a scratch file under target/, never at a warehouse).
+# project, in its own target/sqlfluff/ and against a scratch DuckDB file there, never a warehouse).
+LINT_DIR := target/sqlfluff
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
-	YARDSTICK_WAREHOUSE=target/sqlfluff.duckdb $(BIN)/sqlfluff lint --processes 2 models macros tests/*.sql
+	@mkdir -p $(LINT_DIR)
+	DBT_TARGET_PATH=$(LINT_DIR) DBT_LOG_PATH=$(LINT_DIR)/logs YARDSTICK_WAREHOUSE=$(LINT_DIR)/scratch.duckdb \
+		$(BIN)/sqlfluff lint --processes 2 models macros tests/*.sql
 
 # PYTEST_WORKERS=0 runs the tests in this process, one after the other (conftest.py shares the expensive builds
 # between workers and hands each worker whole modules, slowest first).

@@ -20,6 +20,13 @@ from yardstick.demo import source_settings
 from yardstick.refresh import Progress
 
 START = "2026-01-01"
+PROJECT = Path(__file__).resolve().parents[2]
+
+# pytest-xdist: two dbt runs at once must not share the project's target/ (partial parse, manifest, compiled SQL)
+# nor logs/, so each worker (and the `yardstick` processes it starts) gets its own
+if WORKER := os.environ.get("PYTEST_XDIST_WORKER"):
+    os.environ.setdefault("DBT_TARGET_PATH", str(PROJECT / "target" / WORKER))
+    os.environ.setdefault("DBT_LOG_PATH", str(PROJECT / "logs" / WORKER))
 
 
 @pytest.fixture(autouse=True)

@@ -41,7 +41,7 @@ SAFE = [
 EXPECTED = {
     "marts.dora_team_monthly": ["team", "month_start", "deployments", "payments"],
     "from run_log": ["run_id", "status", "succeeded"],
-    "yardstick status": ["Source freshness", "raw_github.pull_requests"],
+    "yardstick status": ["Last 10 nightly runs", "succeeded", "Data freshness per source", "pull_requests"],
 }
 
 
@@ -93,6 +93,7 @@ def test_readme_block_runs_as_written(number: int, checkout: Path) -> None:
     # above activated it, and PATH otherwise has only the system's directories (not the virtualenv running
     # these tests, nor a `duckdb` of this machine's)
     env = {key: value for key, value in os.environ.items() if key not in ("VIRTUAL_ENV", "YARDSTICK_WAREHOUSE")}
+    env["COLUMNS"] = "200"  # a terminal's width: rich wraps tables to 80 columns when stdout is not one
     env["PATH"] = os.pathsep.join(p for p in env.get("PATH", "").split(os.pathsep)
                                   if p and Path(p).resolve() != (VENV / "bin").resolve())
     before = [command for earlier in readme_blocks()[:number] for command in earlier]
