@@ -42,8 +42,8 @@ from pathlib import Path
 from typing import Any
 
 from ingestion.demo import events as demo_events
+from ingestion.demo.facts import iso
 from ingestion.demo.generator import generate_org
-from ingestion.demo.org import iso
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 END = date(2026, 11, 16)  # fixed, so the same scale always writes the same bytes

@@ -25,7 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from ingestion.demo.jira_api import JiraData
-from ingestion.demo.org import Org, PagerDutyData
+from ingestion.demo.org import Org
+from ingestion.demo.pagerduty_api import PagerDutyData
 from ingestion.demo.server import ReplayServer
 
 CACHE_REPOS = 8

@@ -22,7 +22,7 @@ from typing import Any
 import duckdb
 
 from ingestion.sources import events, github, jira, pagerduty
-from ingestion.sources._common import Field
+from ingestion.sources.projection import Field
 
 INGEST_SOURCES = ("github", "github_actions", "pagerduty", "jira", "events")
 SQL_TYPES = {"text": "varchar", "bigint": "bigint", "bool": "boolean", "timestamp": "timestamptz"}

@@ -7,20 +7,32 @@ leaves no trace, because the orchestrator throws the work copy away and with it 
 
 from __future__ import annotations
 
+import os
 import tempfile
-from collections.abc import Callable, Mapping, Sequence
-from contextlib import nullcontext
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import dlt
 import duckdb
 
+from ingestion.errors import SourceError, YardstickError, find_domain_error
 from ingestion.sources import events, git, github, gitlab, jenkins, jira, pagerduty
-from ingestion.sources._common import Field, TableSpec
-from yardstick.errors import SourceError, YardstickError, find_domain_error
+from ingestion.sources.projection import (
+    REJECTED_COLUMNS,
+    REJECTED_TABLE,
+    Field,
+    Quarantine,
+    TableSpec,
+    quarantining,
+)
 
+DEFAULT_MAX_REJECTED_SHARE = 0.01
+REJECTED_HINTS = {column: {"data_type": "timestamp" if column == "first_seen_at" else "text", "nullable": True}
+                  for column in REJECTED_COLUMNS}
 DUCKDB_TYPES = {"text": "varchar", "bigint": "bigint", "bool": "boolean", "timestamp": "timestamp with time zone"}
 
 
@@ -53,22 +65,48 @@ SOURCES: dict[str, SourceSpec] = {
 }
 
 
+EMPTY = (None, "", "[]", "{}", [], {})  # an empty setting means "not set" (CI passes an undefined secret as "")
+
+
+def _is_set(path: str) -> bool:
+    return any(provider.get(path) not in EMPTY for provider in (dlt.config, dlt.secrets))
+
+
 def missing_settings(name: str) -> list[str]:
-    """The config keys a source still needs (empty when it is configured)."""
+    """The required config keys of a source that are unset or empty: none when it is configured, all of them
+    when it is not configured at all (the source is skipped). A source with some of them set and others not is
+    a mistake worth stopping for: a SourceError names the missing keys."""
     spec = SOURCES[name]
-    missing = []
-    for key in spec.required:
-        path = f"sources.{spec.section}.{key}"
-        if dlt.config.get(path) is None and dlt.secrets.get(path) is None:
-            missing.append(f"SOURCES__{spec.section.upper()}__{key.upper()}")
+    keys = {key: f"SOURCES__{spec.section.upper()}__{key.upper()}" for key in spec.required}
+    missing = [env for key, env in keys.items() if not _is_set(f"sources.{spec.section}.{key}")]
+    if missing and len(missing) < len(keys):
+        present = [env for env in keys.values() if env not in missing]
+        raise SourceError(f"{name}: partly configured: {', '.join(present)} set but {', '.join(missing)} "
+                          "empty or unset")
     return missing
+
+
+@contextmanager
+def _empty_settings_unset(section: str) -> Iterator[None]:
+    """While dlt resolves a source's settings, hide its environment variables that are empty strings, so an
+    optional setting left empty (`SOURCES__JIRA__API_VERSION=""`) takes its default instead of failing to
+    coerce. The environment is dlt's configuration channel; nothing else is changed, and it is restored."""
+    prefix = f"SOURCES__{section.upper()}__"
+    hidden = {key: value for key, value in os.environ.items() if key.startswith(prefix) and value.strip() == ""}
+    for key in hidden:
+        del os.environ[key]
+    try:
+        yield
+    finally:
+        os.environ.update(hidden)
 
 
 def ingest_source(name: str, warehouse: Path | None, *, full_refresh: bool = False,
                   destination: Any = None) -> dict[str, int]:
     """Load one source into the DuckDB file `warehouse`, or into another dlt `destination` (e.g.
-    `dlt.destinations.postgres(url)`: the raw layout is the same); returns rows loaded per table.
-    Raises a YardstickError."""
+    `dlt.destinations.postgres(url)`: the raw layout is the same); returns rows loaded per table, and
+    `<dataset>._rejected` with the records quarantined by this run (docs/architecture.md, "Bad input").
+    Raises a YardstickError, also when a table's rejected share is above `max_rejected_share`."""
     spec = SOURCES[name]
     with tempfile.TemporaryDirectory(prefix="yardstick-dlt-") as pipelines_dir:
         pipeline = dlt.pipeline(
@@ -77,16 +115,77 @@ def ingest_source(name: str, warehouse: Path | None, *, full_refresh: bool = Fal
             dataset_name=spec.dataset,
             pipelines_dir=pipelines_dir,
         )
+        known = _quarantined(pipeline)
+        quarantine = Quarantine(name, known)
         try:
-            pipeline.run(spec.factory(full_refresh=full_refresh),
-                         loader_file_format="parquet" if destination is None else None)
+            with _empty_settings_unset(spec.section):
+                source = spec.factory(full_refresh=full_refresh)
+            with quarantining(quarantine):
+                info = pipeline.run(source, loader_file_format="parquet" if destination is None else None)
         except Exception as exc:  # dlt wraps everything in PipelineStepFailed
             domain = find_domain_error(exc)
             if domain is not None:
                 raise domain from None
             raise SourceError(f"{name}: ingest failed: {_short(exc)}") from exc
-        counts = pipeline.last_trace.last_normalize_info.row_counts if pipeline.last_trace else {}
-    return {f"{spec.dataset}.{table}": rows for table, rows in counts.items() if not table.startswith("_dlt")}
+        counts = dict(pipeline.last_trace.last_normalize_info.row_counts) if pipeline.last_trace else {}
+        _store_quarantine(pipeline, quarantine, known, info.loads_ids[-1] if info.loads_ids else None)
+    loaded = {f"{spec.dataset}.{table}": rows for table, rows in counts.items() if not table.startswith("_dlt")}
+    if quarantine.rejected:
+        loaded[f"{spec.dataset}.{REJECTED_TABLE}"] = len(quarantine.rejected)
+    _check_rejected_share(name, spec, quarantine, counts)
+    return loaded
+
+
+def _quarantined(pipeline: Any) -> dict[tuple[str, str], Any]:
+    """(table, record id) → first_seen_at of the records already in quarantine (none before the first load)."""
+    try:
+        with pipeline.sql_client() as client:
+            table = client.make_qualified_table_name(REJECTED_TABLE)
+            rows = client.execute_sql(f"select table_name, record_id, first_seen_at from {table}")
+    except Exception:  # no dataset or no quarantine table yet
+        return {}
+    return {(table_name, record_id): first_seen for table_name, record_id, first_seen in rows or []}
+
+
+def _store_quarantine(pipeline: Any, quarantine: Quarantine, known: Mapping[tuple[str, str], Any],
+                      load_id: str | None) -> None:
+    """Write this run's rejected records into `_rejected` (keeping when each was first seen) and delete the
+    quarantine rows of records that have now arrived valid."""
+    if quarantine.rejected:
+        now = datetime.now(UTC)
+        rows = [{**row, "load_id": load_id, "first_seen_at": known.get(key) or now}
+                for key, row in quarantine.rejected.items()]
+        pipeline.run(dlt.resource(rows, name=REJECTED_TABLE, write_disposition="merge",
+                                  primary_key=["table_name", "record_id"], columns=REJECTED_HINTS))
+    if quarantine.resolved:
+        with pipeline.sql_client() as client:
+            table = client.make_qualified_table_name(REJECTED_TABLE)
+            for table_name, record_id in sorted(quarantine.resolved):
+                client.execute_sql(f"delete from {table} where table_name = %s and record_id = %s",
+                                   table_name, record_id)
+
+
+def _check_rejected_share(name: str, spec: SourceSpec, quarantine: Quarantine, counts: Mapping[str, int]) -> None:
+    """Stop the run when a table's rejected share passes `sources.<section>.max_rejected_share` (default 0.01).
+    One odd record is always tolerated, so a small table does not fail on a single bad record."""
+    limit = _setting_float(f"sources.{spec.section}.max_rejected_share", DEFAULT_MAX_REJECTED_SHARE)
+    for table, rejected in sorted(quarantine.counts().items()):
+        total = rejected + counts.get(table, 0)
+        if rejected > max(1, int(limit * total)):
+            reasons = sorted({row["reason"] for (t, _), row in quarantine.rejected.items() if t == table})
+            raise SourceError(f"{name}: {rejected} of {total} records of {spec.dataset}.{table} broke their contract "
+                              f"({rejected / total:.1%}, above SOURCES__{spec.section.upper()}__MAX_REJECTED_SHARE="
+                              f"{limit:g}); they are in {spec.dataset}.{REJECTED_TABLE}: {'; '.join(reasons[:3])}")
+
+
+def _setting_float(path: str, default: float) -> float:
+    value = dlt.config.get(path)
+    if value in EMPTY:
+        return default
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise SourceError(f"{path.upper().replace('.', '__')} must be a number, got {value!r}") from None
 
 
 def ensure_raw_tables(warehouse: Path | None, *, connection: Any = None) -> None:
@@ -98,6 +197,10 @@ def ensure_raw_tables(warehouse: Path | None, *, connection: Any = None) -> None
         for spec in SOURCES.values():
             con.execute(f"drop schema if exists {spec.dataset}_staging cascade")  # dlt's merge scratch space
             con.execute(f"create schema if not exists {spec.dataset}")
+            rejected = ", ".join(f"{c} {'timestamp with time zone' if c == 'first_seen_at' else 'varchar'}"
+                                 for c in REJECTED_COLUMNS)
+            con.execute(f"create table if not exists {spec.dataset}.{REJECTED_TABLE} ({rejected}, "
+                        "_dlt_load_id varchar, _dlt_id varchar)")
             for table, (columns, _) in spec.tables.items():
                 con.execute(f"create table if not exists {spec.dataset}.{table} ({_ddl(columns)})")
                 for f in columns:  # a column a newer source version reads (warehouses outlive releases)

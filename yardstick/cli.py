@@ -17,7 +17,7 @@ for _key, _value in {
 }.items():
     os.environ.setdefault(_key, _value)
 
-from yardstick.errors import find_domain_error
+from ingestion.errors import find_domain_error
 from yardstick.publish import default_warehouse
 from yardstick.refresh import refresh
 
@@ -71,7 +71,7 @@ def _status(args: argparse.Namespace) -> None:
 
 
 def _publish_postgres(args: argparse.Namespace) -> None:
-    from yardstick.errors import YardstickError
+    from ingestion.errors import YardstickError
     from yardstick.nightly import configured_postgres_url
     from yardstick.postgres import publish_postgres
 
@@ -93,8 +93,8 @@ def _collect(args: argparse.Namespace) -> None:
 
     import dlt
 
+    from ingestion.errors import YardstickError
     from yardstick.collect import serve
-    from yardstick.errors import YardstickError
 
     keys = dlt.secrets.get("collector.write_key") or dlt.config.get("collector.write_key")
     if not keys:

@@ -140,6 +140,8 @@ def decode(path: str, body: bytes) -> tuple[str, dict[str, Any]]:
         raise Rejected(400, f"body is not valid JSON: {exc.msg} at character {exc.pos}") from None
     except UnicodeDecodeError:
         raise Rejected(400, "body is not UTF-8 text") from None
+    except RecursionError:  # Python's parser recurses once per level; thousands of levels exhaust the stack
+        raise Rejected(400, "body nests deeper than the JSON parser accepts") from None
     if not isinstance(document, dict):
         raise Rejected(400, "body must be a JSON object")
     return kind, document

@@ -4,33 +4,31 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from yardstick.env import environment
 from yardstick.errors import BuildFailed
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
 os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
 
-# dbt event callbacks for every invocation (the nightly's test checkpoints listen for finished nodes)
-CALLBACKS: list[Callable[[Any], None]] = []
+# profiles.yml reads the warehouse path from this var (dbt renders `var()` there for --vars values only)
+WAREHOUSE_VAR = "yardstick_warehouse"
 
 
-def dbt(args: list[str], warehouse: Path, *, vars: Mapping[str, Any] | None = None) -> Any:
+def dbt(args: list[str], warehouse: Path, *, vars: Mapping[str, Any] | None = None,
+        callbacks: Sequence[Callable[[Any], None]] = ()) -> Any:
     """Invoke dbt with the project and profile of this repository on `warehouse`; raise BuildFailed
-    naming every failing model or test."""
+    naming every failing model or test. `callbacks` receive dbt's events (e.g. finished nodes)."""
     from dbt.cli.main import dbtRunner  # heavy import, only when building
 
     # the file log at info, not dbt's default debug: one line per node, and a third off the build time (bench/)
     command = [*args, "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR), "--quiet",
                "--log-level-file", "info"]
-    if vars:
-        command += ["--vars", json.dumps(dict(vars))]
-    with environment({"YARDSTICK_WAREHOUSE": str(warehouse)}):  # profiles.yml reads it; nothing leaks
-        result = dbtRunner(callbacks=list(CALLBACKS)).invoke(command)
+    command += ["--vars", json.dumps({**dict(vars or {}), WAREHOUSE_VAR: str(warehouse)})]
+    result = dbtRunner(callbacks=list(callbacks)).invoke(command)
     if result.exception is not None:
         raise BuildFailed(f"dbt {args[0]} failed: {result.exception}")
     if not result.success:
@@ -43,6 +41,7 @@ def dbt(args: list[str], warehouse: Path, *, vars: Mapping[str, Any] | None = No
     return result.result
 
 
-def build(warehouse: Path, *, vars: Mapping[str, Any] | None = None) -> None:
+def build(warehouse: Path, *, vars: Mapping[str, Any] | None = None,
+          callbacks: Sequence[Callable[[Any], None]] = ()) -> None:
     """Seeds, models, snapshots and every test (data tests, unit tests, contracts), in DAG order."""
-    dbt(["build"], warehouse, vars=vars)
+    dbt(["build"], warehouse, vars=vars, callbacks=callbacks)

@@ -10,6 +10,11 @@ import tempfile
 from datetime import date, timedelta
 from pathlib import Path
 
+from ingestion.demo import gitlab_api, jenkins_api, jira_api
+from ingestion.demo.events import generate_events, product_vars
+from ingestion.demo.generator import generate_org, split_by_tool
+from ingestion.demo.server import ReplayServer
+from ingestion.demo.tool_org import jenkins_jobs
 from yardstick.env import environment
 from yardstick.refresh import Progress, RefreshResult, refresh
 
@@ -31,9 +36,6 @@ def source_settings(server: object, repositories: list[str], start: date) -> dic
 
 def tool_settings(server: object, org: object, start: date) -> dict[str, str]:
     """Settings for the Jira, GitLab and Jenkins parts of a replay server's organisation (those it has)."""
-    from ingestion.demo import gitlab_api, jenkins_api, jira_api
-    from ingestion.demo.tool_org import jenkins_jobs
-
     url, day = server.url, start.isoformat()  # type: ignore[attr-defined]
     settings: dict[str, str] = {}
     if org.jira is not None:  # type: ignore[attr-defined]
@@ -56,10 +58,6 @@ def project_repository() -> Path | None:
 
 def run_demo(warehouse: Path, *, teams: int = 3, weeks: int = 12, seed: int = 7,
              progress: Progress | None = None) -> RefreshResult:
-    from ingestion.demo.events import generate_events, product_vars
-    from ingestion.demo.generator import generate_org, split_by_tool
-    from ingestion.demo.server import ReplayServer
-
     progress = progress or Progress()
     today = date.today()
     with progress.step(f"Generate demo organisation ({teams} teams, {weeks} weeks)"):

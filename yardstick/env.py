@@ -1,4 +1,4 @@
-"""Scoped environment variables: dlt reads its settings and dbt's profile reads YARDSTICK_WAREHOUSE from them."""
+"""Scoped environment variables: dlt reads its settings from them (dlt's own convention, `SOURCES__…`)."""
 
 from __future__ import annotations
 

@@ -21,8 +21,8 @@ from typing import Any
 
 import duckdb
 
-from yardstick.dbt import PROJECT_DIR
-from yardstick.errors import YardstickError
+from ingestion.errors import YardstickError
+from yardstick.dbt import PROJECT_DIR, dbt
 
 SCHEMA = "marts"
 INCOMING = "marts_incoming"
@@ -64,8 +64,6 @@ def public_marts() -> dict[str, Mart]:
     """Public models in schema `marts`, from the dbt manifest (parsed if there is none yet)."""
     manifest_path = PROJECT_DIR / os.environ.get("DBT_TARGET_PATH", "target") / "manifest.json"
     if not manifest_path.exists():
-        from yardstick.dbt import dbt
-
         with tempfile.TemporaryDirectory() as scratch:
             dbt(["parse"], Path(scratch) / "parse.duckdb")
     manifest = json.loads(manifest_path.read_text())

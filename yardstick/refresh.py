@@ -12,7 +12,10 @@ from typing import Any
 
 from rich.console import Console
 
-from yardstick.errors import YardstickError
+from ingestion.errors import YardstickError
+from ingestion.pipeline import SOURCES, ensure_raw_tables, ingest_source, missing_settings
+from yardstick import dbt, quality
+from yardstick.publish import publish, work_copy
 
 
 @dataclass
@@ -46,6 +49,7 @@ class RefreshResult:
     warehouse: Path
     rows_loaded: dict[str, int] = field(default_factory=dict)
     skipped: list[str] = field(default_factory=list)
+    stamp: Any = None  # what `before_publish` returned (the nightly: its version number and publish time)
 
 
 def refresh(
@@ -58,13 +62,12 @@ def refresh(
     from_scratch: bool = False,
     vars: Mapping[str, Any] | None = None,
     progress: Progress | None = None,
-    before_publish: Callable[[Path], None] | None = None,
+    before_publish: Callable[[Path], Any] | None = None,
+    dbt_callbacks: Sequence[Callable[[Any], None]] = (),
 ) -> RefreshResult:
-    """Refresh `warehouse` and publish it atomically; raise a YardstickError naming the failed step."""
-    from ingestion.pipeline import SOURCES, ensure_raw_tables, ingest_source, missing_settings
-    from yardstick import dbt, quality
-    from yardstick.publish import publish, work_copy
-
+    """Refresh `warehouse` and publish it atomically; raise a YardstickError naming the failed step.
+    `before_publish(work)` runs on the finished work copy just before the rename; what it returns is kept
+    in `RefreshResult.stamp`. `dbt_callbacks` receive dbt's events during the build."""
     progress = progress or Progress()
     result = RefreshResult(warehouse)
     unknown = sorted(set(sources or ()) - set(SOURCES))
@@ -79,17 +82,22 @@ def refresh(
                     progress.note(f"skipping {name}: not configured (set {', '.join(missing)})")
                     continue
                 with progress.step(f"Ingest {name}"):
-                    result.rows_loaded.update(ingest_source(name, work, full_refresh=full_refresh))
+                    loaded = ingest_source(name, work, full_refresh=full_refresh)
+                result.rows_loaded.update(loaded)
+                for table, count in loaded.items():
+                    if table.endswith("._rejected"):
+                        progress.note(f"{name}: {count} record(s) broke their contract and are quarantined in "
+                                      f"{table} (yardstick status counts them per table)")
         with progress.step("Check raw data (Great Expectations)"):
             ensure_raw_tables(work)
             quality.enforce("raw", work, quality.RAW_SUITE)
         if build:
             with progress.step("Build models and run dbt tests"):
-                dbt.build(work, vars=vars)
+                dbt.build(work, vars=vars, callbacks=dbt_callbacks)
             with progress.step("Check marts (Great Expectations)"):
                 quality.enforce("marts", work, quality.MART_SUITE)
         with progress.step(f"Publish {warehouse.name}"):
             if before_publish is not None:  # e.g. the nightly stamps a version row into the work copy
-                before_publish(work)
+                result.stamp = before_publish(work)
             publish(work, warehouse)
     return result

@@ -19,7 +19,7 @@ from rich.console import Console
 from rich.table import Table
 
 from yardstick.dbt import PROJECT_DIR
-from yardstick.nightly import RunLog, ops_path
+from yardstick.runlog import RunLog, ops_path
 
 PERIODS = {"minute": timedelta(minutes=1), "hour": timedelta(hours=1), "day": timedelta(days=1)}
 
@@ -33,6 +33,7 @@ class Freshness:
     last_loaded: datetime | None  # last successful dlt load into the dataset
     warn_after: timedelta | None
     error_after: timedelta | None
+    rejected: int = 0  # records of this table in quarantine (`<schema>._rejected`)
 
     def state(self, now: datetime) -> str:
         if self.rows is None:
@@ -75,6 +76,10 @@ def freshness(warehouse: Path) -> list[Freshness]:
         existing = set(con.execute("select table_schema, table_name from information_schema.tables").fetchall())
         for source, schema, table, field, config in source_tables():
             rows = newest = last_loaded = None
+            rejected = 0
+            if (schema, "_rejected") in existing:
+                rejected = con.execute(f'select count(*) from "{schema}"."_rejected" where table_name = ?',
+                                       [table]).fetchone()[0]
             if (schema, table) in existing:
                 rows = con.execute(f'select count(*) from "{schema}"."{table}"').fetchone()[0]
                 if field:
@@ -83,7 +88,7 @@ def freshness(warehouse: Path) -> list[Freshness]:
                     last_loaded = con.execute(
                         f'select max(inserted_at) from "{schema}"."_dlt_loads" where status = 0').fetchone()[0]
             results.append(Freshness(source, table, rows, _aware(newest), _aware(last_loaded),
-                                     _threshold(config, "warn_after"), _threshold(config, "error_after")))
+                                     _threshold(config, "warn_after"), _threshold(config, "error_after"), rejected))
     return results
 
 
@@ -113,9 +118,9 @@ def print_status(warehouse: Path, console: Console | None = None, limit: int = 1
         return
     now = datetime.now(UTC)
     fresh = Table(title="Data freshness per source (dbt source definitions)", box=box.SIMPLE_HEAD)
-    for header in ("source", "table", "rows", "newest record", "last loaded", "state"):
+    for header in ("source", "table", "rows", "quarantined", "newest record", "last loaded", "state"):
         fresh.add_column(header)
     for item in freshness(warehouse):
-        fresh.add_row(item.source, item.table, "–" if item.rows is None else str(item.rows), _when(item.newest),
-                      _when(item.last_loaded), item.state(now))
+        fresh.add_row(item.source, item.table, "–" if item.rows is None else str(item.rows), str(item.rejected),
+                      _when(item.newest), _when(item.last_loaded), item.state(now))
     console.print(fresh)

@@ -19,115 +19,15 @@ on the arguments: the same call always produces identical JSON.
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from ingestion.demo.org import IssueRef, Org, OrgBuilder, PullRef, _slug
+from ingestion.demo.facts import _slug
+from ingestion.demo.org import IssueRef, Org, OrgBuilder, PullRef
+from ingestion.demo.story import _FIRST_NAMES, _PROFILES, _SURNAMES, _SYMPTOMS, _THINGS, _VERBS
 from ingestion.demo.tool_org import as_gitlab_and_jenkins, jira_from_pull_requests
 
 DEFAULT_END = date(2026, 11, 16)
 TEAM_NAMES = ("payments", "search", "platform", "mobile", "growth", "identity", "data", "infra")
-
-_FIRST_NAMES = (
-    "ana",
-    "ben",
-    "chloe",
-    "dev",
-    "eli",
-    "fatima",
-    "gus",
-    "hana",
-    "ivan",
-    "jun",
-    "kofi",
-    "lena",
-    "marco",
-    "nora",
-    "omar",
-    "priya",
-    "quinn",
-    "rosa",
-    "sam",
-    "tariq",
-    "uma",
-    "vik",
-    "wen",
-    "yara",
-)
-_SURNAMES = (
-    "silva",
-    "okafor",
-    "nguyen",
-    "patel",
-    "moreau",
-    "kowalski",
-    "tanaka",
-    "haddad",
-    "berg",
-    "costa",
-    "mensah",
-    "ivanova",
-    "schmidt",
-    "reyes",
-    "larsen",
-    "fischer",
-    "ali",
-    "romano",
-    "sato",
-    "novak",
-)
-_VERBS = ("Add", "Fix", "Refactor", "Improve", "Remove", "Update", "Speed up", "Harden", "Document", "Split")
-_THINGS = (
-    "retry logic",
-    "pagination",
-    "cache invalidation",
-    "feature flag",
-    "metrics export",
-    "error handling",
-    "rate limiting",
-    "config loading",
-    "input validation",
-    "audit logging",
-    "health check",
-    "timeout handling",
-    "schema migration",
-    "search ranking",
-    "checkout flow",
-    "webhook handler",
-    "session refresh",
-    "dependency versions",
-    "CI workflow",
-    "dark mode",
-)
-_SYMPTOMS = (
-    "Elevated 5xx",
-    "Latency p99 above SLO",
-    "Error rate spike",
-    "Queue backlog growing",
-    "Health check failing",
-    "Timeouts talking to database",
-)
-
-
-@dataclass(frozen=True)
-class _Profile:
-    """Delivery behaviour of a team (drives its DORA tier)."""
-
-    deploys_per_day: float
-    change_fail: float
-    coding_hours: tuple[float, float]
-    pickup_hours: tuple[float, float]
-    merge_hours: tuple[float, float]
-    prs_per_week: tuple[int, int]
-
-
-_PROFILES = (
-    _Profile(2.0, 0.06, (1, 20), (0.2, 3), (0.1, 2), (2, 4)),  # elite
-    _Profile(1.0, 0.12, (4, 40), (1, 12), (0.5, 8), (2, 3)),  # high
-    _Profile(0.35, 0.25, (12, 90), (4, 40), (2, 30), (1, 3)),  # medium
-    _Profile(0.15, 0.35, (24, 120), (12, 72), (6, 48), (1, 2)),  # low
-)
-
 
 # team position (cycling) → (issue tracker, code host): github issues, jira + github, jira + gitlab/jenkins
 TEAM_TOOLS = (("github", "github"), ("jira", "github"), ("jira", "gitlab"))
@@ -301,8 +201,14 @@ class _Simulation:
         )
         if team.tracker == "github" and not fast and self.tool_rng.random() < 0.6:
             self.github_issue(team, ref, title, commit_times[0], merged_at)
-        # CI on the PR head (occasionally failing then re-run), and on main after the merge
-        ci_at = commit_times[-1] + timedelta(minutes=1)
+        self.pull_ci(repo, author, title, ref, commit_times[-1], merged_at)
+        return ref
+
+    def pull_ci(self, repo: str, author: str, title: str, ref: PullRef, last_commit: datetime,
+                merged_at: datetime | None) -> None:
+        """CI on the PR head (occasionally failing then re-run), and on main after the merge."""
+        rng = self.rng
+        ci_at = last_commit + timedelta(minutes=1)
         if ci_at < self.cutoff:
             flaky = rng.random() < 0.08
             failed = rng.random() < 0.05
@@ -328,7 +234,6 @@ class _Simulation:
                 conclusion="failure" if rng.random() < 0.03 else "success",
                 duration_minutes=round(rng.uniform(4, 14), 1),
             )
-        return ref
 
     def github_issue(self, team: _Team, ref: PullRef, title: str, first_commit: datetime,
                      merged_at: datetime | None) -> None:
@@ -471,7 +376,11 @@ class _Simulation:
                 elif roll < p.change_fail + 0.05:
                     created = at + self.hours((1, 5))
                     self.add_incident(team, service, created, f"{rng.choice(_SYMPTOMS)} on {service}", "time")
-        # incidents with no production deployment of the service in the previous 24 hours
+        self.unrelated_incidents(team, service, history)
+
+    def unrelated_incidents(self, team: _Team, service: str, history: list[tuple[datetime, str]]) -> None:
+        """Incidents with no production deployment of the service in the previous 24 hours."""
+        rng = self.rng
         weeks = max(len(self.days) // 5, 1)
         for week in range(weeks):
             if rng.random() > 0.25:

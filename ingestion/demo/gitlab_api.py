@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import unquote, urlencode
 
-from ingestion.sources._common import parse_timestamp
+from ingestion.timestamps import parse_timestamp
 
 TOKEN = "demo-gitlab-token"
 PIPELINE_LIST_KEYS = ("id", "iid", "project_id", "sha", "ref", "status", "source", "created_at", "updated_at",
@@ -65,8 +65,11 @@ def handle(data: GitLabData | None, method: str, path: str, query: dict[str, lis
     repo = projects.get(ident) or next((p for p in projects.values() if str(p.id) == ident), None)
     if repo is None:
         return _message(404, "404 Project Not Found")
-    rest = match.group(2) or ""
-    page = _Pager(headers, path, query)
+    return _project_route(repo, match.group(2) or "", _Pager(headers, path, query), query)
+
+
+def _project_route(repo: GitLabProject, rest: str, page: _Pager, query: dict[str, list[str]]) -> Reply:
+    """One route under /api/v4/projects/:id."""
     if rest == "/merge_requests":
         items = _changed(repo.merge_requests, query)
         state = _first(query, "state") or "all"

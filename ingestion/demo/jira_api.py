@@ -1,9 +1,15 @@
 """Jira REST (v2/v3) and agile API routes for the replay server, under the ``/jira`` prefix.
 
-Serves ``/rest/api/{2,3}/search`` (a small JQL subset: ``project in (…)`` / ``project = X``,
-``updated >= "yyyy/MM/dd HH:mm"``, ``ORDER BY updated|created ASC|DESC``) with ``startAt``/``maxResults``/
-``total`` paging and ``expand=changelog`` embedding at most ``changelog_limit`` histories (the newest, like
-Jira Cloud), ``/rest/api/{v}/issue/{id|key}/changelog`` (``isLast`` paging), ``/rest/api/{v}/status``,
+Search, as each deployment serves it today (a small JQL subset: ``project in (…)`` / ``project = X``,
+``updated >= "yyyy/MM/dd HH:mm"``, ``ORDER BY updated|created ASC|DESC``; ``expand=changelog`` embeds at most
+``changelog_limit`` histories, the newest):
+
+- Cloud (``cloud=True``): ``/rest/api/3/search/jql``, the enhanced search: ``nextPageToken``/``isLast`` paging with
+  no ``startAt`` and no ``total``, only the ``fields`` named in the request (issue ids alone when none are), and
+  unbounded JQL refused. The old ``/rest/api/{2,3}/search`` answers ``410 Gone``, as Atlassian's does since 2025.
+- Data Center (``cloud=False``): ``/rest/api/2/search`` with ``startAt``/``maxResults``/``total`` paging.
+
+Also ``/rest/api/{v}/issue/{id|key}/changelog`` (``isLast`` paging), ``/rest/api/{v}/status``,
 ``/rest/agile/1.0/board?projectKeyOrId=`` and ``/rest/agile/1.0/board/{id}/sprint``. Errors use Jira's
 ``{"errorMessages": […], "errors": {}}`` shape; auth is basic (e-mail + API token) or a bearer PAT.
 """
@@ -16,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from ingestion.sources._common import parse_timestamp
+from ingestion.timestamps import parse_timestamp
 
 EMAIL = "demo@example.com"
 TOKEN = "demo-jira-token"
@@ -36,6 +42,7 @@ class JiraData:
     boards: list[Json] = field(default_factory=list)
     sprints: dict[int, list[Json]] = field(default_factory=dict)
     changelog_limit: int = 100
+    cloud: bool = True
 
 
 def _error(status: int, *messages: str) -> Reply:
@@ -64,7 +71,13 @@ def handle(data: JiraData | None, method: str, path: str, query: dict[str, list[
     data = data or JiraData()
     path = path.rstrip("/")
     if re.fullmatch(r"/rest/api/[23]/search", path):
+        if data.cloud:
+            return _error(410, "The requested API has been removed. Please migrate to the /rest/api/3/search/jql "
+                               "API. A full migration guideline is available at "
+                               "https://developer.atlassian.com/changelog/#CHANGE-2046")
         return _search(data, query)
+    if re.fullmatch(r"/rest/api/3/search/jql", path) and data.cloud:
+        return _search_jql(data, query)
     if match := re.fullmatch(r"/rest/api/[23]/issue/([^/]+)/changelog", path):
         return _changelog(data, match.group(1), query)
     if re.fullmatch(r"/rest/api/[23]/status", path):
@@ -127,16 +140,58 @@ def _parse_jql(jql: str) -> tuple[set[str] | None, datetime | None, str, bool]:
     return projects, since, order, descending
 
 
-def _search(data: JiraData, query: dict[str, list[str]]) -> Reply:
-    jql = _first(query, "jql") or ""
+def _matching(data: JiraData, jql: str, *, bounded: bool) -> list[Json] | Reply:
+    """The issues a JQL query selects, in its order; or the error reply Jira would send."""
     try:
         projects, since, order, descending = _parse_jql(jql)
     except ValueError as err:
         return _error(400, f"Error in the JQL Query: The character or clause '{err}' is not supported.")
+    if bounded and projects is None and since is None:
+        return _error(400, "Unbounded JQL queries are not allowed here. Please add a search restriction to your "
+                           "query.")
     issues = [i for i in data.issues
               if (projects is None or i["fields"]["project"]["key"] in projects)
               and (since is None or _when(i["fields"].get("updated")) >= since)]
     issues.sort(key=lambda i: (_when(i["fields"].get(order)), int(i["id"])), reverse=descending)
+    return issues
+
+
+def _search_jql(data: JiraData, query: dict[str, list[str]]) -> Reply:
+    """Cloud's enhanced search: an opaque ``nextPageToken`` and ``isLast``; only the named fields."""
+    issues = _matching(data, _first(query, "jql") or "", bounded=True)
+    if isinstance(issues, tuple):
+        return issues
+    token = _first(query, "nextPageToken")
+    try:
+        start = int(base64.urlsafe_b64decode(token.encode()).decode()) if token else 0
+    except ValueError:
+        return _error(400, "The provided next page token is invalid or expired.")
+    _, size = _window(query, 50)
+    chunk = issues[start:start + size]
+    names = [n for raw in query.get("fields", []) for n in raw.split(",") if n]
+    expand = "changelog" in (_first(query, "expand") or "")
+    body: Json = {"issues": [_fields_named(_with_changelog(i, data.changelog_limit) if expand
+                                           else _without_changelog(i), names) for i in chunk],
+                  "isLast": start + len(chunk) >= len(issues)}
+    if not body["isLast"]:
+        body["nextPageToken"] = base64.urlsafe_b64encode(str(start + len(chunk)).encode()).decode()
+    return 200, body, {}
+
+
+def _fields_named(issue: Json, names: list[str]) -> Json:
+    """Only the requested fields, as the enhanced search returns them (none named: the id alone)."""
+    if not names:
+        return {"id": issue["id"]}
+    if "*all" in names or "*navigable" in names:
+        return issue
+    kept = {k: v for k, v in issue["fields"].items() if k in names}
+    return {**{k: v for k, v in issue.items() if k != "fields"}, "fields": kept}
+
+
+def _search(data: JiraData, query: dict[str, list[str]]) -> Reply:
+    issues = _matching(data, _first(query, "jql") or "", bounded=False)
+    if isinstance(issues, tuple):
+        return issues
     start, size = _window(query, 50)
     chunk = issues[start:start + size]
     expand = "changelog" in (_first(query, "expand") or "")

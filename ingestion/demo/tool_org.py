@@ -18,10 +18,11 @@ from collections.abc import Collection
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from ingestion.demo.github_api import RepoData
 from ingestion.demo.gitlab_api import GitLabData, GitLabProject
 from ingestion.demo.jenkins_api import JenkinsData
 from ingestion.demo.jira_api import JiraData
-from ingestion.demo.org import Org, RepoData
+from ingestion.demo.org import Org
 
 Json = dict[str, Any]
 GITLAB_HOST = "https://gitlab.example.com"

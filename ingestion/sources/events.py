@@ -26,14 +26,16 @@ import io
 import json
 import os
 from collections.abc import Iterator, Mapping, Sequence
+from functools import partial
 from pathlib import Path
 from typing import IO, Any
 
 import dlt
 from dlt.sources import DltResource
 
-from ingestion.sources._common import Field, TableSpec, column_hints, fields, parse_timestamp
-from yardstick.errors import PayloadError
+from ingestion.errors import PayloadError
+from ingestion.sources.projection import Field, TableSpec, column_hints, fields, guarded
+from ingestion.timestamps import parse_timestamp
 
 SOURCE = "events"
 BATCH = 5000
@@ -174,6 +176,14 @@ def segment_row(event: Any, endpoint: str, line: int, raw: bytes) -> dict[str, A
     return {**row, "source_file": endpoint, "source_line": line}
 
 
+def _segment_line(raw: bytes, endpoint: str, line: int) -> dict[str, Any]:
+    try:
+        event = json.loads(raw)
+    except (json.JSONDecodeError, RecursionError, UnicodeDecodeError) as exc:
+        raise PayloadError(SOURCE, endpoint, f"line {line}", f"not valid JSON: {getattr(exc, 'msg', exc)}") from None
+    return segment_row(event, endpoint, line, raw)
+
+
 def _read_ndjson(path: Path, offset: int) -> Iterator[tuple[list[dict[str, Any]], int]]:
     """(rows, new offset) batches from `offset`, complete lines only."""
     endpoint = str(path)
@@ -188,15 +198,19 @@ def _read_ndjson(path: Path, offset: int) -> Iterator[tuple[list[dict[str, Any]]
         position += len(raw)
         if not raw.strip():
             continue
-        try:
-            event = json.loads(raw)
-        except json.JSONDecodeError as exc:
-            raise PayloadError(SOURCE, endpoint, f"line {line_number}", f"not valid JSON: {exc.msg}") from None
-        rows.append(segment_row(event, endpoint, line_number, raw))
+        # a line that is not JSON or not a valid event is quarantined (raw_events._rejected); the file goes on
+        rows.extend(guarded([raw], "segment_events", partial(_segment_line, endpoint=endpoint, line=line_number)))
         if len(rows) >= BATCH:
             yield rows, position
             rows = []
     yield rows, end
+
+
+def _snowplow_row(record: dict[str, Any], endpoint: str, index: int) -> dict[str, Any]:
+    record_id = record.get("event_id") or f"row {index}"
+    row = {f.name: _typed(record.get(f.name), f, endpoint, record_id)
+           for f in SNOWPLOW if not f.name.startswith("source_")}
+    return {**row, "source_file": endpoint, "source_line": index}
 
 
 def _read_table(path: Path, offset: int) -> Iterator[tuple[list[dict[str, Any]], int]]:
@@ -217,10 +231,8 @@ def _read_table(path: Path, offset: int) -> Iterator[tuple[list[dict[str, Any]],
         if index <= offset:
             continue
         last = index
-        record_id = record.get("event_id") or f"row {index}"
-        row = {f.name: _typed(record.get(f.name), f, endpoint, record_id)
-               for f in SNOWPLOW if not f.name.startswith("source_")}
-        rows.append({**row, "source_file": endpoint, "source_line": index})
+        rows.extend(guarded([record], "snowplow_events", partial(_snowplow_row, endpoint=endpoint, index=index),
+                            lambda record: record.get("event_id")))
         if len(rows) >= BATCH:
             yield rows, index
             rows = []

@@ -25,16 +25,10 @@ from typing import Any
 import dlt
 from dlt.sources import DltResource
 
-from ingestion.sources._common import (
-    Cursors,
-    TableSpec,
-    fields,
-    isoformat_z,
-    project,
-    start_date_from,
-    table_hints,
-)
-from yardstick.errors import SourceError
+from ingestion.errors import SourceError
+from ingestion.sources.cursors import Cursors
+from ingestion.sources.projection import TableSpec, fields, project_rows, table_hints
+from ingestion.timestamps import isoformat_z, start_date_from
 
 COMMIT_FORMAT = "%x1e%H%x00%P%x00%an%x00%ae%x00%aI%x00%cn%x00%ce%x00%cI%x00%s%x00%b"
 COMMIT_KEYS = ("sha", "parent_shas", "author_name", "author_email", "authored_at", "committer_name",
@@ -169,8 +163,8 @@ def git_source(
             else:
                 revisions = [current, f"--since={isoformat_z(cursors.start(name))}"]
             output = git(path, "log", "--date-order", f"--format={COMMIT_FORMAT}", *revisions)
-            rows = [project(record, COMMIT, source="git", endpoint=f"{path}: git log", id_path="sha",
-                            extra={"repository": name}) for record in parse_log(output)]
+            rows = project_rows(parse_log(output), COMMIT, source="git", endpoint=f"{path}: git log", table="commits",
+                                id_path="sha", extra={"repository": name})
             rows = [row for row in rows if row["committed_at"] >= start]
             yield rows
             cursors.advance(name, (row["committed_at"] for row in rows))
@@ -181,7 +175,7 @@ def git_source(
         for path in repositories:
             name = repository_name(path)
             output = git(path, "for-each-ref", "refs/tags", f"--format={TAG_FORMAT}")
-            yield [project(tag, TAG, source="git", endpoint=f"{path}: git for-each-ref refs/tags", id_path="name",
-                           extra={"repository": name}) for tag in parse_tags(output)]
+            yield project_rows(parse_tags(output), TAG, source="git", endpoint=f"{path}: git for-each-ref refs/tags",
+                               table="tags", id_path="name", extra={"repository": name})
 
     return commits, tags

@@ -19,16 +19,10 @@ from dlt.sources import DltResource
 from dlt.sources.helpers.rest_client.auth import BearerTokenAuth
 from dlt.sources.helpers.rest_client.paginators import HeaderLinkPaginator
 
-from ingestion.sources._common import (
-    ApiClient,
-    Cursors,
-    TableSpec,
-    fields,
-    isoformat_z,
-    project,
-    start_date_from,
-    table_hints,
-)
+from ingestion.sources.client import ApiClient
+from ingestion.sources.cursors import Cursors
+from ingestion.sources.projection import TableSpec, fields, project_rows, table_hints
+from ingestion.timestamps import isoformat_z, start_date_from
 
 TOOL = "GitHub"
 PER_PAGE = 100
@@ -123,8 +117,9 @@ def _client(base_url: str, access_token: str) -> ApiClient:
     )
 
 
-def _rows(items: list[Any], spec: Sequence[Any], endpoint: str, id_path: str = "id", **extra: Any) -> list[dict]:
-    return [project(item, spec, source="github", endpoint=endpoint, extra=extra, id_path=id_path) for item in items]
+def _rows(items: list[Any], spec: Sequence[Any], endpoint: str, table: str, id_path: str = "id",
+          **extra: Any) -> list[dict]:
+    return project_rows(items, spec, source="github", endpoint=endpoint, table=table, extra=extra, id_path=id_path)
 
 
 @dlt.source(name="github", section="github", max_table_nesting=0)
@@ -146,22 +141,7 @@ def github_source(
     def pull_requests() -> Iterator[list[dict]]:
         """PRs updated since the last run (list sorted by `updated` desc, stopping at the cursor), each
         fetched in detail for its size and merger."""
-        cursors = Cursors(start, full_refresh=full_refresh)
-        for repo in repositories:
-            since = cursors.start(repo)
-            changed: list[dict] = []
-            params = {"state": "all", "sort": "updated", "direction": "desc", "per_page": PER_PAGE}
-            path = f"/repos/{repo}/pulls"
-            for page in api.pages(path, params=params):
-                fresh = [pr for pr in _rows(page, PULL_REQUEST_LIST_ITEM, path) if pr["updated_at"] > since]
-                changed.extend(fresh)
-                if len(fresh) < len(page):
-                    break
-            for summary in changed:
-                path = f"/repos/{repo}/pulls/{summary['number']}"
-                rows = _rows([api.get(path)], PULL_REQUEST, path, repository=repo)
-                yield rows
-                cursors.advance(repo, (row["updated_at"] for row in rows))
+        yield from _pull_requests(api, Cursors(start, full_refresh=full_refresh), repositories)
 
     # one request per pull request (and per deployment) for its children: dlt's worker threads fetch them
     # concurrently, which halves a large organisation's first sync (bench/README.md)
@@ -180,59 +160,91 @@ def github_source(
     @dlt.resource(name="commits", **table_hints(raw["commits"]))
     def commits() -> Iterator[list[dict]]:
         """Every commit reachable from the default branch, incrementally by committer date (`since`)."""
-        cursors = Cursors(start, full_refresh=full_refresh)
-        for repo in repositories:
-            params = {"since": isoformat_z(cursors.start(repo)), "per_page": PER_PAGE}
-            for page in api.pages(f"/repos/{repo}/commits", params=params):
-                rows = _rows(page, COMMIT, f"/repos/{repo}/commits", id_path="sha", repository=repo)
-                cursors.advance(repo, (row["committed_at"] for row in rows))
-                yield rows
+        yield from _commits(api, Cursors(start, full_refresh=full_refresh), repositories)
 
     @dlt.resource(name="deployments", **table_hints(raw["deployments"]))
     def deployments() -> Iterator[list[dict]]:
         """Deployments (newest first) created since the cursor minus a look-back, so statuses that settle
         after a run are picked up."""
         cursors = Cursors(start, full_refresh=full_refresh)
-        lookback = timedelta(hours=deployment_lookback_hours)
-        for repo in repositories:
-            since = cursors.start(repo, lookback)
-            for page in api.pages(f"/repos/{repo}/deployments", params={"per_page": PER_PAGE}):
-                rows = _rows(page, DEPLOYMENT, f"/repos/{repo}/deployments", repository=repo)
-                fresh = [row for row in rows if row["created_at"] >= since]
-                yield fresh
-                cursors.advance(repo, (row["created_at"] for row in fresh))
-                if len(fresh) < len(rows):
-                    break
+        yield from _deployments(api, cursors, repositories, timedelta(hours=deployment_lookback_hours))
 
     @dlt.transformer(name="deployment_statuses", data_from=deployments, parallelized=True,
                      **table_hints(raw["deployment_statuses"]))
     def deployment_statuses(deployments_: list[dict]) -> Iterator[list[dict]]:
-        for deployment in deployments_:
-            repo = deployment["repository"]
-            path = f"/repos/{repo}/deployments/{deployment['id']}/statuses"
-            yield [row for page in api.pages(path, params={"per_page": PER_PAGE})
-                   for row in _rows(page, DEPLOYMENT_STATUS, path, repository=repo, deployment_id=deployment["id"])]
+        yield from (_deployment_statuses(api, deployment) for deployment in deployments_)
 
     @dlt.resource(name="issues", **table_hints(raw["issues"]))
     def issues() -> Iterator[list[dict]]:
         """Issues updated since the cursor (`since`, oldest first). The issues list also returns pull requests
         (they carry a `pull_request` key): those are left to the pull request resources."""
-        cursors = Cursors(start, full_refresh=full_refresh)
-        for repo in repositories:
-            since = cursors.start(repo)
-            path = f"/repos/{repo}/issues"
-            params = {"state": "all", "since": isoformat_z(since), "sort": "updated", "direction": "asc",
-                      "per_page": PER_PAGE}
-            for page in api.pages(path, params=params):
-                items = [_with_label_names(item) for item in page
-                         if not (isinstance(item, dict) and "pull_request" in item)]
-                # `since` is inclusive: the issue the cursor was taken from comes back and is skipped
-                rows = [row for row in _rows(items, ISSUE, path, repository=repo) if row["updated_at"] > since]
-                cursors.advance(repo, (row["updated_at"] for row in rows))
-                yield rows
+        yield from _issues(api, Cursors(start, full_refresh=full_refresh), repositories)
 
     return (pull_requests, pull_request_commits, pull_request_reviews, commits, deployments, deployment_statuses,
             issues)
+
+
+def _pull_requests(api: ApiClient, cursors: Cursors, repositories: Sequence[str]) -> Iterator[list[dict]]:
+    for repo in repositories:
+        since = cursors.start(repo)
+        changed: list[dict] = []
+        params = {"state": "all", "sort": "updated", "direction": "desc", "per_page": PER_PAGE}
+        path = f"/repos/{repo}/pulls"
+        for page in api.pages(path, params=params):
+            fresh = [pr for pr in _rows(page, PULL_REQUEST_LIST_ITEM, path, "pull_requests") if pr["updated_at"] > since]
+            changed.extend(fresh)
+            if len(fresh) < len(page):
+                break
+        for summary in changed:
+            path = f"/repos/{repo}/pulls/{summary['number']}"
+            rows = _rows([api.get(path)], PULL_REQUEST, path, "pull_requests", repository=repo)
+            yield rows
+            cursors.advance(repo, (row["updated_at"] for row in rows))
+
+
+def _commits(api: ApiClient, cursors: Cursors, repositories: Sequence[str]) -> Iterator[list[dict]]:
+    for repo in repositories:
+        params = {"since": isoformat_z(cursors.start(repo)), "per_page": PER_PAGE}
+        for page in api.pages(f"/repos/{repo}/commits", params=params):
+            rows = _rows(page, COMMIT, f"/repos/{repo}/commits", "commits", id_path="sha", repository=repo)
+            cursors.advance(repo, (row["committed_at"] for row in rows))
+            yield rows
+
+
+def _deployments(api: ApiClient, cursors: Cursors, repositories: Sequence[str],
+                 lookback: timedelta) -> Iterator[list[dict]]:
+    for repo in repositories:
+        since = cursors.start(repo, lookback)
+        for page in api.pages(f"/repos/{repo}/deployments", params={"per_page": PER_PAGE}):
+            rows = _rows(page, DEPLOYMENT, f"/repos/{repo}/deployments", "deployments", repository=repo)
+            fresh = [row for row in rows if row["created_at"] >= since]
+            yield fresh
+            cursors.advance(repo, (row["created_at"] for row in fresh))
+            if len(fresh) < len(rows):
+                break
+
+
+def _deployment_statuses(api: ApiClient, deployment: dict) -> list[dict]:
+    repo = deployment["repository"]
+    path = f"/repos/{repo}/deployments/{deployment['id']}/statuses"
+    return [row for page in api.pages(path, params={"per_page": PER_PAGE})
+            for row in _rows(page, DEPLOYMENT_STATUS, path, "deployment_statuses", repository=repo,
+                                deployment_id=deployment["id"])]
+
+
+def _issues(api: ApiClient, cursors: Cursors, repositories: Sequence[str]) -> Iterator[list[dict]]:
+    for repo in repositories:
+        since = cursors.start(repo)
+        path = f"/repos/{repo}/issues"
+        params = {"state": "all", "since": isoformat_z(since), "sort": "updated", "direction": "asc",
+                  "per_page": PER_PAGE}
+        for page in api.pages(path, params=params):
+            items = [_with_label_names(item) for item in page
+                     if not (isinstance(item, dict) and "pull_request" in item)]
+            # `since` is inclusive: the issue the cursor was taken from comes back and is skipped
+            rows = [row for row in _rows(items, ISSUE, path, "issues", repository=repo) if row["updated_at"] > since]
+            cursors.advance(repo, (row["updated_at"] for row in rows))
+            yield rows
 
 
 def _with_label_names(item: Any) -> Any:
@@ -248,7 +260,8 @@ def _pr_children(api: ApiClient, repo: str, number: int, kind: str) -> list[dict
     path = f"/repos/{repo}/pulls/{number}/{kind}"
     spec, id_path = (COMMIT, "sha") if kind == "commits" else (REVIEW, "id")
     return [row for page in api.pages(path, params={"per_page": PER_PAGE})
-            for row in _rows(page, spec, path, id_path=id_path, repository=repo, pull_request_number=number)]
+            for row in _rows(page, spec, path, f"pull_request_{kind}", id_path=id_path, repository=repo,
+                                pull_request_number=number)]
 
 
 @dlt.source(name="github_actions", section="github", max_table_nesting=0)
@@ -273,7 +286,7 @@ def github_actions_source(
             params = {"created": f">={isoformat_z(since)}", "per_page": PER_PAGE}
             path = f"/repos/{repo}/actions/runs"
             for page in api.pages(path, params=params, data_selector="workflow_runs"):
-                rows = _rows(page, WORKFLOW_RUN, path, repository=repo)
+                rows = _rows(page, WORKFLOW_RUN, path, "workflow_runs", repository=repo)
                 cursors.advance(repo, (row["created_at"] for row in rows))
                 yield rows
 
@@ -299,7 +312,7 @@ def github_actions_source(
             jobs = [{**job, "steps_count": len(job.get("steps") or [])} if isinstance(job, dict) else job
                     for page in api.pages(path, params={"per_page": PER_PAGE}, data_selector="jobs")
                     for job in page]
-            yield _rows(jobs, WORKFLOW_JOB, path, repository=repo)
+            yield _rows(jobs, WORKFLOW_JOB, path, "workflow_jobs", repository=repo)
             cursors.advance(repo, [changed_at])
 
     return workflow_runs, workflow_jobs

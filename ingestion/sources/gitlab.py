@@ -23,16 +23,10 @@ from dlt.sources import DltResource
 from dlt.sources.helpers.rest_client.auth import APIKeyAuth
 from dlt.sources.helpers.rest_client.paginators import HeaderLinkPaginator
 
-from ingestion.sources._common import (
-    ApiClient,
-    Cursors,
-    TableSpec,
-    fields,
-    isoformat_z,
-    project,
-    start_date_from,
-    table_hints,
-)
+from ingestion.sources.client import ApiClient
+from ingestion.sources.cursors import Cursors
+from ingestion.sources.projection import TableSpec, fields, project_rows, table_hints
+from ingestion.timestamps import isoformat_z, start_date_from
 
 TOOL = "GitLab"
 PER_PAGE = 100
@@ -96,8 +90,8 @@ TABLES: dict[str, dict[str, TableSpec]] = {
 }
 
 
-def _rows(items: Sequence[Any], spec: Any, endpoint: str, **extra: Any) -> list[dict]:
-    return [project(item, spec, source="gitlab", endpoint=endpoint, extra=extra) for item in items]
+def _rows(items: Sequence[Any], spec: Any, endpoint: str, table: str, **extra: Any) -> list[dict]:
+    return project_rows(items, spec, source="gitlab", endpoint=endpoint, table=table, extra=extra)
 
 
 def project_path(name: str) -> str:
@@ -121,76 +115,91 @@ def gitlab_source(
     start = start_date_from(start_date)
     raw = TABLES["raw_gitlab"]
 
-    def changed(kind: str, spec: Any, cursor_field: str = "updated_at") -> Iterator[tuple[str, list[dict]]]:
-        """(project, validated rows) of one list endpoint, updated since the cursor minus a look-back."""
+    def changed(kind: str, spec: Any) -> Iterator[tuple[str, list[dict]]]:
         cursors = Cursors(start, full_refresh=full_refresh)
-        for name in projects:
-            since = cursors.start(name, timedelta(hours=lookback_hours))
-            path = f"{project_path(name)}/{kind}"
-            params = {"updated_after": isoformat_z(since), "order_by": "updated_at", "sort": "asc",
-                      "per_page": PER_PAGE}
-            if kind == "merge_requests":
-                params["state"] = "all"
-            for page in api.pages(path, params=params):
-                rows = _rows(page, spec, path, project=name)
-                yield name, rows
-                cursors.advance(name, (row[cursor_field] or row["created_at"] for row in rows))
+        return _changed(api, cursors, projects, timedelta(hours=lookback_hours), kind, spec)
 
     @dlt.resource(name="merge_requests", **table_hints(raw["merge_requests"]))
     def merge_requests() -> Iterator[list[dict]]:
-        for _, rows in changed("merge_requests", MERGE_REQUEST):
-            yield rows
-
-    def mr_children(mrs: list[dict], kind: str, spec: Any) -> list[dict]:
-        out = []
-        for mr in mrs:
-            path = f"{project_path(mr['project'])}/merge_requests/{mr['iid']}/{kind}"
-            for page in api.pages(path, params={"per_page": PER_PAGE}):
-                out.extend(_rows(page, spec, path, project=mr["project"], merge_request_iid=mr["iid"]))
-        return out
+        yield from (rows for _, rows in changed("merge_requests", MERGE_REQUEST))
 
     @dlt.transformer(name="merge_request_commits", data_from=merge_requests,
                      **table_hints(raw["merge_request_commits"]))
     def merge_request_commits(mrs: list[dict]) -> Iterator[list[dict]]:
-        yield mr_children(mrs, "commits", COMMIT)
+        yield _mr_children(api, mrs, "commits", COMMIT)
 
     @dlt.transformer(name="merge_request_notes", data_from=merge_requests, **table_hints(raw["merge_request_notes"]))
     def merge_request_notes(mrs: list[dict]) -> Iterator[list[dict]]:
-        yield mr_children(mrs, "notes", NOTE)
+        yield _mr_children(api, mrs, "notes", NOTE)
 
     @dlt.resource(name="commits", **table_hints(raw["commits"]))
     def commits() -> Iterator[list[dict]]:
         """Default-branch commits committed since the cursor (`repository/commits?since=`)."""
-        cursors = Cursors(start, full_refresh=full_refresh)
-        for name in projects:
-            path = f"{project_path(name)}/repository/commits"
-            params = {"since": isoformat_z(cursors.start(name)), "per_page": PER_PAGE}
-            for page in api.pages(path, params=params):
-                rows = [project(item, COMMIT, source="gitlab", endpoint=path, extra={"project": name})
-                        for item in page]
-                cursors.advance(name, (row["committed_at"] for row in rows))
-                yield rows
+        yield from _commits(api, Cursors(start, full_refresh=full_refresh), projects)
 
     @dlt.resource(name="pipelines", **table_hints(raw["pipelines"]))
     def pipelines() -> Iterator[list[dict]]:
         """The pipeline list lacks start, finish and user: each changed pipeline is read in detail."""
         for name, rows in changed("pipelines", PIPELINE_LIST_ITEM):
-            details = []
-            for row in rows:
-                path = f"{project_path(name)}/pipelines/{row['id']}"
-                details.extend(_rows([api.get(path)], PIPELINE, path, project=name))
-            yield details
+            yield _pipeline_details(api, name, rows)
 
     @dlt.transformer(name="jobs", data_from=pipelines, **table_hints(raw["jobs"]))
     def jobs(pipelines_: list[dict]) -> Iterator[list[dict]]:
         for pipeline in pipelines_:
-            path = f"{project_path(pipeline['project'])}/pipelines/{pipeline['id']}/jobs"
-            yield [row for page in api.pages(path, params={"per_page": PER_PAGE, "include_retried": "true"})
-                   for row in _rows(page, JOB, path, project=pipeline["project"], pipeline_id=pipeline["id"])]
+            yield _pipeline_jobs(api, pipeline)
 
     @dlt.resource(name="deployments", **table_hints(raw["deployments"]))
     def deployments() -> Iterator[list[dict]]:
-        for _, rows in changed("deployments", DEPLOYMENT):
-            yield rows
+        yield from (rows for _, rows in changed("deployments", DEPLOYMENT))
 
     return merge_requests, merge_request_commits, merge_request_notes, commits, pipelines, jobs, deployments
+
+
+def _changed(api: ApiClient, cursors: Cursors, projects: Sequence[str], lookback: timedelta, kind: str,
+             spec: Any, cursor_field: str = "updated_at") -> Iterator[tuple[str, list[dict]]]:
+    """(project, validated rows) of one list endpoint, updated since the cursor minus a look-back."""
+    for name in projects:
+        since = cursors.start(name, lookback)
+        path = f"{project_path(name)}/{kind}"
+        params = {"updated_after": isoformat_z(since), "order_by": "updated_at", "sort": "asc",
+                  "per_page": PER_PAGE}
+        if kind == "merge_requests":
+            params["state"] = "all"
+        for page in api.pages(path, params=params):
+            rows = _rows(page, spec, path, kind, project=name)
+            yield name, rows
+            cursors.advance(name, (row[cursor_field] or row["created_at"] for row in rows))
+
+
+def _mr_children(api: ApiClient, mrs: list[dict], kind: str, spec: Any) -> list[dict]:
+    out = []
+    for mr in mrs:
+        path = f"{project_path(mr['project'])}/merge_requests/{mr['iid']}/{kind}"
+        for page in api.pages(path, params={"per_page": PER_PAGE}):
+            out.extend(_rows(page, spec, path, f"merge_request_{kind}", project=mr["project"],
+                             merge_request_iid=mr["iid"]))
+    return out
+
+
+def _pipeline_details(api: ApiClient, name: str, rows: list[dict]) -> list[dict]:
+    details = []
+    for row in rows:
+        path = f"{project_path(name)}/pipelines/{row['id']}"
+        details.extend(_rows([api.get(path)], PIPELINE, path, "pipelines", project=name))
+    return details
+
+
+def _pipeline_jobs(api: ApiClient, pipeline: dict) -> list[dict]:
+    path = f"{project_path(pipeline['project'])}/pipelines/{pipeline['id']}/jobs"
+    return [row for page in api.pages(path, params={"per_page": PER_PAGE, "include_retried": "true"})
+            for row in _rows(page, JOB, path, "jobs", project=pipeline["project"], pipeline_id=pipeline["id"])]
+
+
+def _commits(api: ApiClient, cursors: Cursors, projects: Sequence[str]) -> Iterator[list[dict]]:
+    for name in projects:
+        path = f"{project_path(name)}/repository/commits"
+        params = {"since": isoformat_z(cursors.start(name)), "per_page": PER_PAGE}
+        for page in api.pages(path, params=params):
+            rows = _rows(page, COMMIT, path, "commits", project=name)
+            cursors.advance(name, (row["committed_at"] for row in rows))
+            yield rows

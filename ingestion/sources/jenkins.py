@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 from urllib.parse import quote
 
@@ -26,16 +27,11 @@ from dlt.sources import DltResource
 from dlt.sources.helpers.rest_client.auth import HttpBasicAuth
 from dlt.sources.helpers.rest_client.paginators import SinglePagePaginator
 
-from ingestion.sources._common import (
-    ApiClient,
-    Cursors,
-    TableSpec,
-    fields,
-    project,
-    start_date_from,
-    table_hints,
-)
-from yardstick.errors import PayloadError
+from ingestion.errors import PayloadError
+from ingestion.sources.client import ApiClient
+from ingestion.sources.cursors import Cursors
+from ingestion.sources.projection import TableSpec, fields, guarded, project, table_hints
+from ingestion.timestamps import start_date_from
 
 TOOL = "Jenkins"
 RANGE = 100
@@ -123,7 +119,9 @@ def jenkins_source(
                     page = body.get("allBuilds") if isinstance(body, Mapping) else None
                     if not isinstance(page, list):
                         raise PayloadError("jenkins", path, name, "no 'allBuilds' list in the answer")
-                    rows = [flatten(build, name, path) for build in page]
+                    rows = guarded(page, "builds", partial(flatten, job=name, endpoint=path),
+                                   lambda build, job=name: f"{job}#{build.get('number')}"
+                                   if isinstance(build, Mapping) else None)
                     fresh = [row for row in rows if row["started_at"] >= since]
                     yield fresh
                     cursors.advance(name, (row["started_at"] for row in fresh if not row["is_building"]))

@@ -1,8 +1,11 @@
 """Jira source (Cloud REST v3 or Data Center REST v2, plus the agile API) into `raw_jira`.
 
-- issues: `/rest/api/{v}/search` with `jql=project in (…) AND updated >= "<cursor>"` and `expand=changelog`;
-  when an issue's embedded changelog is truncated (`changelog.total > changelog.maxResults`) its whole history
-  is read from `/rest/api/{v}/issue/{id}/changelog`.
+- issues: Cloud (`api_version` 3) searches with `/rest/api/3/search/jql` (the enhanced search that replaced
+  `/rest/api/3/search` in 2025: `nextPageToken`/`isLast` paging, no `startAt` or `total`, fields named one by
+  one because it returns ids alone otherwise); Data Center (`api_version` 2) with `/rest/api/2/search`
+  (`startAt`/`maxResults`/`total`). Both with the bounded `jql=project in (…) AND updated >= "<cursor>"` and
+  `expand=changelog`; when an issue's embedded changelog is truncated (`changelog.total` above the histories
+  it holds) its whole history is read from `/rest/api/{v}/issue/{id}/changelog`.
 - changelog items (one row per changed field of a history entry; status moves carry status *ids*),
 - statuses (`/rest/api/{v}/status`: id, name and `statusCategory.key` — the only thing status mapping uses,
   because boards name statuses in any language),
@@ -27,19 +30,14 @@ from typing import Any
 import dlt
 from dlt.sources import DltResource
 from dlt.sources.helpers.rest_client.auth import BearerTokenAuth, HttpBasicAuth
-from dlt.sources.helpers.rest_client.paginators import OffsetPaginator
+from dlt.sources.helpers.rest_client.paginators import JSONResponseCursorPaginator, OffsetPaginator
 from requests import Response
 
-from ingestion.sources._common import (
-    ApiClient,
-    Cursors,
-    TableSpec,
-    fields,
-    project,
-    start_date_from,
-    table_hints,
-)
-from yardstick.errors import PayloadError
+from ingestion.errors import PayloadError
+from ingestion.sources.client import ApiClient
+from ingestion.sources.cursors import Cursors
+from ingestion.sources.projection import TableSpec, fields, guarded, project, project_rows, table_hints
+from ingestion.timestamps import start_date_from
 
 TOOL = "Jira"
 PAGE_SIZE = 100
@@ -110,8 +108,30 @@ class JiraPaginator(OffsetPaginator):
             self._has_next_page = False
 
 
-def _rows(items: Sequence[Any], spec: Any, endpoint: str, id_path: str = "id", **extra: Any) -> list[dict]:
-    return [project(item, spec, source="jira", endpoint=endpoint, extra=extra, id_path=id_path) for item in items]
+class JiraTokenPaginator(JSONResponseCursorPaginator):
+    """Cloud's enhanced search: `nextPageToken` from the body into the next request, until `isLast`."""
+
+    def __init__(self) -> None:
+        super().__init__(cursor_path="nextPageToken", cursor_param="nextPageToken")
+
+    def update_state(self, response: Response, data: list[Any] | None = None) -> None:
+        super().update_state(response, data)
+        body = response.json()
+        if isinstance(body, Mapping) and body.get("isLast") is True:
+            self._has_next_page = False
+
+
+# the issue fields the raw table reads (the enhanced search returns only the fields it is asked for)
+ISSUE_FIELDS = ("project", "summary", "issuetype", "status", "priority", "resolution", "labels", "assignee",
+                "reporter", "parent", "created", "updated", "resolutiondate")
+
+
+def _rows(items: Sequence[Any], spec: Any, endpoint: str, table: str, **extra: Any) -> list[dict]:
+    return project_rows(items, spec, source="jira", endpoint=endpoint, table=table, extra=extra)
+
+
+def _id(item: Any) -> Any:
+    return item.get("id") if isinstance(item, Mapping) else None
 
 
 def sprint_ids(value: Any) -> str | None:
@@ -158,6 +178,29 @@ def _jql_time(moment: Any) -> str:
     return moment.strftime("%Y/%m/%d %H:%M")
 
 
+def _full_changelog(api: ApiClient, rest: str, search: str, item: dict) -> tuple[list[dict], str]:
+    """An issue's changelog histories and the endpoint they came from: the search page embeds at most a page
+    of them; a longer changelog is read from the issue's own changelog endpoint."""
+    changelog = item.get("changelog") or {}
+    histories = changelog.get("histories") or []
+    total, shown = changelog.get("total"), changelog.get("maxResults")
+    if isinstance(total, int) and total > max(len(histories), shown or 0):
+        endpoint = f"{rest}/issue/{item['id']}/changelog"
+        return [h for page in api.pages(endpoint, data_selector="values") for h in page], endpoint
+    return histories, search
+
+
+def _boards(api: ApiClient, projects: Sequence[str]) -> dict[int, dict]:
+    """The boards of the configured projects, by id."""
+    boards: dict[int, dict] = {}
+    for key in projects:
+        path = "/rest/agile/1.0/board"
+        for page in api.pages(path, params={"projectKeyOrId": key}, data_selector="values"):
+            boards.update((row["id"], row) for row in (project(item, BOARD, source="jira", endpoint=path)
+                                                       for item in page))
+    return boards
+
+
 @dlt.source(name="jira", section="jira", max_table_nesting=0)
 def jira_source(
     base_url: str = dlt.config.value,
@@ -169,6 +212,7 @@ def jira_source(
     story_points_field: str = "customfield_10016",
     start_date: str | None = None,
     lookback_hours: int = 24,
+    page_size: int = PAGE_SIZE,
     full_refresh: bool = False,
 ) -> Sequence[DltResource]:
     """Issues (with changelog and sprint ids) updated since the cursor, statuses, and board sprints."""
@@ -176,6 +220,7 @@ def jira_source(
     api = ApiClient(TOOL, base_url, auth, JiraPaginator(), headers={"Accept": "application/json"})
     start = start_date_from(start_date)
     rest = f"/rest/api/{api_version}"
+    search = f"{rest}/search/jql" if api_version >= 3 else f"{rest}/search"
     raw = TABLES["raw_jira"]
 
     @dlt.resource(name="issue_pages", selected=False)
@@ -186,55 +231,48 @@ def jira_source(
         since = cursors.start("issues", timedelta(hours=lookback_hours))
         keys = ", ".join(f'"{key}"' for key in projects)
         jql = f'project in ({keys}) AND updated >= "{_jql_time(since)}" ORDER BY updated ASC'
-        params = {"jql": jql, "expand": "changelog", "fields": "*all"}
-        path = f"{rest}/search"
-        for page in api.pages(path, params=params, data_selector="issues"):
-            checked = _rows(page, ISSUE, path)
+        params = {"jql": jql, "expand": "changelog", "maxResults": page_size,
+                  "fields": ",".join((*ISSUE_FIELDS, sprint_field, story_points_field))}
+        paginator = JiraTokenPaginator() if api_version >= 3 else JiraPaginator(page_size)
+        for page in api.pages(search, params=params, data_selector="issues", paginator=paginator):
+            checked = _rows(page, ISSUE, search, "issues")
             yield page
             cursors.advance("issues", (row["updated_at"] for row in checked))
 
     @dlt.transformer(name="issues", data_from=issue_pages, **table_hints(raw["issues"]))
     def issues(page: list[dict]) -> Iterator[list[dict]]:
-        path = f"{rest}/search"
-        rows = []
-        for item in page:
-            row = project(item, ISSUE, source="jira", endpoint=path)
+        def build(item: Any) -> dict:
+            row = project(item, ISSUE, source="jira", endpoint=search)
             row["sprint_ids"] = sprint_ids(item["fields"].get(sprint_field))
-            row["story_points"] = story_points(item["fields"].get(story_points_field), path, item.get("id"))
-            rows.append(row)
-        yield rows
+            row["story_points"] = story_points(item["fields"].get(story_points_field), search, item.get("id"))
+            return row
+
+        yield guarded(page, "issues", build, _id)
 
     @dlt.transformer(name="issue_changelog_items", data_from=issue_pages,
                      **table_hints(raw["issue_changelog_items"]))
     def issue_changelog_items(page: list[dict]) -> Iterator[list[dict]]:
-        for item in page:
-            changelog = item.get("changelog") or {}
-            histories = changelog.get("histories") or []
-            endpoint = f"{rest}/search"
-            total, shown = changelog.get("total"), changelog.get("maxResults")
-            if isinstance(total, int) and total > max(len(histories), shown or 0):
-                endpoint = f"{rest}/issue/{item['id']}/changelog"
-                histories = [h for page_ in api.pages(endpoint, data_selector="values") for h in page_]
-            yield changelog_rows(str(item["id"]), histories, endpoint)
+        def build(item: Any) -> list[dict]:
+            if _id(item) is None:
+                raise PayloadError("jira", search, None, "missing required field 'id'")
+            histories, endpoint = _full_changelog(api, rest, search, item)
+            return changelog_rows(str(item["id"]), histories, endpoint)
+
+        yield guarded(page, "issue_changelog_items", build, _id)
 
     @dlt.resource(name="statuses", **table_hints(raw["statuses"]))
     def statuses() -> Iterator[list[dict]]:
         path = f"{rest}/status"
-        yield _rows(api.get(path), STATUS, path)
+        yield _rows(api.get(path), STATUS, path, "statuses")
 
     @dlt.resource(name="sprints", **table_hints(raw["sprints"]))
     def sprints() -> Iterator[list[dict]]:
         """Sprints of every scrum board of the configured projects (all states: sprints change state)."""
-        boards: dict[int, dict] = {}
-        for key in projects:
-            path = "/rest/agile/1.0/board"
-            for page in api.pages(path, params={"projectKeyOrId": key}, data_selector="values"):
-                boards.update((row["id"], row) for row in _rows(page, BOARD, path))
-        for board_id, board in sorted(boards.items()):
+        for board_id, board in sorted(_boards(api, projects).items()):
             if board.get("type") == "kanban":
                 continue  # kanban boards have no sprints (the API answers 400)
             path = f"/rest/agile/1.0/board/{board_id}/sprint"
             for page in api.pages(path, data_selector="values"):
-                yield _rows(page, SPRINT, path, board_id=board_id)
+                yield _rows(page, SPRINT, path, "sprints", board_id=board_id)
 
     return issue_pages, issues, issue_changelog_items, statuses, sprints

@@ -17,16 +17,10 @@ from dlt.sources import DltResource
 from dlt.sources.helpers.rest_client.auth import APIKeyAuth
 from dlt.sources.helpers.rest_client.paginators import OffsetPaginator
 
-from ingestion.sources._common import (
-    ApiClient,
-    Cursors,
-    TableSpec,
-    fields,
-    isoformat_z,
-    project,
-    start_date_from,
-    table_hints,
-)
+from ingestion.sources.client import ApiClient
+from ingestion.sources.cursors import Cursors
+from ingestion.sources.projection import TableSpec, fields, project_rows, table_hints
+from ingestion.timestamps import isoformat_z, start_date_from
 
 TOOL = "PagerDuty"
 PAGE_SIZE = 100
@@ -82,12 +76,13 @@ def pagerduty_source(
 
     @dlt.transformer(name="incidents", data_from=log_entry_pages, **table_hints(raw["incidents"]))
     def incidents(page: list[dict]) -> Iterator[list[dict]]:
-        latest = {entry["incident"]["id"]: entry["incident"] for entry in page}
-        yield [project(incident, INCIDENT, source="pagerduty", endpoint="/log_entries (include[]=incidents)")
-               for incident in latest.values()]
+        latest = {entry["incident"].get("id"): entry["incident"] for entry in page
+                  if isinstance(entry, dict) and isinstance(entry.get("incident"), dict)}
+        yield project_rows(latest.values(), INCIDENT, source="pagerduty", table="incidents",
+                           endpoint="/log_entries (include[]=incidents)")
 
     return log_entry_pages, log_entries, incidents
 
 
 def _log_rows(page: list[dict]) -> list[dict]:
-    return [project(entry, LOG_ENTRY, source="pagerduty", endpoint="/log_entries") for entry in page]
+    return project_rows(page, LOG_ENTRY, source="pagerduty", endpoint="/log_entries", table="log_entries")

@@ -9,10 +9,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
+from ingestion.demo.github_api import RepoData
 from ingestion.demo.gitlab_api import GitLabData, GitLabProject
 from ingestion.demo.jenkins_api import JenkinsData
 from ingestion.demo.jira_api import JiraData
-from ingestion.demo.org import Org, PagerDutyData, RepoData
+from ingestion.demo.org import Org
+from ingestion.demo.pagerduty_api import PagerDutyData
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 GITHUB_REPO = "octocat/Hello-World"

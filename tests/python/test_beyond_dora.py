@@ -299,8 +299,8 @@ def test_link_coverage_of_the_month(warehouse: Path) -> None:
 
 
 def test_story_points_field_must_be_a_number() -> None:
+    from ingestion.errors import PayloadError
     from ingestion.sources.jira import story_points
-    from yardstick.errors import PayloadError
 
     assert story_points(3, "/rest/api/3/search", "10001") == "3.0"
     assert story_points(None, "/rest/api/3/search", "10001") is None

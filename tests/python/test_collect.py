@@ -108,6 +108,9 @@ def test_valid_batch_is_stored_stamped_and_loaded(collector: tuple[str, Path], t
     ("/v1/page", {"anonymousId": "a", "properties": ["not", "an", "object"]}, KEY, 400,
      "event: 'properties' must be an object"),
     ("/v1/batch", {"batch": []}, KEY, 400, "batch: expected a non-empty 'batch' array"),
+    # 5,000 levels of nesting used to drop the connection without an answer (the parser's RecursionError)
+    ("/v1/page", b'{"anonymousId": "a", "properties": ' + b"[" * 5000 + b"]" * 5000 + b"}", KEY, 400,
+     "body nests deeper than the JSON parser accepts"),
     ("/v1/batch", {"batch": [{"type": "page", "anonymousId": "a"}, {"type": "click", "anonymousId": "a"}]}, KEY, 400,
      "batch[1]: unknown or missing type 'click'"),
     ("/v1/batch", {"batch": [{"type": "page", "anonymousId": "a", "properties": {"pad": "x" * 20_000}}] * 30}, KEY,

@@ -13,10 +13,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from ingestion.errors import SourceError
 from ingestion.pipeline import ensure_raw_tables, ingest_source
 from yardstick.dbt import dbt
 from yardstick.demo import environment
-from yardstick.errors import SourceError
 
 
 def git(repo: Path, *args: str, when: str = "2026-03-02T10:00:00+00:00") -> str:

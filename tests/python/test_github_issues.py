@@ -11,12 +11,12 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from quarantine import rejected
 
 from ingestion.demo.org import OrgBuilder
 from ingestion.demo.server import ReplayServer
 from ingestion.pipeline import ensure_raw_tables, ingest_source
 from yardstick.dbt import dbt
-from yardstick.errors import PayloadError
 
 REPO = "acme/shop"
 ISSUES_PATH = f"/repos/{REPO}/issues"
@@ -102,7 +102,7 @@ def test_issues_and_jobs_load_once_and_second_syncs_fetch_only_what_changed(
     assert rows(warehouse, "select count(*) from raw_github_actions.workflow_jobs") == [(5,)]
 
 
-def test_issue_missing_a_required_field_names_source_endpoint_and_record(
+def test_issue_missing_a_required_field_is_quarantined_naming_endpoint_and_record(
     serve: Callable[..., ReplayServer], tmp_path: Path
 ) -> None:
     org = shop().build()
@@ -112,10 +112,9 @@ def test_issue_missing_a_required_field_names_source_endpoint_and_record(
     broken = [dict(issue) for issue in org.github[REPO].issues]
     del broken[0]["created_at"]
     server.fail(ISSUES_PATH, 200, body=json.dumps(broken))
-    with pytest.raises(PayloadError) as info:
-        ingest_source("github", warehouse, full_refresh=True)
-    assert str(info.value) == (f"github: bad record {broken[0]['id']!r} from {ISSUES_PATH}: "
-                               "missing required field 'created_at'")
+    ingest_source("github", warehouse, full_refresh=True)
+    assert rejected(warehouse, "raw_github") == [
+        ("issues", ISSUES_PATH, str(broken[0]["id"]), "missing required field 'created_at'")]
     assert rows(warehouse, "select count(*) from raw_github.issues") == [(3,)]  # the first load is intact
 
 

@@ -9,11 +9,12 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from quarantine import rejected
 from scenarios import PAYMENTS, at, march_2026
 
 from ingestion.demo.server import ReplayServer
+from ingestion.errors import SourceError, TokenRejected
 from ingestion.pipeline import ingest_source
-from yardstick.errors import PayloadError, SourceError, TokenRejected
 
 RAW_TABLES = [
     "raw_github.pull_requests", "raw_github.pull_request_commits", "raw_github.pull_request_reviews",
@@ -122,30 +123,32 @@ def test_token_never_reaches_the_warehouse(serve: Callable[..., ReplayServer], t
     assert server.pagerduty_token.encode() not in content
 
 
-def test_missing_required_field_names_source_endpoint_and_record(
+def test_missing_required_field_is_quarantined_naming_endpoint_and_record(
     serve: Callable[..., ReplayServer], tmp_path: Path
 ) -> None:
     org = march_2026().org
     broken = org.github[PAYMENTS].pulls[1]
     del broken["created_at"]
     serve(org)
-    with pytest.raises(PayloadError) as error:
-        ingest_source("github", tmp_path / "w.duckdb")
-    assert str(error.value) == (
-        f"github: bad record {broken['id']} from /repos/{PAYMENTS}/pulls/{broken['number']}: "
-        "missing required field 'created_at'"
-    )
+    counts = ingest_source("github", tmp_path / "w.duckdb")
+    assert rejected(tmp_path / "w.duckdb", "raw_github") == [
+        ("pull_requests", f"/repos/{PAYMENTS}/pulls/{broken['number']}", str(broken["id"]),
+         "missing required field 'created_at'")]
+    assert counts["raw_github._rejected"] == 1 and counts["raw_github.pull_requests"] == 5  # the rest loads
 
 
-def test_wrong_type_and_unknown_enum_are_rejected(serve: Callable[..., ReplayServer], tmp_path: Path) -> None:
+def test_unknown_enum_is_quarantined(serve: Callable[..., ReplayServer], tmp_path: Path) -> None:
     org = march_2026().org
     org.pagerduty.incidents[0]["status"] = "exploded"
     for entry in org.pagerduty.log_entries:
         if entry["incident"]["id"] == org.pagerduty.incidents[0]["id"]:
             entry["incident"] = org.pagerduty.incidents[0]
     serve(org)
-    with pytest.raises(PayloadError, match=r"pagerduty: bad record '\w+' .*unknown value 'exploded'"):
-        ingest_source("pagerduty", tmp_path / "w.duckdb")
+    ingest_source("pagerduty", tmp_path / "w.duckdb")
+    [(table, endpoint, record_id, reason)] = rejected(tmp_path / "w.duckdb", "raw_pagerduty")
+    assert (table, endpoint, record_id) == ("incidents", "/log_entries (include[]=incidents)",
+                                            org.pagerduty.incidents[0]["id"])
+    assert reason.startswith("field 'status': unknown value 'exploded'")
 
 
 def test_truncated_json_is_reported_with_its_endpoint(serve: Callable[..., ReplayServer], tmp_path: Path) -> None:

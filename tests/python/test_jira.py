@@ -5,6 +5,7 @@ statusCategory, changelogs (truncated ones read from the changelog endpoint), sp
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -12,15 +13,17 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from quarantine import rejected
 from recorded import recorded_jira
 
 from ingestion.demo import jira_api
-from ingestion.demo.org import Org, PagerDutyData
+from ingestion.demo.org import Org
+from ingestion.demo.pagerduty_api import PagerDutyData
 from ingestion.demo.server import ReplayServer
+from ingestion.errors import SourceError, TokenRejected
 from ingestion.pipeline import ensure_raw_tables, ingest_source
 from yardstick.dbt import dbt
 from yardstick.demo import environment
-from yardstick.errors import PayloadError, SourceError, TokenRejected
 
 PROJECTS = ["EE", "K5"]
 CHANGELOG_LIMIT = 20  # EE-1 (25 histories), EE-2 (24), EE-3 (26), EE-4 (23) and EE-17 (31) arrive truncated
@@ -63,7 +66,7 @@ def utc(*parts: int) -> datetime:
 
 def test_search_pages_and_truncated_changelogs_use_the_real_paths(loaded: tuple[Path, list]) -> None:
     _, requests = loaded
-    search = [r for r in requests if r.path == "/rest/api/3/search"]
+    search = [r for r in requests if r.path == "/rest/api/3/search/jql"]
     assert len(search) == 1
     jql = search[0].query["jql"][0]
     assert jql == 'project in ("EE", "K5") AND updated >= "2010/01/01 00:00" ORDER BY updated ASC'
@@ -144,7 +147,7 @@ def test_second_sync_asks_only_for_recent_changes(tmp_path: Path) -> None:
         updated["fields"]["updated"] = "2022-07-20T10:00:00.000+0800"
         org.jira.issues[-1] = updated
         counts = ingest_source("jira", tmp_path / "w.duckdb")
-        jql = next(r for r in server.requests if r.path == "/rest/api/3/search").query["jql"][0]
+        jql = next(r for r in server.requests if r.path == "/rest/api/3/search/jql").query["jql"][0]
     # cursor = K5's latest `updated` before the change (2022-07-16 06:31 +08:00 → 2022-07-15 22:31 UTC), minus 24 h
     assert 'updated >= "2022/07/14 22:' in jql
     assert counts["raw_jira.issues"] == 3  # K5-2, K5-3 (updated within the look-back) and K5-4
@@ -166,28 +169,42 @@ def _break_and_ingest(tmp_path: Path, breaker, error: type[Exception]) -> pytest
     return info
 
 
-def test_missing_required_field_names_source_endpoint_and_record(tmp_path: Path) -> None:
+def _break_and_quarantine(tmp_path: Path, breaker) -> list[tuple[str, str, str, str]]:
+    """Load the board once, break it, load again: the broken record is quarantined, the rest loads, and the
+    first load of the broken record stays as it was."""
+    org = jira_org()
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    warehouse = tmp_path / "w.duckdb"
+    with ReplayServer(org) as server, environment(settings(server)):
+        ingest_source("jira", warehouse)
+        breaker(org, server)
+        ingest_source("jira", warehouse, full_refresh=True)
+    assert query(warehouse, "select count(*) from raw_jira.issues") == [(33,)]
+    return rejected(warehouse, "raw_jira")
+
+
+def test_missing_required_field_is_quarantined_naming_endpoint_and_record(tmp_path: Path) -> None:
     def breaker(org: Org, server: ReplayServer) -> None:
         del org.jira.issues[3]["fields"]["created"]
 
-    info = _break_and_ingest(tmp_path, breaker, PayloadError)
-    assert str(info.value) == "jira: bad record '10066' from /rest/api/3/search: missing required field 'fields.created'"
+    assert _break_and_quarantine(tmp_path, breaker) == [
+        ("issues", "/rest/api/3/search/jql", "10066", "missing required field 'fields.created'")]
 
 
-def test_wrong_type_and_unknown_status_category_are_rejected(tmp_path: Path) -> None:
+def test_wrong_type_and_unknown_status_category_are_quarantined(tmp_path: Path) -> None:
     def wrong_type(org: Org, server: ReplayServer) -> None:
         org.jira.issues[0]["fields"]["updated"] = 1593911000
 
-    info = _break_and_ingest(tmp_path, wrong_type, PayloadError)
-    assert "jira: bad record '10063' from /rest/api/3/search: field 'fields.updated': expected an ISO-8601" \
-        in str(info.value)
+    [(table, endpoint, record_id, reason)] = _break_and_quarantine(tmp_path, wrong_type)
+    assert (table, endpoint, record_id) == ("issues", "/rest/api/3/search/jql", "10063")
+    assert reason.startswith("field 'fields.updated': expected an ISO-8601 timestamp, got 1593911000")
 
     def unknown_enum(org: Org, server: ReplayServer) -> None:
         org.jira.statuses[0]["statusCategory"] = {"key": "exploded"}
 
-    info = _break_and_ingest(tmp_path / "enum", unknown_enum, PayloadError)
-    assert str(info.value).startswith("jira: bad record '3' from /rest/api/3/status: field 'statusCategory.key': "
-                                      "unknown value 'exploded'")
+    [(table, endpoint, record_id, reason)] = _break_and_quarantine(tmp_path / "enum", unknown_enum)
+    assert (table, endpoint, record_id) == ("statuses", "/rest/api/3/status", "3")
+    assert reason.startswith("field 'statusCategory.key': unknown value 'exploded'")
 
 
 def test_truncated_json_and_rejected_token(tmp_path: Path) -> None:
@@ -211,6 +228,45 @@ def test_sprint_field_in_data_center_form_and_search_errors() -> None:
         == "12 15"
     assert sprint_ids([{"id": 7, "name": "EE Sprint 7"}]) == "7"
     assert sprint_ids(None) is None
-    status, body, _ = jira_api.handle(jira_org().jira, "GET", "/rest/api/2/search", {"jql": ["assignee = me"]},
+    data_center = dataclasses.replace(jira_org().jira, cloud=False)
+    status, body, _ = jira_api.handle(data_center, "GET", "/rest/api/2/search", {"jql": ["assignee = me"]},
                                       "Bearer " + jira_api.TOKEN)
     assert status == 400 and json.dumps(body).startswith('{"errorMessages": ["Error in the JQL Query')
+
+
+def test_cloud_answers_the_removed_search_with_410_and_refuses_unbounded_jql() -> None:
+    cloud = jira_org().jira
+    for path in ("/rest/api/3/search", "/rest/api/2/search"):
+        status, body, _ = jira_api.handle(cloud, "GET", path, {"jql": ['project = "EE"']}, "Bearer " + jira_api.TOKEN)
+        assert status == 410 and "/rest/api/3/search/jql" in body["errorMessages"][0]
+    status, body, _ = jira_api.handle(cloud, "GET", "/rest/api/3/search/jql", {"jql": ["ORDER BY updated ASC"]},
+                                      "Bearer " + jira_api.TOKEN)
+    assert status == 400 and body["errorMessages"][0].startswith("Unbounded JQL queries are not allowed")
+    status, body, _ = jira_api.handle(cloud, "GET", "/rest/api/3/search/jql", {"jql": ['project = "EE"']},
+                                      "Bearer " + jira_api.TOKEN)
+    assert status == 200 and set(body["issues"][0]) == {"id"}  # no fields named: ids only, as Cloud answers
+
+
+def test_cloud_pages_by_token_and_names_its_fields(tmp_path: Path) -> None:
+    with ReplayServer(jira_org()) as server, environment({**settings(server), "SOURCES__JIRA__PAGE_SIZE": "10"}):
+        counts = ingest_source("jira", tmp_path / "w.duckdb")
+        search = [r for r in server.requests if r.path == "/rest/api/3/search/jql"]
+    assert counts["raw_jira.issues"] == 33
+    assert len(search) == 4  # 10 + 10 + 10 + 3, the last answered with isLast
+    assert "nextPageToken" not in search[0].query
+    assert all("nextPageToken" in r.query and "startAt" not in r.query for r in search[1:])
+    named = search[0].query["fields"][0].split(",")
+    assert {"summary", "status", "created", "updated", "customfield_10020", "customfield_10016"} <= set(named)
+    assert query(tmp_path / "w.duckdb", "select count(*) from raw_jira.issues where status_category_key is not null "
+                                        "and created_at is not null") == [(33,)]
+
+
+def test_data_center_keeps_the_offset_search(tmp_path: Path) -> None:
+    org = jira_org()
+    org.jira.cloud = False
+    with ReplayServer(org) as server, environment({**settings(server), "SOURCES__JIRA__API_VERSION": "2",
+                                                   "SOURCES__JIRA__PAGE_SIZE": "10"}):
+        counts = ingest_source("jira", tmp_path / "w.duckdb")
+        search = [r for r in server.requests if r.path == "/rest/api/2/search"]
+    assert counts["raw_jira.issues"] == 33
+    assert [r.query["startAt"] for r in search] == [["0"], ["10"], ["20"], ["30"]]

@@ -251,5 +251,5 @@ def test_status_shows_the_runs_and_freshness_per_source(chain: Chain) -> None:
     assert out.count("succeeded") == 1 and out.count("failed") == 1 and out.count("interrupted") == 1
     assert "Ingest pagerduty: PagerDuty answered 503" in out
     # freshness: the newest pull request update is 25 March 2026, long past the 3-day warn_after
-    assert "github pull_requests 7 2026-03-25 12:00" in out
+    assert "github pull_requests 7 0 2026-03-25 12:00" in out  # 7 rows, none quarantined
     assert "warn" in out and "pagerduty log_entries 10" in out

@@ -11,7 +11,8 @@ import pytest
 from scenarios import march_2026
 
 from ingestion.demo.server import ReplayServer
-from yardstick.errors import QualityGateFailed, TokenRejected
+from ingestion.errors import TokenRejected
+from yardstick.errors import QualityGateFailed
 from yardstick.refresh import Progress, refresh
 
 

@@ -11,7 +11,8 @@ from test_cli import yardstick
 from test_jenkins import JOBS, jenkins_data
 
 from ingestion.demo import gitlab_api, jenkins_api, jira_api
-from ingestion.demo.org import Org, PagerDutyData
+from ingestion.demo.org import Org
+from ingestion.demo.pagerduty_api import PagerDutyData
 from ingestion.demo.server import ReplayServer
 
 
