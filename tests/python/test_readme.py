@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from yardstick.nightly import RunLog, ops_path
+from yardstick.runlog import RunLog, ops_path
 
 PROJECT = Path(__file__).resolve().parents[2]
 README = PROJECT / "README.md"
