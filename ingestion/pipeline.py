@@ -20,7 +20,7 @@ import dlt
 import duckdb
 
 from ingestion.errors import SourceError, YardstickError, find_domain_error
-from ingestion.sources import events, git, github, gitlab, jenkins, jira, pagerduty
+from ingestion.sources import events, git, github, github_copilot, gitlab, jenkins, jira, pagerduty
 from ingestion.sources.projection import (
     REJECTED_COLUMNS,
     REJECTED_TABLE,
@@ -62,6 +62,8 @@ SOURCES: dict[str, SourceSpec] = {
     "jenkins": SourceSpec(jenkins.jenkins_source, "jenkins", "raw_jenkins", jenkins.TABLES["raw_jenkins"],
                           ("base_url", "jobs", "username", "api_token")),
     "git": SourceSpec(git.git_source, "git", "raw_git", git.TABLES["raw_git"], ("repositories",)),
+    "github_copilot": SourceSpec(github_copilot.github_copilot_source, "github_copilot", "raw_github_copilot",
+                                 github_copilot.TABLES["raw_github_copilot"], ("organizations", "access_token")),
 }
 
 

@@ -103,19 +103,15 @@ measured as (
         cast(change_metrics.lead_time_median_hours as {{ type_double() }}) as lead_time_median_hours,
         cast(change_metrics.lead_time_p75_hours as {{ type_double() }}) as lead_time_p75_hours,
         coalesce(deployment_metrics.failed_deployments, 0) as failed_deployments,
-        case
-            when coalesce(deployment_metrics.deployments, 0) > 0
-                then cast(deployment_metrics.failed_deployments as {{ type_double() }}) / deployment_metrics.deployments
-        end as change_failure_rate,
+        {{ failure_rate('deployment_metrics.failed_deployments', 'deployment_metrics.deployments') }}
+            as change_failure_rate,
         coalesce(incident_metrics.incidents, 0) as incidents,
         coalesce(incident_metrics.attributed_incidents, 0) as attributed_incidents,
         cast(incident_metrics.recovery_median_hours as {{ type_double() }}) as recovery_median_hours,
         cast(incident_metrics.time_to_restore_median_hours as {{ type_double() }}) as time_to_restore_median_hours,
         coalesce(deployment_metrics.rework_deployments, 0) as rework_deployments,
-        case
-            when coalesce(deployment_metrics.deployments, 0) > 0
-                then cast(deployment_metrics.rework_deployments as {{ type_double() }}) / deployment_metrics.deployments
-        end as rework_rate
+        {{ failure_rate('deployment_metrics.rework_deployments', 'deployment_metrics.deployments') }}
+            as rework_rate
     from periods
     left join deployment_metrics
         on periods.period_start = deployment_metrics.period_start
@@ -166,4 +162,14 @@ final as (
 )
 
 select * from final
+{%- endmacro %}
+
+
+{#- The DORA rate of `failures` (failed or rework deployments) among `deployments`: NULL without deployments.
+    Change failure rate and rework rate everywhere (dora marts, ai_impact_team_monthly) go through here. -#}
+{% macro failure_rate(failures, deployments) -%}
+    case
+        when coalesce({{ deployments }}, 0) > 0
+            then cast({{ failures }} as {{ type_double() }}) / {{ deployments }}
+    end
 {%- endmacro %}

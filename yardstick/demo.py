@@ -10,7 +10,7 @@ import tempfile
 from datetime import date, timedelta
 from pathlib import Path
 
-from ingestion.demo import gitlab_api, jenkins_api, jira_api
+from ingestion.demo import copilot_api, gitlab_api, jenkins_api, jira_api
 from ingestion.demo.events import generate_events, product_vars
 from ingestion.demo.generator import generate_org, split_by_tool
 from ingestion.demo.server import ReplayServer
@@ -48,6 +48,20 @@ def tool_settings(server: object, org: object, start: date) -> dict[str, str]:
     return settings
 
 
+def copilot_demo(generated: object, github_repos: list[str], start: date, end: date, seed: int) -> object:
+    """The demo's Copilot reports: every engineer (pull-request author) of a team holds a seat; the largest team
+    hosted on GitHub adopts the assistant a third of the way through the period."""
+    teams: dict[str, set[str]] = {}
+    for repo, data in generated.github.items():  # type: ignore[attr-defined]
+        team = repo.split("/", 1)[1].rsplit("-", 1)[0]
+        teams.setdefault(team, set()).update(pull["user"]["login"] for pull in data.pulls
+                                             if pull["user"].get("type", "User") == "User")
+    hosted = {repo.split("/", 1)[1].rsplit("-", 1)[0] for repo in github_repos}
+    adopter = max(sorted(hosted), key=lambda team: len(teams.get(team, ())))
+    return copilot_api.simulate({team: sorted(people) for team, people in teams.items()}, start, end,
+                                adopter=adopter, seed=seed)
+
+
 def project_repository() -> Path | None:
     """The git checkout this Yardstick runs from (the demo ingests its history), or None when it is not one."""
     root = Path(__file__).resolve().parent.parent
@@ -63,6 +77,7 @@ def run_demo(warehouse: Path, *, teams: int = 3, weeks: int = 12, seed: int = 7,
     with progress.step(f"Generate demo organisation ({teams} teams, {weeks} weeks)"):
         generated = generate_org(teams=teams, weeks=weeks, seed=seed, end=today)
         org = split_by_tool(generated, teams)
+        org.copilot = copilot_demo(generated, sorted(org.github), today - timedelta(weeks=weeks), today, seed)
     with tempfile.TemporaryDirectory(prefix="yardstick-events-") as events_dir:
         with progress.step("Generate the demo product's page events"):
             story = generate_events(generated, Path(events_dir), seed=seed)
@@ -70,7 +85,9 @@ def run_demo(warehouse: Path, *, teams: int = 3, weeks: int = 12, seed: int = 7,
             progress.note(f"replay server on {server.url}")
             start = today - timedelta(weeks=weeks + 1)
             settings = {**source_settings(server, sorted(org.github), start), **tool_settings(server, org, start),
-                        "SOURCES__EVENTS__PATHS": events_dir}
+                        "SOURCES__EVENTS__PATHS": events_dir,
+                        **copilot_api.source_settings(server.url + "/copilot", "acme", start.isoformat(),
+                                                      (today - timedelta(days=1)).isoformat())}
             own = project_repository()
             if own is None:
                 progress.note("not a git checkout: the demo skips the local git source")

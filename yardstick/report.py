@@ -1,6 +1,7 @@
 """`yardstick report`: one self-contained HTML page (plotly.js embedded, no network needed to view it) with a
 section per question leaders ask — DORA per team with tiers and trends, where changes wait, PR hygiene, planning,
-quality and link coverage, the product's users, and goals with their actions. Numbers are team-level; no chart ranks people."""
+quality and link coverage, the product's users, AI-assisted development, and goals with their actions. Numbers are
+team-level; no chart ranks people."""
 
 from __future__ import annotations
 
@@ -283,8 +284,58 @@ def goals_section(marts: Marts, annotations: pd.DataFrame) -> Section:
     return section
 
 
+def ai_section(marts: Marts, annotations: pd.DataFrame) -> Section:
+    """Copilot adoption per week and the two cohorts' lead time and CFR per month, for the organisation, with the
+    group sizes; a cell from fewer than min_group_size people is suppressed in the marts and shows as a gap."""
+    section = Section("ai", "AI-assisted development",
+                      "Do teams use the coding assistant, and do AI-active authors' changes ship faster or break "
+                      "more often? (Correlation, not causation.)")
+    adoption = marts.frame("""select team, week_start, team_engineers, is_suppressed, active_share, ai_active_share
+                              from marts.ai_adoption_team_weekly order by team, week_start""",
+                           "marts.ai_adoption_team_weekly")
+    impact = marts.frame("""select month_start, cohort, group_size, is_suppressed, merged_changes,
+                                   lead_time_median_hours, change_failure_rate
+                            from marts.ai_impact_team_monthly where team = 'org' order by month_start, cohort""",
+                         "marts.ai_impact_team_monthly")
+    if adoption.empty:
+        section.empty_reason = ("No Copilot usage reports yet: set SOURCES__GITHUB_COPILOT__ORGANIZATIONS and a "
+                                "token that may read them (see the README).")
+        return section
+    figure = make_subplots(rows=3, cols=1, vertical_spacing=0.12, subplot_titles=[
+        "Share of engineers AI-active (≥ ai_active_days_per_week days), by week",
+        "Lead time, median hours, by cohort (organisation)", "Change failure rate, by cohort (organisation)"])
+    teams = sorted(adoption["team"].unique())
+    for team, series in adoption[~adoption["is_suppressed"]].groupby("team"):
+        figure.add_trace(go.Scatter(x=series["week_start"], y=series["ai_active_share"], mode="lines+markers",
+                                    name=f"{team} AI-active", line={"color": team_colour(team, teams)}), row=1, col=1)
+    colours = {"ai_active": "#636efa", "other": "#bbbbbb"}
+    for cohort, series in impact.groupby("cohort"):
+        sizes = [f"n={size}" for size in series["group_size"]]
+        for row, column in ((2, "lead_time_median_hours"), (3, "change_failure_rate")):
+            figure.add_trace(go.Bar(x=series["month_start"], y=series[column], name=cohort, legendgroup=cohort,
+                                    showlegend=row == 2, text=sizes, marker_color=colours.get(cohort)),
+                             row=row, col=1)
+    figure.update_layout(barmode="group", height=850, margin={"t": 40})
+    section.figure = figure
+    rows = "".join(
+        f"<tr><td>{r.month_start:%b %Y}</td><td>{html.escape(str(r.cohort))}</td><td>{int(r.group_size)}</td>"
+        + ("<td colspan=3>suppressed (fewer people than min_group_size)</td>" if r.is_suppressed else
+           f"<td>{_label(r.merged_changes)}</td><td>{_label(_round(r.lead_time_median_hours))}</td>"
+           f"<td>{_label(_round(r.change_failure_rate))}</td>") + "</tr>"
+        for r in impact.itertuples())
+    section.table = ("<table><caption>Organisation, by the cohort of each change's author in the week it was opened"
+                     "</caption><tr><th>month</th><th>cohort</th><th>people</th><th>merged changes</th>"
+                     f"<th>lead time (h, median)</th><th>change failure rate</th></tr>{rows}</table>") if rows else ""
+    return section
+
+
+def _round(value: object) -> object:
+    return round(float(value), 2) if value is not None and not pd.isna(value) else value
+
+
 SECTIONS: list[Callable[[Marts, pd.DataFrame], Section]] = [
-    dora_section, stages_section, hygiene_section, planning_section, quality_section, product_section, goals_section]
+    dora_section, stages_section, hygiene_section, planning_section, quality_section, product_section, ai_section,
+    goals_section]
 
 PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Yardstick report</title>

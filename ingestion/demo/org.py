@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
+from ingestion.demo.copilot_api import CopilotData
 from ingestion.demo.facts import (
     Json,
     _DeploySpec,
@@ -52,6 +53,7 @@ class Org:
     jira: JiraData | None = None  # Jira site (issues, statuses, boards, sprints), served under /jira
     gitlab: GitLabData | None = None  # GitLab projects (MRs, pipelines, deployments), served under /gitlab
     jenkins: JenkinsData | None = None  # Jenkins jobs and their builds, served under /jenkins
+    copilot: CopilotData | None = None  # Copilot usage reports and seats, served under /copilot
 
     def as_dict(self) -> Json:
         """Plain-JSON representation (handy for determinism checks and fixtures)."""

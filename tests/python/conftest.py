@@ -35,7 +35,8 @@ def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.chdir(tmp_path)
     for key in ("SOURCES__GITHUB__REPOSITORIES", "SOURCES__GITHUB__ACCESS_TOKEN", "SOURCES__PAGERDUTY__API_TOKEN",
                 "SOURCES__JIRA__API_TOKEN", "SOURCES__GITLAB__PRIVATE_TOKEN", "SOURCES__JENKINS__API_TOKEN",
-                "SOURCES__GIT__REPOSITORIES"):
+                "SOURCES__GIT__REPOSITORIES", "SOURCES__GITHUB_COPILOT__ORGANIZATIONS",
+                "SOURCES__GITHUB_COPILOT__ACCESS_TOKEN"):
         monkeypatch.delenv(key, raising=False)
     monkeypatch.setenv("RUNTIME__REQUEST_BACKOFF_FACTOR", "0.05")
     monkeypatch.setenv("RUNTIME__REQUEST_MAX_ATTEMPTS", "3")
@@ -86,14 +87,13 @@ def shared_build(tmp_path_factory: pytest.TempPathFactory, name: str, build: Cal
     return directory
 
 
-
-
 @pytest.fixture(scope="session")
 def scenario_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The hand-written March 2026 scenario (scenarios.py) ingested from a replay server, built, checked and
     published once per run (a full dbt build takes a while). Tests read it, or copy it to change it."""
     from scenarios import march_2026
 
+    from ingestion.demo import copilot_api
     from yardstick.demo import environment
     from yardstick.refresh import refresh
 
@@ -101,6 +101,7 @@ def scenario_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
         scenario = march_2026()
         with ReplayServer(scenario.org) as server, environment({
             **source_settings(server, sorted(scenario.org.github), date.fromisoformat(START)),
+            **copilot_api.source_settings(server.url + "/copilot", "acme", "2026-03-02", "2026-03-15"),
             "RUNTIME__REQUEST_BACKOFF_FACTOR": "0.05",
         }):
             refresh(directory / "warehouse.duckdb", from_scratch=True, progress=Progress(quiet=True))

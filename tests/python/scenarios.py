@@ -22,9 +22,12 @@ Team search (repo acme/search-api):
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
+from ingestion.demo import copilot_api
+from ingestion.demo.copilot_api import CopilotData
 from ingestion.demo.org import Org, OrgBuilder
 
 PAYMENTS, SEARCH = "acme/payments-api", "acme/search-api"
@@ -85,4 +88,23 @@ def march_2026() -> Scenario:
         "I3": b.incident("payments-api", created_at=at(20, 10), title="Card network outage",
                          acknowledged_at=at(20, 10, 5), resolved_at=at(20, 10, 30)),
     }
-    return Scenario(b.build(), b, shas, incidents)
+    org = b.build()
+    org.copilot = march_copilot()
+    return Scenario(org, b, shas, incidents)
+
+
+def march_copilot() -> CopilotData:
+    """Copilot usage reports for 2–15 March 2026: ana, bob, cat, dan and eve hold seats; all five use the assistant
+    on 2, 3 and 4 March (AI-active that week), ana and bob on 10 March only. No team has 5 seats, so GitHub's
+    user-teams report is empty: only the organisation row of the adoption mart is large enough to show."""
+    data = CopilotData(last_day="2026-03-15")
+    people = ["ana", "bob", "cat", "dan", "eve"]
+    active = {"2026-03-02": people, "2026-03-03": people, "2026-03-04": people, "2026-03-10": ["ana", "bob"]}
+    rng = random.Random(3)
+    for number in range(2, 16):
+        day = date(2026, 3, number)
+        data.reports["users-1-day"][day.isoformat()] = [
+            copilot_api.user_day(rng, "4242", login, day, heavy=True) for login in active.get(day.isoformat(), [])]
+    data.seats = [{"created_at": "2026-02-01T00:00:00Z", "updated_at": "2026-02-01T00:00:00Z",
+                   "assignee": {"login": login, "id": copilot_api.user_id(login), "type": "User"}} for login in people]
+    return data

@@ -50,8 +50,8 @@ def test_no_console_errors_and_no_network(page_facts: dict) -> None:
 
 def test_sections_with_data_draw_their_charts(page_facts: dict) -> None:
     sections = page_facts["sections"]
-    assert list(sections) == ["dora", "stages", "hygiene", "planning", "quality", "product", "goals"]
-    for name in ("dora", "stages", "hygiene", "quality", "goals"):
+    assert list(sections) == ["dora", "stages", "hygiene", "planning", "quality", "product", "ai", "goals"]
+    for name in ("dora", "stages", "hygiene", "quality", "ai", "goals"):
         assert sections[name]["charts"], f"{name} has no chart"
         assert all(box["width"] > 300 and box["height"] > 100 for box in sections[name]["charts"]), name
         assert sections[name]["traces"] > 0, f"{name} chart has nothing drawn"
@@ -60,6 +60,17 @@ def test_sections_with_data_draw_their_charts(page_facts: dict) -> None:
         assert sections[name]["charts"] == []
         assert hint in sections[name]["empty"][0]
     assert page_facts["screenshot"].stat().st_size > 50_000
+
+
+def test_ai_section_shows_adoption_and_both_cohorts_with_group_sizes(page_facts: dict) -> None:
+    text = page_facts["html"]
+    section = text[text.index('<section id="ai">'):]
+    section = section[:section.index("</section>")]
+    assert "org AI-active" in section  # the organisation's five engineers: large enough to show
+    # March: ana, bob, dan and eve opened changes in their AI-active week (4 people), cat in a week he was not (1):
+    # both cohorts are named with their sizes and suppressed
+    assert "<td>ai_active</td><td>4</td><td colspan=3>suppressed" in section
+    assert "<td>other</td><td>1</td><td colspan=3>suppressed" in section
 
 
 def test_report_is_team_level(page_facts: dict) -> None:

@@ -20,6 +20,14 @@ incidents as (
     select * from {{ ref('fct_incidents') }}
 ),
 
+copilot_person_weeks as (
+    select * from {{ ref('int_copilot_person_weeks') }}
+),
+
+copilot_change_cohorts as (
+    select * from {{ ref('int_copilot_change_cohorts') }}
+),
+
 evaluation_points as (
     select
         goal_id,
@@ -119,6 +127,67 @@ incident_values as (
     group by windows.goal_id, windows.evaluation
 ),
 
+-- AI adoption over the weeks starting in the window (team `org`: everyone); NULL below min_group_size people
+ai_adoption_values as (
+    select
+        windows.goal_id,
+        windows.evaluation,
+        {{ suppress_small(
+            'cast(sum(case when copilot_person_weeks.is_ai_active then 1 else 0 end) as ' ~ type_double() ~ ')'
+            ~ ' / count(*)', 'count(distinct copilot_person_weeks.person_id)') }} as ai_active_share,
+        {{ suppress_small(
+            'cast(sum(case when copilot_person_weeks.is_ai_active then 1 else 0 end) as ' ~ type_double() ~ ')'
+            ~ ' / count(distinct copilot_person_weeks.week_start)',
+            'count(distinct copilot_person_weeks.person_id)') }} as ai_active_engineers
+    from windows
+    inner join copilot_person_weeks
+        on copilot_person_weeks.team = windows.team
+        and copilot_person_weeks.week_start >= windows.window_start_at
+        and copilot_person_weeks.week_start < windows.window_end_at
+    group by windows.goal_id, windows.evaluation
+),
+
+-- each cohort's merged changes in the window, as in ai_impact_team_monthly
+ai_cohort_values as (
+    select
+        windows.goal_id,
+        windows.evaluation,
+        copilot_change_cohorts.cohort,
+        count(distinct copilot_change_cohorts.author_person_id) as authors,
+        {{ percentile('copilot_change_cohorts.lead_time_hours', 0.5) }} as lead_time_median_hours,
+        count(distinct case when deployments.is_failure then deployments.deployment_id end) as failed_deployments,
+        count(distinct deployments.deployment_id) as deployments
+    from windows
+    inner join copilot_change_cohorts
+        on (windows.team = 'org' or copilot_change_cohorts.team = windows.team)
+        and copilot_change_cohorts.merged_at >= windows.window_start_at
+        and copilot_change_cohorts.merged_at < windows.window_end_at
+    left join deployments
+        on copilot_change_cohorts.deployment_id = deployments.deployment_id
+        and deployments.is_production
+        and deployments.status = 'success'
+    group by windows.goal_id, windows.evaluation, copilot_change_cohorts.cohort
+),
+
+ai_impact_values as (
+    select
+        ai_active.goal_id,
+        ai_active.evaluation,
+        case when ai_active.authors >= {{ var('min_group_size') }} and other.authors >= {{ var('min_group_size') }}
+            then ai_active.lead_time_median_hours - other.lead_time_median_hours
+        end as lead_time_difference,
+        case when ai_active.authors >= {{ var('min_group_size') }} and other.authors >= {{ var('min_group_size') }}
+            then {{ failure_rate('ai_active.failed_deployments', 'ai_active.deployments') }}
+                - {{ failure_rate('other.failed_deployments', 'other.deployments') }}
+        end as change_failure_rate_difference
+    from ai_cohort_values as ai_active
+    inner join ai_cohort_values as other
+        on ai_active.goal_id = other.goal_id
+        and ai_active.evaluation = other.evaluation
+        and ai_active.cohort = 'ai_active'
+        and other.cohort = 'other'
+),
+
 final as (
     select
         -- ids
@@ -147,6 +216,10 @@ final as (
             when 'share_unreviewed' then merge_values.share_unreviewed
             when 'share_merged_without_approval' then merge_values.share_merged_without_approval
             when 'recovery_time' then incident_values.recovery_median_hours
+            when 'ai_active_share' then ai_adoption_values.ai_active_share
+            when 'ai_active_engineers' then ai_adoption_values.ai_active_engineers
+            when 'ai_lead_time_difference' then ai_impact_values.lead_time_difference
+            when 'ai_change_failure_rate_difference' then ai_impact_values.change_failure_rate_difference
         end as {{ type_double() }}) as metric_value
     from windows
     left join deployment_values
@@ -161,6 +234,12 @@ final as (
     left join incident_values
         on windows.goal_id = incident_values.goal_id
         and windows.evaluation = incident_values.evaluation
+    left join ai_adoption_values
+        on windows.goal_id = ai_adoption_values.goal_id
+        and windows.evaluation = ai_adoption_values.evaluation
+    left join ai_impact_values
+        on windows.goal_id = ai_impact_values.goal_id
+        and windows.evaluation = ai_impact_values.evaluation
 )
 
 select * from final
