@@ -29,6 +29,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bench.serve import POINTS
+
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 RESULTS_DIR = PROJECT_DIR / "bench" / "results"
 GITHUB_LIMIT_PER_HOUR = 5000
@@ -106,6 +108,7 @@ def source_env(base: dict[str, str], urls: dict[str, str], manifest: dict[str, A
         "SOURCES__GITHUB__BASE_URL": urls["github"], "SOURCES__GITHUB__ACCESS_TOKEN": urls["github_token"],
         "SOURCES__GITHUB__REPOSITORIES": json.dumps(manifest["repositories"]),
         "SOURCES__GITHUB__START_DATE": start,
+        "SOURCES__GITHUB__API": os.environ.get("BENCH_GITHUB_API", "graphql"),  # `rest` for the older path
         "SOURCES__PAGERDUTY__BASE_URL": urls["pagerduty"], "SOURCES__PAGERDUTY__API_TOKEN": urls["pagerduty_token"],
         "SOURCES__PAGERDUTY__START_DATE": start,
         **jira_settings(urls["url"] + "/jira", manifest["jira_projects"], start),
@@ -180,6 +183,7 @@ def measure(data: Path, work: Path) -> dict[str, Any]:
                                       base, log)
     steps["build_nightly"].update(json.loads((work / "build_nightly.json").read_text()))
     return {"manifest": manifest, "steps": steps, "requests": {"full": full_requests, "nightly": nightly_requests},
+            "github_api": env["SOURCES__GITHUB__API"],
             "warehouse_mib": full_wh.stat().st_size / 2**20}
 
 
@@ -204,7 +208,16 @@ def figures(m: dict[str, Any]) -> dict[str, Any]:
         "full_minutes": full / 60, "peak_gib": peak / 1024,
         "requests": {phase: {t: tool(m["requests"][phase], t) for t in ("github", "pagerduty", "jira")}
                      for phase in ("full", "nightly")},
+        # GitHub's budget: REST requests plus GraphQL points (the GraphQL POSTs themselves cost their points)
+        "github_cost": {phase: _github_cost(m["requests"][phase]) for phase in ("full", "nightly")},
     }
+
+
+def _github_cost(requests: dict[str, int]) -> dict[str, int]:
+    queries = requests.get("github /graphql", 0)
+    rest = sum(v for k, v in requests.items() if k.startswith("github ")) - queries
+    points = requests.get(POINTS, 0)
+    return {"rest": rest, "queries": queries, "points": points, "total": rest + points}
 
 
 def _reached(name: str, value: float) -> str:
@@ -214,7 +227,6 @@ def _reached(name: str, value: float) -> str:
 def render(scale: float, m: dict[str, Any], f: dict[str, Any], facts: dict[str, Any], load: dict[str, float],
            command: str, generate_seconds: float | None) -> str:
     s, man = m["steps"], m["manifest"]
-    gh_full, gh_night = f["requests"]["full"]["github"], f["requests"]["nightly"]["github"]
     lines = [
         f"# Yardstick benchmark — scale {scale} ({man['engineers']:,} engineers, one year)",
         "",
@@ -274,12 +286,16 @@ def render(scale: float, m: dict[str, Any], f: dict[str, Any], facts: dict[str, 
         "",
         "## API cost",
         "",
-        "| sync | GitHub requests | hours at 5,000 req/h | PagerDuty requests | Jira requests |",
-        "|---|---|---|---|---|",
-        (f"| first full sync | {gh_full:,} | {gh_full / GITHUB_LIMIT_PER_HOUR:.2f} | "
-        f"{f['requests']['full']['pagerduty']:,} | {f['requests']['full']['jira']:,} |"),
-        (f"| one-day incremental | {gh_night:,} | {gh_night / GITHUB_LIMIT_PER_HOUR:.2f} | "
-        f"{f['requests']['nightly']['pagerduty']:,} | {f['requests']['nightly']['jira']:,} |"),
+        f"GitHub collected through `SOURCES__GITHUB__API={m.get('github_api', 'rest')}`.",
+        "",
+        ("| sync | GitHub REST requests | GitHub GraphQL queries | GitHub GraphQL points | GitHub points + requests "
+         "| hours at 5,000/h | PagerDuty requests | Jira requests |"),
+        "|---|---|---|---|---|---|---|---|",
+        *(f"| {label} | {c['rest']:,} | {c['queries']:,} | {c['points']:,} | {c['total']:,} | "
+          f"{c['total'] / GITHUB_LIMIT_PER_HOUR:.2f} | {f['requests'][phase]['pagerduty']:,} | "
+          f"{f['requests'][phase]['jira']:,} |"
+          for phase, label in (("full", "first full sync"), ("nightly", "one-day incremental"))
+          for c in [f["github_cost"][phase]]),
         "",
         "Requests per endpoint (full / nightly):",
         "",

@@ -146,6 +146,9 @@ def load_org(root: Path, *, before_cutoff: bool) -> Org:
                jira=jira)
 
 
+POINTS = "points github graphql"  # not a request: the points GitHub's GraphQL queries cost (its own limit)
+
+
 def endpoint(prefix: str, path: str) -> str:
     """A request's endpoint with ids elided: `github /repos/{owner}/{repo}/pulls/{n}/commits`."""
     path = re.sub(r"^/repos/[^/]+/[^/]+", "/repos/{owner}/{repo}", path)
@@ -163,6 +166,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     org = load_org(args.data, before_cutoff=args.before_cutoff)
     server = ReplayServer(org, rate_limit=10**9).start()  # count requests; never throttle the benchmark
+    server.graphql_budget.limit = 10**9
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: done.set())
     args.url_file.write_text(json.dumps({"url": server.url, "github": server.github_url,
@@ -170,6 +174,7 @@ def main(argv: list[str] | None = None) -> int:
                                          "pagerduty_token": server.pagerduty_token}))
     done.wait()
     counts = Counter(endpoint(r.prefix, r.path) for r in server.requests)
+    counts[POINTS] = server.graphql_budget.used  # GitHub GraphQL points (rateLimit.cost) the queries cost
     server.stop()
     args.requests_file.write_text(json.dumps(dict(sorted(counts.items())), indent=1))
     return 0

@@ -92,6 +92,31 @@ def freshness(warehouse: Path) -> list[Freshness]:
     return results
 
 
+def sync_progress(warehouse: Path) -> dict[str, str]:
+    """Each GitHub repository's sync: `complete`, or `partial (n of m)` while a first sync cut short by
+    SOURCES__GITHUB__MAX_REQUESTS_PER_RUN is still being resumed (n of the repository's m pull requests
+    fetched; the commits, deployments or issues still to come are named)."""
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        exists = con.execute("select count(*) from information_schema.tables where table_schema = 'raw_github' "
+                             "and table_name = 'sync_progress'").fetchone()[0]
+        rows = con.execute("select repository, resource, complete, done, total from raw_github.sync_progress "
+                           "order by repository, resource").fetchall() if exists else []
+    states: dict[str, str] = {}
+    for repo in dict.fromkeys(row[0] for row in rows):
+        mine = {resource: (complete, done, total)
+                for name, resource, complete, done, total in rows if name == repo}
+        pending = [resource for resource, (complete, _, _) in mine.items() if not complete]
+        if not pending:
+            states[repo] = "complete"
+            continue
+        complete, done, total = mine.get("pull_requests", (True, None, None))
+        of = total if total is not None else "?"
+        counted = f"{done or 0} of {of}" if not complete else "pull requests done"
+        others = [resource for resource in pending if resource != "pull_requests"]
+        states[repo] = f"partial ({counted})" + (f", {', '.join(others)} to come" if others else "")
+    return states
+
+
 def _aware(value: Any) -> datetime | None:
     if value is None or not isinstance(value, datetime):
         return None
@@ -124,3 +149,12 @@ def print_status(warehouse: Path, console: Console | None = None, limit: int = 1
         fresh.add_row(item.source, item.table, "–" if item.rows is None else str(item.rows), str(item.rejected),
                       _when(item.newest), _when(item.last_loaded), item.state(now))
     console.print(fresh)
+    progress = sync_progress(warehouse)
+    if progress:
+        repos = Table(title="GitHub repositories (first sync: complete, or partial and resumed next run)",
+                      box=box.SIMPLE_HEAD)
+        repos.add_column("repository")
+        repos.add_column("sync")
+        for repo, state in progress.items():
+            repos.add_row(repo, state)
+        console.print(repos)

@@ -39,6 +39,8 @@ class GitLabProject:
     jobs: dict[int, list[Json]] = field(default_factory=dict)
     deployments: list[Json] = field(default_factory=list)
     commits: list[Json] = field(default_factory=list)  # default branch, newest first
+    archived: bool = False
+    forked_from: str | None = None  # the upstream project's path when this project is a fork
 
 
 @dataclass
@@ -57,6 +59,8 @@ def handle(data: GitLabData | None, method: str, path: str, query: dict[str, lis
         return _message(401, "401 Unauthorized")
     if method not in ("GET", "HEAD"):
         return _message(405, "405 Method Not Allowed")
+    if group := re.fullmatch(r"/api/v4/groups/([^/]+)/projects", path.rstrip("/")):
+        return _group_projects(data or GitLabData(), unquote(group.group(1)), _Pager(headers, path, query), query)
     match = re.fullmatch(r"/api/v4/projects/([^/]+)(/.*)?", path.rstrip("/"))
     if not match:
         return 404, {"error": "404 Not Found"}, {}
@@ -93,6 +97,21 @@ def _project_route(repo: GitLabProject, rest: str, page: _Pager, query: dict[str
     if rest == "/deployments":
         return page.reply(_changed(repo.deployments, query))
     return 404, {"error": "404 Not Found"}, {}
+
+
+def _group_projects(data: GitLabData, group: str, page: _Pager, query: dict[str, list[str]]) -> Reply:
+    """`GET /groups/:id/projects`: the group's projects (`include_subgroups=true`: its subgroups' too),
+    `archived=true|false` filters; a fork carries `forked_from_project`."""
+    subgroups = (_first(query, "include_subgroups") or "").lower() == "true"
+    archived = (_first(query, "archived") or "").lower()
+    found = [(name, p) for name, p in sorted(data.projects.items())
+             if name.rsplit("/", 1)[0] == group or (subgroups and name.startswith(group + "/"))]
+    if not any(name.startswith(group + "/") for name in data.projects):
+        return _message(404, "404 Group Not Found")
+    items = [{"id": p.id, "path_with_namespace": name, "archived": p.archived,
+              **({"forked_from_project": {"path_with_namespace": p.forked_from}} if p.forked_from else {})}
+             for name, p in found if archived not in ("true", "false") or p.archived == (archived == "true")]
+    return page.reply(items)
 
 
 def _first(query: dict[str, list[str]], name: str) -> str | None:

@@ -20,7 +20,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
 from urllib.parse import parse_qs, urlsplit
 
-from ingestion.demo import tool_apis
+from ingestion.demo import github_graphql, tool_apis
 from ingestion.demo.github_objects import GITHUB_API
 from ingestion.demo.github_routes import GITHUB_DOCS, GitHubApi, github_not_found
 from ingestion.demo.org import Org
@@ -87,6 +87,7 @@ class ReplayServer:
         self._faults: list[_Fault] = []
         self._used = 0
         self._reset_at = int(time.time()) + 3600
+        self.graphql_budget = github_graphql.PointsBudget()
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -184,6 +185,7 @@ class ReplayServer:
         with self._lock:
             self._used = 0
             self._reset_at = int(time.time()) + 3600
+            self.graphql_budget = github_graphql.PointsBudget(self.graphql_budget.limit)
 
     # -- internals used by the handler ---------------------------------------------------------
 
@@ -220,6 +222,7 @@ class ReplayServer:
 
 class _Handler(BaseHTTPRequestHandler):
     replay: ReplayServer
+    body: bytes = b""
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True  # headers and body are separate writes: avoid 40 ms delayed-ACK stalls
     server_version = "yardstick-replay/1.0"
@@ -238,8 +241,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _dispatch(self, method: str) -> None:
         length = int(self.headers.get("Content-Length") or 0)
-        if length:
-            self.rfile.read(length)
+        self.body = self.rfile.read(length) if length else b""
         split = urlsplit(self.path)
         query = parse_qs(split.query, keep_blank_values=True)
         prefix, _, rest = split.path.lstrip("/").partition("/")
@@ -260,7 +262,8 @@ class _Handler(BaseHTTPRequestHandler):
         target = self.path
         if prefix == "github":
             authorised = self._github_authorised()
-            headers, exhausted = server._rate_headers(consume=authorised)
+            graphql = method == "POST" and path in github_graphql.ROUTES  # its own points budget
+            headers, exhausted = server._rate_headers(consume=authorised and not graphql)
         else:
             headers, exhausted = {}, False
         fault = server._take_fault(target)
@@ -274,6 +277,8 @@ class _Handler(BaseHTTPRequestHandler):
                     reply = Reply(
                         401, {"message": "Bad credentials", "documentation_url": GITHUB_DOCS, "status": "401"}
                     )
+                elif graphql:  # POST /graphql: the GraphQL API
+                    return self._graphql()
                 elif exhausted:
                     reply = Reply(
                         403,
@@ -306,6 +311,11 @@ class _Handler(BaseHTTPRequestHandler):
         except HttpError as err:
             err.reply.headers = {**headers, **err.reply.headers}
             return err.reply
+
+    def _graphql(self) -> Reply:
+        """GraphQL answers with its own points budget (not the REST one) in its X-RateLimit-* headers."""
+        status, body, headers = github_graphql.respond(self.replay.org, self.body, self.replay.graphql_budget)
+        return Reply(status, body, headers=headers)
 
     def _github_authorised(self) -> bool:
         header = (self.headers.get("Authorization") or "").strip()

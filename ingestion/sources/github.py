@@ -19,15 +19,21 @@ from dlt.sources import DltResource
 from dlt.sources.helpers.rest_client.auth import BearerTokenAuth
 from dlt.sources.helpers.rest_client.paginators import HeaderLinkPaginator
 
+from ingestion.errors import SourceError
 from ingestion.sources.client import ApiClient
 from ingestion.sources.cursors import Cursors
+from ingestion.sources.github_discovery import expand_repositories, is_pattern
+from ingestion.sources.github_graphql import graphql_resources
+from ingestion.sources.github_graphql_client import GraphQLClient, RunBudget
+from ingestion.sources.github_walk import PROGRESS_TABLE
 from ingestion.sources.projection import TableSpec, fields, project_rows, table_hints
 from ingestion.timestamps import isoformat_z, start_date_from
 
 TOOL = "GitHub"
 PER_PAGE = 100
 REVIEW_STATES = frozenset({"APPROVED", "CHANGES_REQUESTED", "COMMENTED", "DISMISSED", "PENDING"})
-DEPLOYMENT_STATES = frozenset({"error", "failure", "inactive", "in_progress", "queued", "pending", "success"})
+DEPLOYMENT_STATES = frozenset({"error", "failure", "inactive", "in_progress", "queued", "pending", "success",
+                               "waiting"})
 
 # Raw table columns: (name, payload path, type, required, allowed values). Endpoints are data.
 PULL_REQUEST = fields(
@@ -39,6 +45,7 @@ PULL_REQUEST = fields(
     ("merge_commit_sha", "merge_commit_sha"), ("merged_by_login", "merged_by.login"),
     ("additions", "additions", "bigint"), ("deletions", "deletions", "bigint"),
     ("changed_files", "changed_files", "bigint"), ("commits", "commits", "bigint"),
+    ("label_names", "label_names"), ("closing_issue_numbers", "closing_issue_numbers"),
 )
 COMMIT = fields(
     ("sha", "sha", "text", True), ("parent_shas", "parents"), ("message", "commit.message"),
@@ -104,6 +111,7 @@ TABLES: dict[str, dict[str, TableSpec]] = {
         "deployment_statuses": (REPO + fields(("deployment_id", "deployment_id", "bigint", True)) + DEPLOYMENT_STATUS,
                                 ("id",)),
         "issues": (REPO + ISSUE, ("id",)),
+        "sync_progress": PROGRESS_TABLE,  # GraphQL path: each repository's first sync, complete or partial
     },
     "raw_github_actions": {"workflow_runs": (REPO + WORKFLOW_RUN, ("id",)),
                            "workflow_jobs": (REPO + WORKFLOW_JOB, ("id",))},
@@ -130,12 +138,28 @@ def github_source(
     start_date: str | None = None,
     deployment_lookback_hours: int = 48,
     full_refresh: bool = False,
+    api: str = "graphql",
+    include_archived: bool = False,
+    include_forks: bool = False,
+    exclude_repositories: list[str] | None = None,
+    max_requests_per_run: int | None = None,
 ) -> Sequence[DltResource]:
-    """Pull requests with commits and reviews, default-branch commits, deployments with statuses."""
-    api = _client(base_url, access_token)
+    """Pull requests with commits and reviews, default-branch commits, deployments with statuses, issues;
+    through GraphQL (`api="graphql"`, the default) or REST (`api="rest"`): the same tables and rows.
+    `owner/*` entries of `repositories` are discovered (github_discovery.py)."""
+    repositories = _discover(repositories, base_url, access_token, include_archived, include_forks,
+                             exclude_repositories)
     start = start_date_from(start_date)
-
     raw = TABLES["raw_github"]
+    if api not in ("graphql", "rest"):
+        raise SourceError(f"SOURCES__GITHUB__API must be graphql or rest, not {api!r}")
+    if api == "graphql":
+        client = GraphQLClient(base_url, access_token, budget=RunBudget(max_requests_per_run))
+        specs = {"pull_request": PULL_REQUEST, "commit": COMMIT, "review": REVIEW, "issue": ISSUE,
+                 "deployment": DEPLOYMENT, "deployment_status": DEPLOYMENT_STATUS}
+        return graphql_resources(client, repositories, start, tables=raw, specs=specs, full_refresh=full_refresh,
+                                 deployment_lookback_hours=deployment_lookback_hours)
+    api = _client(base_url, access_token)
 
     @dlt.resource(name="pull_requests", **table_hints(raw["pull_requests"]))
     def pull_requests() -> Iterator[list[dict]]:
@@ -184,6 +208,14 @@ def github_source(
             issues)
 
 
+def _discover(repositories: list[str], base_url: str, access_token: str, include_archived: bool,
+              include_forks: bool, exclude: list[str] | None) -> list[str]:
+    """The configured repositories with every `owner/*` expanded and the exclusions applied."""
+    client = GraphQLClient(base_url, access_token) if any(is_pattern(r) for r in repositories) else None
+    return expand_repositories(repositories, client, include_archived=include_archived,
+                               include_forks=include_forks, exclude=exclude)
+
+
 def _pull_requests(api: ApiClient, cursors: Cursors, repositories: Sequence[str]) -> Iterator[list[dict]]:
     for repo in repositories:
         since = cursors.start(repo)
@@ -197,7 +229,7 @@ def _pull_requests(api: ApiClient, cursors: Cursors, repositories: Sequence[str]
                 break
         for summary in changed:
             path = f"/repos/{repo}/pulls/{summary['number']}"
-            rows = _rows([api.get(path)], PULL_REQUEST, path, "pull_requests", repository=repo)
+            rows = _rows([_with_label_names(api.get(path))], PULL_REQUEST, path, "pull_requests", repository=repo)
             yield rows
             cursors.advance(repo, (row["updated_at"] for row in rows))
 
@@ -272,9 +304,14 @@ def github_actions_source(
     start_date: str | None = None,
     run_lookback_hours: int = 48,
     full_refresh: bool = False,
+    include_archived: bool = False,
+    include_forks: bool = False,
+    exclude_repositories: list[str] | None = None,
 ) -> Sequence[DltResource]:
     """GitHub Actions workflow runs, created since the cursor minus a look-back (runs finish later), and the
     jobs of the runs that changed since the last sync."""
+    repositories = _discover(repositories, base_url, access_token, include_archived, include_forks,
+                             exclude_repositories)
     api = _client(base_url, access_token)
     start = start_date_from(start_date)
 

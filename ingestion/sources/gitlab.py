@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from datetime import timedelta
+from fnmatch import fnmatchcase
 from typing import Any
 from urllib.parse import quote
 
@@ -94,6 +95,27 @@ def _rows(items: Sequence[Any], spec: Any, endpoint: str, table: str, **extra: A
     return project_rows(items, spec, source="gitlab", endpoint=endpoint, table=table, extra=extra)
 
 
+def discover_projects(api: ApiClient, entries: Sequence[str], *, include_archived: bool, include_forks: bool,
+                      exclude: Sequence[str]) -> list[str]:
+    """`entries` with every `group/*` replaced by the projects of that group and its subgroups
+    (`/groups/:id/projects?include_subgroups=true`); archived projects and forks only on request;
+    `exclude` globs match `group/name` case-insensitively. Order kept, no duplicates."""
+    chosen: dict[str, None] = {}
+    for entry in entries:
+        if not entry.endswith("/*"):
+            chosen[entry] = None
+            continue
+        path = f"/groups/{quote(entry[:-2], safe='')}/projects"
+        params: dict[str, Any] = {"include_subgroups": "true", "per_page": PER_PAGE, "order_by": "path",
+                                  "sort": "asc", **({} if include_archived else {"archived": "false"})}
+        for page in api.pages(path, params=params):
+            for item in page:
+                if isinstance(item, dict) and (include_forks or not item.get("forked_from_project")):
+                    chosen[str(item.get("path_with_namespace"))] = None
+    patterns = [pattern.lower() for pattern in exclude]
+    return [name for name in chosen if not any(fnmatchcase(name.lower(), pattern) for pattern in patterns)]
+
+
 def project_path(name: str) -> str:
     """`/projects/<url-encoded path>`: GitLab takes `group%2Fname` wherever it takes a numeric id."""
     return f"/projects/{quote(name, safe='')}"
@@ -107,11 +129,17 @@ def gitlab_source(
     start_date: str | None = None,
     lookback_hours: int = 48,
     full_refresh: bool = False,
+    include_archived: bool = False,
+    include_forks: bool = False,
+    exclude_projects: list[str] | None = None,
 ) -> Sequence[DltResource]:
-    """Merge requests (commits, notes), pipelines (jobs) and deployments updated since the cursor."""
+    """Merge requests (commits, notes), pipelines (jobs) and deployments updated since the cursor.
+    `group/*` in `projects` stands for every project of the group and its subgroups (read every run)."""
     api = ApiClient(TOOL, f"{base_url.rstrip('/')}/api/v4",
                     APIKeyAuth(name="PRIVATE-TOKEN", api_key=private_token, location="header"),
                     HeaderLinkPaginator())
+    projects = discover_projects(api, projects, include_archived=include_archived, include_forks=include_forks,
+                                 exclude=exclude_projects or ())
     start = start_date_from(start_date)
     raw = TABLES["raw_gitlab"]
 

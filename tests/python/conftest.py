@@ -36,7 +36,9 @@ def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     for key in ("SOURCES__GITHUB__REPOSITORIES", "SOURCES__GITHUB__ACCESS_TOKEN", "SOURCES__PAGERDUTY__API_TOKEN",
                 "SOURCES__JIRA__API_TOKEN", "SOURCES__GITLAB__PRIVATE_TOKEN", "SOURCES__JENKINS__API_TOKEN",
                 "SOURCES__GIT__REPOSITORIES", "SOURCES__GITHUB_COPILOT__ORGANIZATIONS",
-                "SOURCES__GITHUB_COPILOT__ACCESS_TOKEN"):
+                "SOURCES__GITHUB_COPILOT__ACCESS_TOKEN", "SOURCES__GITHUB__API", "SOURCES__GITHUB__MAX_REQUESTS_PER_RUN",
+                "SOURCES__GITHUB__EXCLUDE_REPOSITORIES", "SOURCES__GITHUB__INCLUDE_ARCHIVED",
+                "SOURCES__GITHUB__INCLUDE_FORKS"):
         monkeypatch.delenv(key, raising=False)
     monkeypatch.setenv("RUNTIME__REQUEST_BACKOFF_FACTOR", "0.05")
     monkeypatch.setenv("RUNTIME__REQUEST_MAX_ATTEMPTS", "3")

@@ -35,6 +35,12 @@ from yardstick.errors import QualityGateFailed
 from yardstick.refresh import Progress, refresh
 from yardstick.status import print_status
 
+
+@pytest.fixture(autouse=True)
+def _rest_api(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests are about GitHub's REST endpoints and request patterns (GraphQL: test_github_graphql.py)."""
+    monkeypatch.setenv("SOURCES__GITHUB__API", "rest")
+
 COUNTED = ["raw_github.pull_requests", "raw_github.commits", "raw_github.deployments", "raw_pagerduty.incidents",
            "raw_pagerduty.log_entries"]
 GOOD = {"raw_github.pull_requests": 6, "raw_github.commits": 15, "raw_github.deployments": 8,

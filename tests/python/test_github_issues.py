@@ -17,6 +17,12 @@ from ingestion.demo.server import ReplayServer
 from ingestion.pipeline import ensure_raw_tables, ingest_source
 from yardstick.dbt import dbt
 
+
+@pytest.fixture(autouse=True)
+def _rest_api(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests are about GitHub's REST endpoints and request patterns (GraphQL: test_github_graphql.py)."""
+    monkeypatch.setenv("SOURCES__GITHUB__API", "rest")
+
 REPO = "acme/shop"
 ISSUES_PATH = f"/repos/{REPO}/issues"
 

@@ -16,6 +16,12 @@ from ingestion.demo.server import ReplayServer
 from ingestion.errors import SourceError, TokenRejected
 from ingestion.pipeline import ingest_source
 
+
+@pytest.fixture(autouse=True)
+def _rest_api(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests are about GitHub's REST endpoints and request patterns (GraphQL: test_github_graphql.py)."""
+    monkeypatch.setenv("SOURCES__GITHUB__API", "rest")
+
 RAW_TABLES = [
     "raw_github.pull_requests", "raw_github.pull_request_commits", "raw_github.pull_request_reviews",
     "raw_github.commits", "raw_github.deployments", "raw_github.deployment_statuses",
