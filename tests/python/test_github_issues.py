@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
+import pytest
 from quarantine import rejected
 
 from ingestion.demo.org import OrgBuilder
