@@ -145,9 +145,9 @@ def postgres() -> Iterator[Postgres]:
 # pytest-xdist's two workers the long ones start at once and the short ones fill in behind them.
 # test_readme reads the demo test_demo_product builds: apart, so its worker does other work meanwhile.
 SLOW_FIRST = ["test_readers", "test_nightly", "test_postgres_portability", "test_bench", "test_postgres",
-              "test_mixed_tools", "test_beyond_dora", "test_github_copilot", "test_demo_product",
-              "test_product_analytics", "test_report", "test_dora_end_to_end", "test_goals", "test_publish",
-              "test_readme"]
+              "test_mixed_tools", "test_beyond_dora", "test_github_graphql", "test_github_copilot",
+              "test_demo_product", "test_product_analytics", "test_report", "test_dora_end_to_end", "test_goals",
+              "test_publish", "test_readme"]
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
