@@ -14,7 +14,7 @@ export DEBIAN_FRONTEND := noninteractive
 # pgjdbc for the Metabase/publish-postgres tests, which also use the machine's Java 17); installed only when missing.
 DEBIAN_PACKAGES := chromium postgresql libpostgresql-jdbc-java
 
-.PHONY: demo test test-spark bench bouncer clean setup system-packages
+.PHONY: demo test lint test-spark bench bouncer clean setup system-packages
 
 setup: $(STAMP)
 
@@ -36,8 +36,22 @@ system-packages:
 		{ $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq $$missing >/dev/null; }; \
 	fi
 
-test: $(STAMP) system-packages
-	$(BIN)/python -m pytest
+# Linters with the committed configs (pyproject.toml [tool.ruff], .sqlfluff: dbt templater, so sqlfluff compiles the
+# project, in its own target/sqlfluff/ and against a scratch DuckDB file there, never a warehouse).
+LINT_DIR := target/sqlfluff
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	@mkdir -p $(LINT_DIR)
+	DBT_TARGET_PATH=$(LINT_DIR) DBT_LOG_PATH=$(LINT_DIR)/logs YARDSTICK_WAREHOUSE=$(LINT_DIR)/scratch.duckdb \
+		$(BIN)/sqlfluff lint --processes 2 models macros tests/*.sql
+
+# PYTEST_WORKERS=0 runs the tests in this process, one after the other (conftest.py shares the expensive builds
+# between workers and hands each worker whole modules, slowest first).
+PYTEST_WORKERS ?= 2
+
+test: $(STAMP) system-packages lint
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS)
 
 # The same dbt project on Spark (dbt-spark's session method, pyspark on local[2], the machine's Java 17): the demo's
 # raw data loaded into Spark tables, `dbt build --target spark`, the DORA marts compared with DuckDB's.

@@ -62,7 +62,7 @@ def _pg_type(duck_type: str) -> tuple[str, bool]:
 
 def public_marts() -> dict[str, Mart]:
     """Public models in schema `marts`, from the dbt manifest (parsed if there is none yet)."""
-    manifest_path = PROJECT_DIR / "target" / "manifest.json"
+    manifest_path = PROJECT_DIR / os.environ.get("DBT_TARGET_PATH", "target") / "manifest.json"
     if not manifest_path.exists():
         with tempfile.TemporaryDirectory() as scratch:
             dbt(["parse"], Path(scratch) / "parse.duckdb")

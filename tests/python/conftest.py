@@ -1,9 +1,12 @@
 """Shared fixtures: a replay server for an organisation, sources configured to read from it through dlt's
-own configuration (environment variables), and fast retries."""
+own configuration (environment variables), and fast retries; the warehouses several modules read, built once per
+`pytest` run (also across pytest-xdist workers) and shared read-only."""
 
 from __future__ import annotations
 
+import fcntl
 import os
+import traceback
 from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
@@ -21,6 +24,14 @@ START = "2026-01-01"
 # session fixtures build warehouses
 TEST_PERSON_KEY = "yardstick-tests-person-key"
 os.environ["YARDSTICK_PERSON_KEY"] = TEST_PERSON_KEY
+
+PROJECT = Path(__file__).resolve().parents[2]
+
+# pytest-xdist: two dbt runs at once must not share the project's target/ (partial parse, manifest, compiled SQL)
+# nor logs/, so each worker (and the `yardstick` processes it starts) gets its own
+if WORKER := os.environ.get("PYTEST_XDIST_WORKER"):
+    os.environ.setdefault("DBT_TARGET_PATH", str(PROJECT / "target" / WORKER))
+    os.environ.setdefault("DBT_LOG_PATH", str(PROJECT / "logs" / WORKER))
 
 
 @pytest.fixture(autouse=True)
@@ -58,25 +69,67 @@ def serve(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[Org], ReplaySer
         server.stop()
 
 
+def shared_build(tmp_path_factory: pytest.TempPathFactory, name: str, build: Callable[[Path], None]) -> Path:
+    """Run `build(directory)` once per pytest run and return the directory. Under pytest-xdist each worker has
+    its own session, so the directory lives under the run's basetemp root (shared by the workers) and a file
+    lock makes the first worker build while the others wait for it. A failed build is recorded, so the other
+    workers fail at once with its traceback instead of building again."""
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent  # .../pytest-N/popen-gwK → .../pytest-N
+    directory = root / "shared" / name
+    directory.mkdir(parents=True, exist_ok=True)
+    done, failed = directory / ".built", directory / ".failed"
+    with (directory / ".lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if failed.exists():
+            pytest.fail(f"building the shared {name} failed in another worker:\n{failed.read_text()}")
+        if not done.exists():
+            try:
+                build(directory)
+            except BaseException:
+                failed.write_text(traceback.format_exc())
+                raise
+            done.touch()
+    return directory
+
+
 @pytest.fixture(scope="session")
 def scenario_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The hand-written March 2026 scenario (scenarios.py) ingested from a replay server, built, checked and
-    published once per session (a full dbt build takes a while). Tests read it, or copy it to change it."""
+    published once per run (a full dbt build takes a while). Tests read it, or copy it to change it."""
     from scenarios import march_2026
 
     from ingestion.demo import copilot_api
     from yardstick.demo import environment
     from yardstick.refresh import refresh
 
-    path = tmp_path_factory.mktemp("scenario") / "warehouse.duckdb"
-    scenario = march_2026()
-    with ReplayServer(scenario.org) as server, environment({
-        **source_settings(server, sorted(scenario.org.github), date.fromisoformat(START)),
-        **copilot_api.source_settings(server.url + "/copilot", "acme", "2026-03-02", "2026-03-15"),
-        "RUNTIME__REQUEST_BACKOFF_FACTOR": "0.05",
-    }):
-        refresh(path, from_scratch=True, progress=Progress(quiet=True))
-    return path
+    def build(directory: Path) -> None:
+        scenario = march_2026()
+        with ReplayServer(scenario.org) as server, environment({
+            **source_settings(server, sorted(scenario.org.github), date.fromisoformat(START)),
+            **copilot_api.source_settings(server.url + "/copilot", "acme", "2026-03-02", "2026-03-15"),
+            "RUNTIME__REQUEST_BACKOFF_FACTOR": "0.05",
+        }):
+            refresh(directory / "warehouse.duckdb", from_scratch=True, progress=Progress(quiet=True))
+
+    return shared_build(tmp_path_factory, "scenario", build) / "warehouse.duckdb"
+
+
+# the demo organisation the tests share (test_readme), as of a pinned day
+DEMO = {"teams": 2, "weeks": 8, "seed": 3, "today": date(2026, 12, 2)}
+
+
+@pytest.fixture(scope="session")
+def demo_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`yardstick demo --teams 2 --weeks 8 --seed 3` (run_demo: every tool, product events, this checkout's git
+    history), built once per run and shared read-only; its directory is the demo's working directory."""
+    from yardstick.demo import run_demo
+
+    def build(directory: Path) -> None:
+        run_demo(directory / "warehouse.duckdb", **DEMO, progress=Progress(quiet=True))
+
+    return shared_build(tmp_path_factory, "demo", build) / "warehouse.duckdb"
 
 
 @pytest.fixture()
@@ -92,3 +145,38 @@ def postgres() -> Iterator[Postgres]:
             yield server
     except RuntimeError as exc:
         pytest.fail(str(exc))
+
+
+# Most expensive modules first (full dbt builds each; figures in the README's "Tests" section), so that on
+# pytest-xdist's two workers the long ones start at once and the short ones fill in behind them.
+# test_readme reads the demo test_demo_product builds: apart, so its worker does other work meanwhile.
+SLOW_FIRST = ["test_readers", "test_nightly", "test_postgres_portability", "test_bench", "test_postgres",
+              "test_mixed_tools", "test_beyond_dora", "test_github_graphql", "test_github_copilot",
+              "test_demo_product", "test_product_analytics", "test_report", "test_dora_end_to_end", "test_goals",
+              "test_publish", "test_readme"]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    rank = {name: position for position, name in enumerate(SLOW_FIRST)}
+    items.sort(key=lambda item: rank.get(item.module.__name__ if item.module else "", len(rank)))
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
+    """Whole modules per worker (their module-scoped builds run once), in collection order, and a worker gets its
+    next module only when it is down to its last test: xdist's own file scheduler hands a second module to a
+    worker whose first has two tests left, which would queue test_nightly behind test_readers on one worker."""
+    from xdist.scheduler import LoadFileScheduling
+
+    class ModuleScheduling(LoadFileScheduling):
+        def _reschedule(self, node) -> None:  # type: ignore[no-untyped-def]
+            if node.shutting_down:
+                return
+            if not self.workqueue:
+                node.shutdown()
+                return
+            if self._pending_of(self.assigned_work[node]) > 1:  # the worker holds its last test back until
+                return                                          # it knows what comes next
+            self._assign_work_unit(node)
+
+    config.option.loadscopereorder = False
+    return ModuleScheduling(config, log)

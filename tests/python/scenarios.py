@@ -47,7 +47,8 @@ class Scenario:
 
 def march_2026() -> Scenario:
     b = OrgBuilder("acme")
-    ok = lambda when: [("success", when)]
+    def ok(when: datetime) -> list[tuple[str, datetime]]:
+        return [("success", when)]
 
     b.pull_request(PAYMENTS, author="ana", title="Add card vault", opened_at=at(2, 10), commit_times=[at(2, 9)],
                    reviews=[("bob", "APPROVED", at(2, 12))], merged_at=at(2, 13))

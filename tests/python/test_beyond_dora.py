@@ -74,7 +74,8 @@ def iso(moment: datetime) -> str:
 
 def github_and_pagerduty() -> Org:
     b = OrgBuilder("acme")
-    ok = lambda when: [("success", when)]
+    def ok(when: datetime) -> list[tuple[str, datetime]]:
+        return [("success", when)]
     b.pull_request(PAYMENTS, author="ana", title="PAY-1 Card vault v2", opened_at=at(6, 10),
                    commit_times=[at(6, 9)], reviews=[("bob", "APPROVED", at(6, 12))], merged_at=at(6, 13),
                    merged_by="bob", additions=50, deletions=10)

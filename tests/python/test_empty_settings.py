@@ -11,8 +11,8 @@ from scenarios import march_2026
 from test_cli import yardstick
 
 from ingestion.demo import jira_api
-from ingestion.errors import SourceError
 from ingestion.demo.server import ReplayServer
+from ingestion.errors import SourceError
 from ingestion.pipeline import ingest_source, missing_settings
 from yardstick.demo import environment
 

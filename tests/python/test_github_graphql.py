@@ -14,6 +14,7 @@ import pytest
 import requests
 from scenarios import PAYMENTS, march_2026
 
+from ingestion.demo import copilot_api
 from ingestion.demo.org import OrgBuilder
 from ingestion.demo.server import ReplayServer
 from ingestion.errors import SourceError
@@ -49,6 +50,8 @@ def test_graphql_and_rest_fill_the_same_raw_rows_and_marts(scenario_warehouse: P
     rest = tmp_path / "rest.duckdb"
     with ReplayServer(scenario.org) as server, environment({
         **source_settings(server, sorted(scenario.org.github), date(2026, 1, 1)),
+        # the scenario warehouse has the Copilot reports too (conftest.py): the same here, so the AI marts match
+        **copilot_api.source_settings(server.url + "/copilot", "acme", "2026-03-02", "2026-03-15"),
         "RUNTIME__REQUEST_BACKOFF_FACTOR": "0.05", "SOURCES__GITHUB__API": "rest",
     }):
         refresh(rest, from_scratch=True, progress=Progress(quiet=True))

@@ -25,7 +25,10 @@ from yardstick.demo import environment, source_settings
 from yardstick.nightly import nightly
 from yardstick.refresh import Progress
 
-BUILDS = 4
+# Three publishes under the readers (it was four): every publish is the same code path (a nightly's atomic rename
+# while readers hold the file), the fourth added a full dbt build and no new case; versions 1..4 still let the
+# readers see at least three versions (asserted below).
+BUILDS = 3
 READERS = 2
 
 QUERY = """

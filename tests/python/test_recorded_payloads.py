@@ -30,7 +30,9 @@ def one(con: duckdb.DuckDBPyConnection, sql: str) -> tuple:
 
 
 def test_github_example_payloads_land_typed(warehouse: Path) -> None:
-    utc = lambda *parts: datetime(*parts, tzinfo=UTC)
+    def utc(*parts: int) -> datetime:
+        return datetime(*parts, tzinfo=UTC)
+
     with duckdb.connect(str(warehouse), read_only=True) as con:
         con.execute("set TimeZone = 'UTC'")
         assert one(con, "select repository, number, user_login, head_ref, merge_commit_sha, additions, deletions, "

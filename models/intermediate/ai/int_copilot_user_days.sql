@@ -26,14 +26,19 @@ ranked as (
     from user_days
 ),
 
+best as (
+    select
+        user_id,
+        report_date,
+        min(scope_rank) as best_rank
+    from ranked
+    group by user_id, report_date
+),
+
 chosen as (
     select ranked.*
     from ranked
-    inner join (
-        select user_id, report_date, min(scope_rank) as best_rank
-        from ranked
-        group by user_id, report_date
-    ) as best
+    inner join best
         on ranked.user_id = best.user_id
         and ranked.report_date = best.report_date
         and ranked.scope_rank = best.best_rank

@@ -198,7 +198,10 @@ by_commit_range as (
 ),
 
 known_commits as (
-    select repository, sha from commits
+    select
+        repository,
+        sha
+    from commits
 ),
 
 first_after_merge_candidates as (
@@ -217,7 +220,7 @@ first_after_merge_candidates as (
     left join known_commits as deployed_commit
         on production_deployments.repository = deployed_commit.repository
         and production_deployments.sha = deployed_commit.sha
-    where merged_changes.pull_request_key not in (select pull_request_key from by_commit_range)
+    where merged_changes.pull_request_key not in (select by_commit_range.pull_request_key from by_commit_range)
         and (merge_commit.sha is null or deployed_commit.sha is null)
 ),
 

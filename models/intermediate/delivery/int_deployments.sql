@@ -71,7 +71,7 @@ github_deployments as (
         deployments.environment,
         deployments.description,
         {{ matches('deployments.environment', var('production_pattern')) }}
-            or coalesce(deployments.is_production_environment, false) as is_production,
+        or coalesce(deployments.is_production_environment, false) as is_production,
         case
             when latest_status.latest_state = 'success' then 'success'
             when latest_status.latest_state = 'inactive' and first_success.first_success_at is not null
@@ -112,12 +112,16 @@ ci_deployments as (
         'github_actions' as source_system
     from workflow_runs
     where (
-            {{ matches('workflow_name', var('deployment_pattern')) }}
-            or workflow_run_id in (
-                select workflow_run_id from workflow_jobs where {{ matches('job_name', var('deployment_pattern')) }}
-            )
+        {{ matches('workflow_name', var('deployment_pattern')) }}
+        or workflow_run_id in (
+            select workflow_jobs.workflow_run_id from workflow_jobs
+            where {{ matches('job_name', var('deployment_pattern')) }}
         )
-        and repository not in (select distinct repository from deployments where repository is not null)
+    )
+    and repository not in (
+        select distinct deployments.repository from deployments
+        where deployments.repository is not null
+    )
 ),
 
 -- GitLab deployments: `success` / `failed` / `canceled` / `skipped` / `created` / `running` / `blocked`
@@ -234,7 +238,7 @@ rollbacks as (
     select
         flagged.deployment_id,
         {{ matches('flagged.description', var('rollback_pattern')) }}
-            or sha_rollbacks.deployment_id is not null as is_rollback
+        or sha_rollbacks.deployment_id is not null as is_rollback
     from flagged
     left join sha_rollbacks
         on flagged.deployment_id = sha_rollbacks.deployment_id

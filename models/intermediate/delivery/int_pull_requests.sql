@@ -99,7 +99,7 @@ final as (
         keyed.merged_at is not null as is_merged,
         {{ matches('keyed.title', var('revert_pattern')) }} as is_revert,
         {{ matches('keyed.title', var('hotfix_pattern')) }}
-            or {{ matches('keyed.head_ref', var('hotfix_pattern')) }} as is_hotfix,
+        or {{ matches('keyed.head_ref', var('hotfix_pattern')) }} as is_hotfix,
         -- timestamps
         commit_summary.first_commit_at,
         keyed.created_at as opened_at,

@@ -20,10 +20,18 @@ gitlab_notes as (
 ),
 
 pull_requests as (
-    select repository, pull_request_number, author_login, 'github' as source_system
+    select
+        repository,
+        pull_request_number,
+        author_login,
+        'github' as source_system
     from {{ ref('stg_github__pull_requests') }}
     union all
-    select repository, pull_request_number, author_login, 'gitlab' as source_system
+    select
+        repository,
+        pull_request_number,
+        author_login,
+        'gitlab' as source_system
     from {{ ref('stg_gitlab__merge_requests') }}
 ),
 
@@ -78,7 +86,7 @@ final as (
         -- ids
         unioned.review_id,
         unioned.source_system || ':' || unioned.repository || '#'
-            || cast(unioned.pull_request_number as {{ dbt.type_string() }}) as pull_request_key,
+        || cast(unioned.pull_request_number as {{ dbt.type_string() }}) as pull_request_key,
         unioned.repository,
         unioned.pull_request_number,
         unioned.commit_sha,

@@ -99,9 +99,13 @@ merge_values as (
         windows.evaluation,
         {{ percentile('changes.size_lines', 0.5) }} as size_lines_median,
         avg(case when changes.first_review_at is null or changes.first_review_at > changes.merged_at
-            then 1.0 else 0.0 end) as share_unreviewed,
+                then 1.0
+            else 0.0
+        end) as share_unreviewed,
         avg(case when changes.approved_at is null or changes.approved_at > changes.merged_at
-            then 1.0 else 0.0 end) as share_merged_without_approval
+                then 1.0
+            else 0.0
+        end) as share_merged_without_approval
     from windows
     inner join changes
         on (windows.team = 'org' or changes.team = windows.team)

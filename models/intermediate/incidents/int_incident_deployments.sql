@@ -25,7 +25,8 @@ change_deployments as (
 ),
 
 production_deployments as (
-    select * from deployments where is_successful_production
+    select * from deployments
+    where is_successful_production
 ),
 
 -- 1. explicit ---------------------------------------------------------------------------------------------
@@ -134,7 +135,7 @@ reverted_changes as (
     from revert_pull_requests
     inner join change_deployments
         on change_deployments.pull_request_key = revert_pull_requests.source_system || ':'
-            || revert_pull_requests.reverted_repository || '#' || revert_pull_requests.reverted_number
+        || revert_pull_requests.reverted_repository || '#' || revert_pull_requests.reverted_number
     where revert_pull_requests.reverted_number <> ''
 ),
 
@@ -187,17 +188,29 @@ service_window as (
         on incidents.repository = production_deployments.repository
         and production_deployments.deployed_at <= incidents.started_at
         and production_deployments.deployed_at
-            >= {{ dbt.dateadd('hour', -1 * var('incident_attribution_window_hours'), 'incidents.started_at') }}
+        >= {{ dbt.dateadd('hour', -1 * var('incident_attribution_window_hours'), 'incidents.started_at') }}
 ),
 
 candidates as (
-    select *, 'explicit' as link_method from explicit
+    select
+        *,
+        'explicit' as link_method
+    from explicit
     union all
-    select *, 'revert' as link_method from revert_by_pull_request
+    select
+        *,
+        'revert' as link_method
+    from revert_by_pull_request
     union all
-    select *, 'revert' as link_method from revert_by_rollback
+    select
+        *,
+        'revert' as link_method
+    from revert_by_rollback
     union all
-    select *, 'service_window' as link_method from service_window
+    select
+        *,
+        'service_window' as link_method
+    from service_window
 ),
 
 -- within a method: the earliest revert/rollback, the latest deployment in the window

@@ -12,9 +12,17 @@ github_reviews as (
 ),
 
 github_commits as (
-    select author_login, author_email, author_name from {{ ref('stg_github__pull_request_commits') }}
+    select
+        author_login,
+        author_email,
+        author_name
+    from {{ ref('stg_github__pull_request_commits') }}
     union all
-    select author_login, author_email, author_name from {{ ref('stg_github__commits') }}
+    select
+        author_login,
+        author_email,
+        author_name
+    from {{ ref('stg_github__commits') }}
 ),
 
 gitlab_merge_requests as (
@@ -26,13 +34,22 @@ gitlab_notes as (
 ),
 
 gitlab_commits as (
-    select author_email, author_name from {{ ref('stg_gitlab__merge_request_commits') }}
+    select
+        author_email,
+        author_name
+    from {{ ref('stg_gitlab__merge_request_commits') }}
     union all
-    select author_email, author_name from {{ ref('stg_gitlab__commits') }}
+    select
+        author_email,
+        author_name
+    from {{ ref('stg_gitlab__commits') }}
 ),
 
 git_commits as (
-    select author_email, author_name from {{ ref('stg_git__commits') }}
+    select
+        author_email,
+        author_name
+    from {{ ref('stg_git__commits') }}
 ),
 
 jira_issues as (
@@ -49,23 +66,61 @@ people_teams as (
 
 -- (source_system, identity, e-mail, name); commit authors without a login are identified by their e-mail
 seen as (
-    select 'github' as source_system, author_login as identity, null as email, null as display_name
+    select
+        'github' as source_system,
+        author_login as identity,
+        null as email,
+        null as display_name
     from github_pull_requests
     union all
-    select 'github', reviewer_login, null, null from github_reviews
+    select
+        'github',
+        reviewer_login,
+        null,
+        null
+    from github_reviews
     union all
-    select 'github', coalesce(author_login, lower(author_email)), lower(author_email), author_name
+    select
+        'github',
+        coalesce(author_login, lower(author_email)),
+        lower(author_email),
+        author_name
     from github_commits
     union all
-    select 'gitlab', author_login, null, null from gitlab_merge_requests
+    select
+        'gitlab',
+        author_login,
+        null,
+        null
+    from gitlab_merge_requests
     union all
-    select 'gitlab', author_login, null, null from gitlab_notes
+    select
+        'gitlab',
+        author_login,
+        null,
+        null
+    from gitlab_notes
     union all
-    select 'git', lower(author_email), lower(author_email), author_name from gitlab_commits
+    select
+        'git',
+        lower(author_email),
+        lower(author_email),
+        author_name
+    from gitlab_commits
     union all
-    select 'git', lower(author_email), lower(author_email), author_name from git_commits
+    select
+        'git',
+        lower(author_email),
+        lower(author_email),
+        author_name
+    from git_commits
     union all
-    select 'jira', assignee_account_id, lower(assignee_email), assignee_name from jira_issues
+    select
+        'jira',
+        assignee_account_id,
+        lower(assignee_email),
+        assignee_name
+    from jira_issues
 ),
 
 identities as (

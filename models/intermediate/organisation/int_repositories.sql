@@ -41,21 +41,46 @@ jenkins_builds as (
 ),
 
 observed as (
-    select repository, 'github' as source_system from pull_requests
+    select
+        repository,
+        'github' as source_system
+    from pull_requests
     union
-    select repository, 'github' as source_system from commits
+    select
+        repository,
+        'github' as source_system
+    from commits
     union
-    select repository, 'github' as source_system from deployments
+    select
+        repository,
+        'github' as source_system
+    from deployments
     union
-    select repository, 'github' as source_system from workflow_runs
+    select
+        repository,
+        'github' as source_system
+    from workflow_runs
     union
-    select repository, 'gitlab' as source_system from gitlab_merge_requests
+    select
+        repository,
+        'gitlab' as source_system
+    from gitlab_merge_requests
     union
-    select repository, 'gitlab' as source_system from gitlab_pipelines
+    select
+        repository,
+        'gitlab' as source_system
+    from gitlab_pipelines
     union
-    select repository, 'gitlab' as source_system from gitlab_deployments
+    select
+        repository,
+        'gitlab' as source_system
+    from gitlab_deployments
     union
-    select repository, 'jenkins' as source_system from jenkins_builds where repository is not null
+    select
+        repository,
+        'jenkins' as source_system
+    from jenkins_builds
+    where repository is not null
 ),
 
 observed_systems as (
@@ -69,9 +94,11 @@ observed_systems as (
 all_repositories as (
     select repository from repository_teams
     union
-    select repository from service_teams where repository is not null
+    select repository from service_teams
+    where repository is not null
     union
-    select repository from observed where repository is not null
+    select repository from observed
+    where repository is not null
 ),
 
 final as (

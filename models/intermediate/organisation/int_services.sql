@@ -15,11 +15,21 @@ incidents as (
 ),
 
 named_services as (
-    select service, 'seed' as source_system from service_teams
+    select
+        service,
+        'seed' as source_system
+    from service_teams
     union
-    select service_name as service, 'pagerduty' as source_system from incidents where service_name is not null
+    select
+        service_name as service,
+        'pagerduty' as source_system
+    from incidents
+    where service_name is not null
     union
-    select repository_name as service, 'github' as source_system from repositories
+    select
+        repository_name as service,
+        'github' as source_system
+    from repositories
 ),
 
 all_services as (

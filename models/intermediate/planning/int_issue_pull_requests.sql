@@ -13,19 +13,42 @@ issues as (
 ),
 
 pull_request_commits as (
-    select 'github' as source_system, repository, pull_request_number, message
+    select
+        'github' as source_system,
+        repository,
+        pull_request_number,
+        message
     from {{ ref('stg_github__pull_request_commits') }}
     union all
-    select 'gitlab' as source_system, repository, pull_request_number, message
+    select
+        'gitlab' as source_system,
+        repository,
+        pull_request_number,
+        message
     from {{ ref('stg_gitlab__merge_request_commits') }}
 ),
 
 texts as (
-    select pull_request_key, title as text, 'title' as link_method, 1 as strength from pull_requests
+    select
+        pull_request_key,
+        title as text,
+        'title' as link_method,
+        1 as strength
+    from pull_requests
     union all
-    select pull_request_key, head_ref, 'branch', 2 from pull_requests
+    select
+        pull_request_key,
+        head_ref,
+        'branch',
+        2
+    from pull_requests
     union all
-    select pull_request_key, body, 'body', 3 from pull_requests
+    select
+        pull_request_key,
+        body,
+        'body',
+        3
+    from pull_requests
     union all
     select
         source_system || ':' || repository || '#' || cast(pull_request_number as {{ dbt.type_string() }}),

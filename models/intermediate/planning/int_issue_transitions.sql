@@ -25,7 +25,7 @@ jira as (
     select
         -- ids
         'jira:' || issues.issue_key || ':' || jira_status_changes.history_id || ':'
-            || cast(jira_status_changes.item_index as {{ dbt.type_string() }}) as transition_key,
+        || cast(jira_status_changes.item_index as {{ dbt.type_string() }}) as transition_key,
         'jira:' || issues.issue_key as issue_key,
         -- from / to (categories from the site's status list, by id)
         jira_status_changes.from_value as from_status_id,

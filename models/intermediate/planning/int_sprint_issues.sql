@@ -30,15 +30,33 @@ sprint_changes as (
 ),
 
 sprint_change_items as (
-    select issue_id, history_id, item_index, changed_at, 'before' as side, {{ explode('before_ids') }} as item
+    select
+        issue_id,
+        history_id,
+        item_index,
+        changed_at,
+        'before' as side,
+        {{ explode('before_ids') }} as item
     from sprint_changes
     union all
-    select issue_id, history_id, item_index, changed_at, 'after' as side, {{ explode('after_ids') }} as item
+    select
+        issue_id,
+        history_id,
+        item_index,
+        changed_at,
+        'after' as side,
+        {{ explode('after_ids') }} as item
     from sprint_changes
 ),
 
 sprint_change_ids as (
-    select issue_id, history_id, item_index, changed_at, side, trim(item) as sprint_id
+    select
+        issue_id,
+        history_id,
+        item_index,
+        changed_at,
+        side,
+        trim(item) as sprint_id
     from sprint_change_items
     where trim(item) <> ''
 ),
@@ -52,26 +70,34 @@ events as (
         case this_side.side when 'after' then 'added' else 'removed' end as event
     from sprint_change_ids as this_side
     where not exists (
-        select 1
-        from sprint_change_ids as other_side
-        where other_side.issue_id = this_side.issue_id
-            and other_side.history_id = this_side.history_id
-            and other_side.item_index = this_side.item_index
-            and other_side.side <> this_side.side
-            and other_side.sprint_id = this_side.sprint_id
-    )
+            select 1
+            from sprint_change_ids as other_side
+            where other_side.issue_id = this_side.issue_id
+                and other_side.history_id = this_side.history_id
+                and other_side.item_index = this_side.item_index
+                and other_side.side <> this_side.side
+                and other_side.sprint_id = this_side.sprint_id
+        )
 ),
 
 current_members as (
-    select issue_id, {{ explode(split_to_array('sprint_ids', "' '")) }} as sprint_id
+    select
+        issue_id,
+        {{ explode(split_to_array('sprint_ids', "' '")) }} as sprint_id
     from jira_issues
     where sprint_ids is not null
 ),
 
 pairs as (
-    select issue_id, sprint_id from events
+    select
+        issue_id,
+        sprint_id
+    from events
     union
-    select issue_id, sprint_id from current_members
+    select
+        issue_id,
+        sprint_id
+    from current_members
 ),
 
 history as (

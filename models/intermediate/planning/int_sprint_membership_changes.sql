@@ -29,7 +29,11 @@ sprint_changes as (
 ),
 
 jira_sprints as (
-    select sprint_key, sprint_id from sprints where source_system = 'jira'
+    select
+        sprint_key,
+        sprint_id
+    from sprints
+    where source_system = 'jira'
 ),
 
 moves as (
@@ -62,17 +66,27 @@ first_moves as (
 ),
 
 current_members as (
-    select jira_issues.issue_id, jira_sprints.sprint_key, jira_sprints.sprint_id
+    select
+        jira_issues.issue_id,
+        jira_sprints.sprint_key,
+        jira_sprints.sprint_id
     from jira_issues
     inner join jira_sprints
         on ' ' || jira_issues.sprint_ids || ' ' like '% ' || jira_sprints.sprint_id || ' %'
 ),
 
 created_in_sprint as (
-    select issue_id, sprint_key, sprint_id from first_moves
+    select
+        issue_id,
+        sprint_key,
+        sprint_id
+    from first_moves
     where move_number = 1 and change = 'removed'
     union
-    select current_members.issue_id, current_members.sprint_key, current_members.sprint_id
+    select
+        current_members.issue_id,
+        current_members.sprint_key,
+        current_members.sprint_id
     from current_members
     left join moves
         on current_members.issue_id = moves.issue_id
@@ -81,7 +95,14 @@ created_in_sprint as (
 ),
 
 all_moves as (
-    select issue_id, sprint_key, sprint_id, change_id, changed_at, change, 'changelog' as change_source
+    select
+        issue_id,
+        sprint_key,
+        sprint_id,
+        change_id,
+        changed_at,
+        change,
+        'changelog' as change_source
     from moves
     union all
     select

@@ -111,9 +111,28 @@ inactivity_sessions as (
 inactivity_keyed as (
     select
         -- every column of `stitched`, in its order (less the session numbering)
-        event_id, source_system, event_type, event_name, page_view_id, user_id, anonymous_id, tracker_session_id,
-        event_at, received_at, page_path, page_url, page_title, page_referrer, platform, browser, country,
-        app_version, plan, properties, stitched_user_id, device_id,
+        event_id,
+        source_system,
+        event_type,
+        event_name,
+        page_view_id,
+        user_id,
+        anonymous_id,
+        tracker_session_id,
+        event_at,
+        received_at,
+        page_path,
+        page_url,
+        page_title,
+        page_referrer,
+        platform,
+        browser,
+        country,
+        app_version,
+        plan,
+        properties,
+        stitched_user_id,
+        device_id,
         md5(source_system || ':inactivity:' || coalesce(device_id, '') || ':' || cast(
             min(event_at) over (partition by source_system, device_id, session_number) as {{ dbt.type_string() }}
         )) as session_key,

@@ -36,6 +36,13 @@ repository_service_candidates as (
         on services.repository = repositories.repository
 ),
 
+-- pull requests that resolved an incident
+incident_fixes as (
+    select distinct linked_pull_request_key
+    from incident_deployments
+    where linked_pull_request_key is not null
+),
+
 repository_services as (
     {{ dedupe('repository_service_candidates', 'repository', 'is_team_mapped desc, is_same_name desc, service') }}
 ),
@@ -55,11 +62,7 @@ change_summary as (
     from change_deployments
     inner join pull_requests
         on change_deployments.pull_request_key = pull_requests.pull_request_key
-    left join (
-        select distinct linked_pull_request_key
-        from incident_deployments
-        where linked_pull_request_key is not null
-    ) as incident_fixes
+    left join incident_fixes
         on change_deployments.pull_request_key = incident_fixes.linked_pull_request_key
     group by change_deployments.deployment_id
 ),

@@ -140,7 +140,7 @@ issue_outcomes as (
 flagged as (
     select
         issue_outcomes.*,
-        is_committed and is_completed as is_completed_committed
+        issue_outcomes.is_committed and issue_outcomes.is_completed as is_completed_committed
     from issue_outcomes
 ),
 
