@@ -85,7 +85,9 @@ def freshness(warehouse: Path) -> list[Freshness]:
             if (schema, table) in existing:
                 rows = con.execute(f'select count(*) from "{schema}"."{table}"').fetchone()[0]
                 if field:
-                    newest = con.execute(f'select max("{field}") from "{schema}"."{table}"').fetchone()[0]
+                    # a column name, or an expression (`cast(day as timestamp)`) as dbt's loaded_at_field allows
+                    column = f'"{field}"' if field.isidentifier() else field
+                    newest = con.execute(f'select max({column}) from "{schema}"."{table}"').fetchone()[0]
                 if (schema, "_dlt_loads") in existing:
                     last_loaded = con.execute(
                         f'select max(inserted_at) from "{schema}"."_dlt_loads" where status = 0').fetchone()[0]

@@ -33,7 +33,8 @@ def test_rejected_token_is_one_line_and_nonzero(serve: Callable[..., ReplayServe
                        env={"SOURCES__GITHUB__ACCESS_TOKEN": "ghp_not-the-right-one"})
     assert result.returncode == 1
     last = result.stderr.strip().splitlines()[-1]
-    assert last.startswith(f"yardstick ingest failed: GitHub rejected the token (401) for {server.github_url}/repos/")
+    # GraphQL is the default collection path: its endpoint is the one that refused the token
+    assert last == f"yardstick ingest failed: GitHub GraphQL rejected the token (401) for {server.github_url}/graphql"
     assert "ghp_not-the-right-one" not in result.stderr + result.stdout
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "warehouse.duckdb").exists()

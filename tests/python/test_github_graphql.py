@@ -22,6 +22,7 @@ from ingestion.pipeline import ingest_source
 from ingestion.sources.github_graphql import database_id
 from ingestion.sources.github_graphql_client import PageSize, graphql_endpoint, wait_seconds
 from yardstick.demo import environment, source_settings
+from yardstick.publish import private_path
 from yardstick.refresh import Progress, refresh
 
 RAW = ("pull_requests", "pull_request_commits", "pull_request_reviews", "commits", "deployments",
@@ -57,8 +58,9 @@ def test_graphql_and_rest_fill_the_same_raw_rows_and_marts(scenario_warehouse: P
         refresh(rest, from_scratch=True, progress=Progress(quiet=True))
         assert _graphql_posts(server) == 0
     with duckdb.connect() as con:
-        con.execute(f"attach '{scenario_warehouse}' as g (read_only)")
-        con.execute(f"attach '{rest}' as r (read_only)")
+        # the private working files: raw tables and marts (the published files hold the marts only)
+        con.execute(f"attach '{private_path(scenario_warehouse)}' as g (read_only)")
+        con.execute(f"attach '{private_path(rest)}' as r (read_only)")
         filled = 0
         for table in RAW:
             graphql_rows = _table_rows(con, "g", "raw_github", table)

@@ -26,6 +26,8 @@ SKIPPED = {
                  "(run_demo); checked here with `make -n demo`",
     "make test": "runs this very suite; checked here with `make -n test`",
     "make lint": "run by `make test` before the tests; checked here with `make -n lint`",
+    "export SOURCES__": "settings for a real organisation's GitHub (`acme/*`); discovery, exclusion and the budget "
+                        "are tested against the replay server in test_github_discovery.py and test_github_budget.py",
     "COLLECTOR__WRITE_KEY=": "a server on a fixed port that runs until stopped (test_collect.py drives the "
                              "collector on a free port)",
 }

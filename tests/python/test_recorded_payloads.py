@@ -17,6 +17,7 @@ from ingestion.pipeline import ingest_source
 @pytest.fixture()
 def warehouse(serve: Callable[..., ReplayServer], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     serve(recorded_org())
+    monkeypatch.setenv("SOURCES__GITHUB__API", "rest")  # GitHub's recorded REST examples, through the REST path
     monkeypatch.setenv("SOURCES__GITHUB__START_DATE", "2010-01-01")
     monkeypatch.setenv("SOURCES__PAGERDUTY__START_DATE", "2022-01-01")
     path = tmp_path / "w.duckdb"
