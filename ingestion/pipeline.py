@@ -138,6 +138,20 @@ def ingest_source(name: str, warehouse: Path | None, *, full_refresh: bool = Fal
     return loaded
 
 
+def quarantined_counts(warehouse: Path) -> dict[str, int]:
+    """Records in quarantine per raw table (`raw_github.pull_requests` → n), across every source's dataset."""
+    counts: dict[str, int] = {}
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        existing = {schema for (schema,) in con.execute(
+            "select table_schema from information_schema.tables where table_name = ?", [REJECTED_TABLE]).fetchall()}
+        for spec in SOURCES.values():
+            if spec.dataset in existing:
+                for table, count in con.execute(f"select table_name, count(*) from {spec.dataset}.{REJECTED_TABLE} "
+                                                "group by table_name order by table_name").fetchall():
+                    counts[f"{spec.dataset}.{table}"] = count
+    return counts
+
+
 def _quarantined(pipeline: Any) -> dict[tuple[str, str], Any]:
     """(table, record id) → first_seen_at of the records already in quarantine (none before the first load)."""
     try:

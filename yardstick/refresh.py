@@ -13,7 +13,7 @@ from typing import Any
 from rich.console import Console
 
 from ingestion.errors import YardstickError
-from ingestion.pipeline import SOURCES, ensure_raw_tables, ingest_source, missing_settings
+from ingestion.pipeline import SOURCES, ensure_raw_tables, ingest_source, missing_settings, quarantined_counts
 from yardstick import dbt, quality
 from yardstick.publish import publish, work_copy
 
@@ -50,6 +50,7 @@ class RefreshResult:
     rows_loaded: dict[str, int] = field(default_factory=dict)
     skipped: list[str] = field(default_factory=list)
     stamp: Any = None  # what `before_publish` returned (the nightly: its version number and publish time)
+    quarantined: dict[str, int] = field(default_factory=dict)  # records in quarantine per raw table, after the run
 
 
 def refresh(
@@ -91,6 +92,9 @@ def refresh(
         with progress.step("Check raw data (Great Expectations)"):
             ensure_raw_tables(work)
             quality.enforce("raw", work, quality.RAW_SUITE)
+            result.quarantined = quarantined_counts(work)
+            for table, count in result.quarantined.items():
+                progress.note(f"{table}: {count} record(s) in quarantine (raw_<source>._rejected)")
         if build:
             with progress.step("Build models and run dbt tests"):
                 dbt.build(work, vars=vars, callbacks=dbt_callbacks, full_refresh=full_refresh or from_scratch)

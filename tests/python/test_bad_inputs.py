@@ -33,7 +33,7 @@ from ingestion.pipeline import ingest_source
 from yardstick.demo import environment, source_settings
 from yardstick.errors import QualityGateFailed
 from yardstick.publish import private_path
-from yardstick.refresh import Progress, refresh
+from yardstick.refresh import Progress, RefreshResult, refresh
 from yardstick.status import print_status
 
 
@@ -79,8 +79,8 @@ def published(good: Path, tmp_path: Path) -> Path:
     return copy
 
 
-def sync(warehouse: Path, *, full_refresh: bool = False) -> None:
-    refresh(warehouse, sources=["github", "pagerduty"], build=False, full_refresh=full_refresh,
+def sync(warehouse: Path, *, full_refresh: bool = False) -> RefreshResult:
+    return refresh(warehouse, sources=["github", "pagerduty"], build=False, full_refresh=full_refresh,
             progress=Progress(quiet=True))
 
 
@@ -184,10 +184,11 @@ def rejected(warehouse: Path, dataset: str = "raw_github") -> list[tuple]:
     return rejected_in(private if private.exists() else warehouse, dataset)
 
 
-def quarantined(warehouse: Path, table: str, *, full_refresh: bool = True) -> None:
+def quarantined(warehouse: Path, table: str, *, full_refresh: bool = True) -> RefreshResult:
     """The run goes on past the bad record: it loads everything else and publishes."""
-    sync(warehouse, full_refresh=full_refresh)
+    result = sync(warehouse, full_refresh=full_refresh)
     assert query(warehouse, f"select count(*) from {table}")[0][0] >= 1
+    return result
 
 
 def test_13_record_missing_its_id(serve: Serve, published: Path) -> None:
@@ -529,8 +530,9 @@ def test_43_one_odd_record_never_stops_the_run_at_the_default_share(serve: Serve
     org = march_2026().org
     org.github[PAYMENTS].pulls[0]["state"] = "exploded"
     serve(org)
-    quarantined(published, "raw_github.pull_requests")
+    result = quarantined(published, "raw_github.pull_requests")
     assert len(rejected(published)) == 1
+    assert result.quarantined == {"raw_github.pull_requests": 1}  # the raw gate's count, per table
     report = Console(file=io.StringIO(), width=250)
     print_status(published, console=report)  # `yardstick status` counts the quarantine per table
     lines = [" ".join(line.split()) for line in report.file.getvalue().splitlines()]
