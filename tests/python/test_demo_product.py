@@ -1,7 +1,7 @@
 """The demo organisation's product events tell one story: the deployment that shipped the checkout bug and the
 one that fixed it are the releases with the worst and best checkout-conversion impact, and the funnel drops
 between them; its goals show every status the report explains. The demo is built as of pinned days, never the
-day the test runs: 2026-12-02 (the day this test failed when it used date.today()), a month end and a leap day.
+day the test runs: 2026-12-02 (the day this test failed when it read the real clock), a month end and a leap day.
 
 Readers see only what they should: no login, name or e-mail of the raw data is in any text column of the
 published file or of the PostgreSQL copy, unless `expose_individuals` is set."""
