@@ -13,7 +13,7 @@ Config: `sources.gitlab.base_url` (default `https://gitlab.com`; self-hosted: `h
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from fnmatch import fnmatchcase
 from typing import Any
@@ -25,9 +25,9 @@ from dlt.sources.helpers.rest_client.auth import APIKeyAuth
 from dlt.sources.helpers.rest_client.paginators import HeaderLinkPaginator
 
 from ingestion.sources.client import ApiClient
-from ingestion.sources.cursors import Cursors
-from ingestion.sources.projection import TableSpec, fields, project_rows, table_hints
-from ingestion.timestamps import isoformat_z, start_date_from
+from ingestion.sources.endpoints import Endpoint, Incremental, Walk, resources, tables, with_lookback
+from ingestion.sources.projection import TableSpec, fields
+from ingestion.timestamps import start_date_from
 
 TOOL = "GitLab"
 PER_PAGE = 100
@@ -35,7 +35,6 @@ MR_STATES = frozenset({"opened", "closed", "merged", "locked"})
 CI_STATUSES = frozenset({"created", "waiting_for_resource", "preparing", "waiting_for_callback", "pending",
                          "running", "success", "failed", "canceling", "canceled", "skipped", "manual", "scheduled"})
 
-PROJECT = fields(("project", "project", "text", True))
 MERGE_REQUEST = fields(
     ("id", "id", "bigint", True), ("iid", "iid", "bigint", True), ("project_id", "project_id", "bigint"),
     ("title", "title"), ("description", "description"), ("state", "state", "text", True, MR_STATES),
@@ -45,7 +44,6 @@ MERGE_REQUEST = fields(
     ("created_at", "created_at", "timestamp", True), ("updated_at", "updated_at", "timestamp", True),
     ("merged_at", "merged_at", "timestamp"), ("closed_at", "closed_at", "timestamp"),
 )
-MR_CHILD = PROJECT + fields(("merge_request_iid", "merge_request_iid", "bigint", True))
 COMMIT = fields(
     ("sha", "id", "text", True), ("parent_ids", "parent_ids"), ("title", "title"), ("message", "message"),
     ("author_name", "author_name"), ("author_email", "author_email"),
@@ -78,21 +76,37 @@ DEPLOYMENT = fields(
     ("finished_at", "deployable.finished_at", "timestamp"),
 )
 
-TABLES: dict[str, dict[str, TableSpec]] = {
-    "raw_gitlab": {
-        "merge_requests": (PROJECT + MERGE_REQUEST, ("id",)),
-        "merge_request_commits": (MR_CHILD + COMMIT, ("project", "merge_request_iid", "sha")),
-        "commits": (PROJECT + COMMIT, ("project", "sha")),
-        "merge_request_notes": (MR_CHILD + NOTE, ("id",)),
-        "pipelines": (PROJECT + PIPELINE, ("id",)),
-        "jobs": (PROJECT + fields(("pipeline_id", "pipeline_id", "bigint", True)) + JOB, ("id",)),
-        "deployments": (PROJECT + DEPLOYMENT, ("id",)),
-    },
-}
+
+def _changed(table: str, fields_: tuple, *, params: Mapping[str, Any] | None = None, **more: Any) -> Endpoint:
+    """A project listing of records updated since the cursor minus the look-back, oldest first."""
+    return Endpoint(table, "{key}/" + table, fields_, key_column="project",
+                    params={"updated_after": None, "order_by": "updated_at", "sort": "asc", "per_page": PER_PAGE,
+                            **(params or {})},
+                    incremental=Incremental("updated_at", fallback="created_at", param="updated_after",
+                                            lookback=timedelta(hours=48)), **more)
 
 
-def _rows(items: Sequence[Any], spec: Any, endpoint: str, table: str, **extra: Any) -> list[dict]:
-    return project_rows(items, spec, source="gitlab", endpoint=endpoint, table=table, extra=extra)
+def _mr_child(kind: str, fields_: tuple, primary_key: tuple[str, ...], id_path: str = "id") -> Endpoint:
+    return Endpoint(f"merge_request_{kind}", "{key}/merge_requests/{parent[iid]}/" + kind, fields_, primary_key,
+                    key_column="project", parent={"merge_request_iid": "iid"}, params={"per_page": PER_PAGE},
+                    id_path=id_path)
+
+
+# The endpoint table: per project, what changed since the cursor, and the children of each changed record.
+ENDPOINTS = (
+    _changed("merge_requests", MERGE_REQUEST, params={"state": "all"}, children=(
+        _mr_child("commits", COMMIT, ("project", "merge_request_iid", "sha")),
+        _mr_child("notes", NOTE, ("id",)),
+    )),
+    Endpoint("commits", "{key}/repository/commits", COMMIT, ("project", "sha"), key_column="project",
+             params={"per_page": PER_PAGE}, incremental=Incremental("committed_at", param="since")),
+    _changed("pipelines", PIPELINE, detail="{key}/pipelines/{record[id]}", list_fields=PIPELINE_LIST_ITEM,
+             children=(Endpoint("jobs", "{key}/pipelines/{parent[id]}/jobs", JOB, key_column="project",
+                                parent={"pipeline_id": "id"}, params={"per_page": PER_PAGE,
+                                                                      "include_retried": "true"}),)),
+    _changed("deployments", DEPLOYMENT),
+)
+TABLES: dict[str, dict[str, TableSpec]] = {"raw_gitlab": tables(*ENDPOINTS)}
 
 
 def discover_projects(api: ApiClient, entries: Sequence[str], *, include_archived: bool, include_forks: bool,
@@ -140,94 +154,7 @@ def gitlab_source(
                     HeaderLinkPaginator())
     projects = discover_projects(api, projects, include_archived=include_archived, include_forks=include_forks,
                                  exclude=exclude_projects or ())
-    start = start_date_from(start_date)
-    raw = TABLES["raw_gitlab"]
-
-    def changed(kind: str, spec: Any) -> Iterator[tuple[str, list[dict]]]:
-        cursors = Cursors(start, full_refresh=full_refresh)
-        return _changed(api, cursors, projects, timedelta(hours=lookback_hours), kind, spec)
-
-    @dlt.resource(name="merge_requests", **table_hints(raw["merge_requests"]))
-    def merge_requests() -> Iterator[list[dict]]:
-        yield from (rows for _, rows in changed("merge_requests", MERGE_REQUEST))
-
-    @dlt.transformer(name="merge_request_commits", data_from=merge_requests,
-                     **table_hints(raw["merge_request_commits"]))
-    def merge_request_commits(mrs: list[dict]) -> Iterator[list[dict]]:
-        yield _mr_children(api, mrs, "commits", COMMIT)
-
-    @dlt.transformer(name="merge_request_notes", data_from=merge_requests, **table_hints(raw["merge_request_notes"]))
-    def merge_request_notes(mrs: list[dict]) -> Iterator[list[dict]]:
-        yield _mr_children(api, mrs, "notes", NOTE)
-
-    @dlt.resource(name="commits", **table_hints(raw["commits"]))
-    def commits() -> Iterator[list[dict]]:
-        """Default-branch commits committed since the cursor (`repository/commits?since=`)."""
-        yield from _commits(api, Cursors(start, full_refresh=full_refresh), projects)
-
-    @dlt.resource(name="pipelines", **table_hints(raw["pipelines"]))
-    def pipelines() -> Iterator[list[dict]]:
-        """The pipeline list lacks start, finish and user: each changed pipeline is read in detail."""
-        for name, rows in changed("pipelines", PIPELINE_LIST_ITEM):
-            yield _pipeline_details(api, name, rows)
-
-    @dlt.transformer(name="jobs", data_from=pipelines, **table_hints(raw["jobs"]))
-    def jobs(pipelines_: list[dict]) -> Iterator[list[dict]]:
-        for pipeline in pipelines_:
-            yield _pipeline_jobs(api, pipeline)
-
-    @dlt.resource(name="deployments", **table_hints(raw["deployments"]))
-    def deployments() -> Iterator[list[dict]]:
-        yield from (rows for _, rows in changed("deployments", DEPLOYMENT))
-
-    return merge_requests, merge_request_commits, merge_request_notes, commits, pipelines, jobs, deployments
-
-
-def _changed(api: ApiClient, cursors: Cursors, projects: Sequence[str], lookback: timedelta, kind: str,
-             spec: Any, cursor_field: str = "updated_at") -> Iterator[tuple[str, list[dict]]]:
-    """(project, validated rows) of one list endpoint, updated since the cursor minus a look-back."""
-    for name in projects:
-        since = cursors.start(name, lookback)
-        path = f"{project_path(name)}/{kind}"
-        params = {"updated_after": isoformat_z(since), "order_by": "updated_at", "sort": "asc",
-                  "per_page": PER_PAGE}
-        if kind == "merge_requests":
-            params["state"] = "all"
-        for page in api.pages(path, params=params):
-            rows = _rows(page, spec, path, kind, project=name)
-            yield name, rows
-            cursors.advance(name, (row[cursor_field] or row["created_at"] for row in rows))
-
-
-def _mr_children(api: ApiClient, mrs: list[dict], kind: str, spec: Any) -> list[dict]:
-    out = []
-    for mr in mrs:
-        path = f"{project_path(mr['project'])}/merge_requests/{mr['iid']}/{kind}"
-        for page in api.pages(path, params={"per_page": PER_PAGE}):
-            out.extend(_rows(page, spec, path, f"merge_request_{kind}", project=mr["project"],
-                             merge_request_iid=mr["iid"]))
-    return out
-
-
-def _pipeline_details(api: ApiClient, name: str, rows: list[dict]) -> list[dict]:
-    details = []
-    for row in rows:
-        path = f"{project_path(name)}/pipelines/{row['id']}"
-        details.extend(_rows([api.get(path)], PIPELINE, path, "pipelines", project=name))
-    return details
-
-
-def _pipeline_jobs(api: ApiClient, pipeline: dict) -> list[dict]:
-    path = f"{project_path(pipeline['project'])}/pipelines/{pipeline['id']}/jobs"
-    return [row for page in api.pages(path, params={"per_page": PER_PAGE, "include_retried": "true"})
-            for row in _rows(page, JOB, path, "jobs", project=pipeline["project"], pipeline_id=pipeline["id"])]
-
-
-def _commits(api: ApiClient, cursors: Cursors, projects: Sequence[str]) -> Iterator[list[dict]]:
-    for name in projects:
-        path = f"{project_path(name)}/repository/commits"
-        params = {"since": isoformat_z(cursors.start(name)), "per_page": PER_PAGE}
-        for page in api.pages(path, params=params):
-            rows = _rows(page, COMMIT, path, "commits", project=name)
-            cursors.advance(name, (row["committed_at"] for row in rows))
-            yield rows
+    lookback = timedelta(hours=lookback_hours)
+    walk = Walk(api, "gitlab", start_date_from(start_date), keys=lambda: projects, key_in_path=project_path,
+                full_refresh=full_refresh)
+    return [resource for endpoint in ENDPOINTS for resource in resources(walk, with_lookback(endpoint, lookback))]

@@ -17,20 +17,21 @@ token; the user needs Overall/Read and Job/Read).
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from functools import partial
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlparse
 
 import dlt
 from dlt.sources import DltResource
 from dlt.sources.helpers.rest_client.auth import HttpBasicAuth
-from dlt.sources.helpers.rest_client.paginators import SinglePagePaginator
+from dlt.sources.helpers.rest_client.paginators import BasePaginator, SinglePagePaginator
+from requests import Request, Response
 
 from ingestion.errors import PayloadError
 from ingestion.sources.client import ApiClient
-from ingestion.sources.cursors import Cursors
-from ingestion.sources.projection import TableSpec, fields, guarded, project, table_hints
+from ingestion.sources.endpoints import Endpoint, Incremental, Walk, resources, tables
+from ingestion.sources.projection import TableSpec, fields
 from ingestion.timestamps import start_date_from
 
 TOOL = "Jenkins"
@@ -46,9 +47,6 @@ BUILD = fields(
     ("duration_ms", "duration", "bigint"), ("sha", "sha"), ("branch", "branch"), ("remote_url", "remote_url"),
     ("cause", "cause"),
 )
-
-TABLES: dict[str, dict[str, TableSpec]] = {"raw_jenkins": {"builds": (BUILD, ("id",))}}
-
 
 def job_path(name: str) -> str:
     return "".join(f"/job/{quote(part, safe='')}" for part in name.strip("/").split("/"))
@@ -79,7 +77,43 @@ def flatten(build: Any, job: str, endpoint: str) -> dict[str, Any]:
         causes = action.get("causes")
         if causes and isinstance(causes[0], Mapping) and "cause" not in flat:
             flat["cause"] = causes[0].get("shortDescription")
-    return project(flat, BUILD, source="jenkins", endpoint=endpoint)
+    return flat
+
+
+class BuildRanges(BasePaginator):
+    """Jenkins' `{from,to}` build ranges in the `tree` parameter, newest first, until a range comes back short;
+    an answer without an `allBuilds` list is a PayloadError."""
+
+    def __init__(self, size: int = RANGE) -> None:
+        super().__init__()
+        self.size, self.low = size, 0
+
+    def init_request(self, request: Request) -> None:
+        self.update_request(request)
+
+    def update_state(self, response: Response, data: list[Any] | None = None) -> None:
+        body = response.json()
+        if not isinstance(body, Mapping) or not isinstance(body.get("allBuilds"), list):
+            raise PayloadError("jenkins", urlparse(response.url).path, None, "no 'allBuilds' list in the answer")
+        self.low += self.size
+        self._has_next_page = len(body["allBuilds"]) >= self.size
+
+    def update_request(self, request: Request) -> None:
+        request.params = {**(request.params or {}), "tree": f"{BUILD_TREE}{{{self.low},{self.low + self.size}}}"}
+
+
+def _build_id(build: Any, job: str) -> str | None:
+    return f"{job}#{build.get('number')}" if isinstance(build, Mapping) else None
+
+
+# The endpoint table: each job's builds, newest first, down to the cursor minus a look-back.
+BUILDS = Endpoint(
+    "builds", "{key}/api/json", BUILD, data_selector="allBuilds", paginator=BuildRanges, prepare=flatten,
+    record_id=_build_id,
+    incremental=Incremental("started_at", lookback=timedelta(hours=24), newest_first=True, after=">=",
+                            advance_if=lambda row: not row["is_building"]),
+)
+TABLES: dict[str, dict[str, TableSpec]] = {"raw_jenkins": tables(BUILDS)}
 
 
 @dlt.source(name="jenkins", section="jenkins", max_table_nesting=0)
@@ -94,8 +128,6 @@ def jenkins_source(
 ) -> DltResource:
     """Builds of the configured jobs (and of every job inside configured folders / multibranch projects)."""
     api = ApiClient(TOOL, base_url, HttpBasicAuth(username, api_token), SinglePagePaginator())
-    start = start_date_from(start_date)
-
     def buildable(name: str, depth: int = 0) -> Iterator[str]:
         path = f"{job_path(name)}/api/json"
         body = api.get(path, params={"tree": "_class,jobs[fullName,name]"})
@@ -106,27 +138,8 @@ def jenkins_source(
         else:
             yield name
 
-    @dlt.resource(name="builds", **table_hints(TABLES["raw_jenkins"]["builds"]))
-    def builds() -> Iterator[list[dict]]:
-        cursors = Cursors(start, full_refresh=full_refresh)
-        for configured in jobs:
-            for name in buildable(configured):
-                since = cursors.start(name, timedelta(hours=lookback_hours))
-                path = f"{job_path(name)}/api/json"
-                low = 0
-                while True:
-                    body = api.get(path, params={"tree": f"{BUILD_TREE}{{{low},{low + RANGE}}}"})
-                    page = body.get("allBuilds") if isinstance(body, Mapping) else None
-                    if not isinstance(page, list):
-                        raise PayloadError("jenkins", path, name, "no 'allBuilds' list in the answer")
-                    rows = guarded(page, "builds", partial(flatten, job=name, endpoint=path),
-                                   lambda build, job=name: f"{job}#{build.get('number')}"
-                                   if isinstance(build, Mapping) else None)
-                    fresh = [row for row in rows if row["started_at"] >= since]
-                    yield fresh
-                    cursors.advance(name, (row["started_at"] for row in fresh if not row["is_building"]))
-                    if len(page) < RANGE or len(fresh) < len(rows):
-                        break
-                    low += RANGE
-
-    return builds
+    endpoint = replace(BUILDS, incremental=replace(BUILDS.incremental, lookback=timedelta(hours=lookback_hours)))
+    walk = Walk(api, "jenkins", start_date_from(start_date), keys=lambda: (name for configured in jobs
+                                                                         for name in buildable(configured)),
+                key_in_path=job_path, full_refresh=full_refresh)
+    return resources(walk, endpoint)[0]

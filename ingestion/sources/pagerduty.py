@@ -10,7 +10,8 @@ and the secret `sources.pagerduty.api_token` (a read-only REST API key).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import dlt
 from dlt.sources import DltResource
@@ -18,9 +19,9 @@ from dlt.sources.helpers.rest_client.auth import APIKeyAuth
 from dlt.sources.helpers.rest_client.paginators import OffsetPaginator
 
 from ingestion.sources.client import ApiClient
-from ingestion.sources.cursors import Cursors
-from ingestion.sources.projection import TableSpec, fields, project_rows, table_hints
-from ingestion.timestamps import isoformat_z, start_date_from
+from ingestion.sources.endpoints import Embedded, Endpoint, Incremental, Walk, resources, tables
+from ingestion.sources.projection import TableSpec, fields
+from ingestion.timestamps import start_date_from
 
 TOOL = "PagerDuty"
 PAGE_SIZE = 100
@@ -39,9 +40,23 @@ LOG_ENTRY = fields(
     ("channel_summary", "channel.summary"), ("agent_summary", "agent.summary"),
 )
 
-TABLES: dict[str, dict[str, TableSpec]] = {
-    "raw_pagerduty": {"incidents": (INCIDENT, ("id",)), "log_entries": (LOG_ENTRY, ("id",))},
-}
+
+
+def latest_incidents(page: list[Any]) -> list[Any]:
+    """The incidents embedded in a page of log entries, each once in its latest state."""
+    return list({entry["incident"].get("id"): entry["incident"] for entry in page
+                 if isinstance(entry, dict) and isinstance(entry.get("incident"), dict)}.values())
+
+
+# The endpoint table: one listing (log entries since the cursor) whose pages also fill `incidents`.
+LOG_ENTRIES = Endpoint(
+    "log_entries", "/log_entries", LOG_ENTRY, pages="log_entry_pages", data_selector="log_entries",
+    params={"include[]": "incidents", "is_overview": "false"},
+    incremental=Incremental("created_at", param="since"),
+    embedded=(Embedded("incidents", INCIDENT, ("id",), endpoint="/log_entries (include[]=incidents)",
+                       records=latest_incidents),),
+)
+TABLES: dict[str, dict[str, TableSpec]] = {"raw_pagerduty": tables(LOG_ENTRIES)}
 
 
 @dlt.source(name="pagerduty", section="pagerduty", max_table_nesting=0)
@@ -57,32 +72,4 @@ def pagerduty_source(
         OffsetPaginator(limit=PAGE_SIZE, total_path=None, has_more_path="more"),
         headers={"Accept": "application/vnd.pagerduty+json;version=2"},
     )
-    start = start_date_from(start_date)
-    raw = TABLES["raw_pagerduty"]
-
-    @dlt.resource(name="log_entry_pages", selected=False)
-    def log_entry_pages() -> Iterator[list[dict]]:
-        """Raw pages of log entries since the cursor, each entry embedding its incident."""
-        cursors = Cursors(start, full_refresh=full_refresh)
-        params = {"since": isoformat_z(cursors.start("log_entries")), "include[]": "incidents",
-                  "is_overview": "false"}
-        for page in api.pages("/log_entries", params=params, data_selector="log_entries"):
-            yield page
-            cursors.advance("log_entries", (row["created_at"] for row in _log_rows(page)))
-
-    @dlt.transformer(name="log_entries", data_from=log_entry_pages, **table_hints(raw["log_entries"]))
-    def log_entries(page: list[dict]) -> Iterator[list[dict]]:
-        yield _log_rows(page)
-
-    @dlt.transformer(name="incidents", data_from=log_entry_pages, **table_hints(raw["incidents"]))
-    def incidents(page: list[dict]) -> Iterator[list[dict]]:
-        latest = {entry["incident"].get("id"): entry["incident"] for entry in page
-                  if isinstance(entry, dict) and isinstance(entry.get("incident"), dict)}
-        yield project_rows(latest.values(), INCIDENT, source="pagerduty", table="incidents",
-                           endpoint="/log_entries (include[]=incidents)")
-
-    return log_entry_pages, log_entries, incidents
-
-
-def _log_rows(page: list[dict]) -> list[dict]:
-    return project_rows(page, LOG_ENTRY, source="pagerduty", endpoint="/log_entries", table="log_entries")
+    return resources(Walk(api, "pagerduty", start_date_from(start_date), full_refresh=full_refresh), LOG_ENTRIES)

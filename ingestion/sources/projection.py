@@ -48,7 +48,7 @@ def column_hints(spec: Sequence[Field]) -> dict[str, dict[str, Any]]:
             for f in spec}
 
 
-def _lookup(record: Mapping[str, Any], path: str) -> Any:
+def lookup(record: Mapping[str, Any], path: str) -> Any:
     value: Any = record
     for part in path.split("."):
         if not isinstance(value, Mapping):
@@ -63,10 +63,10 @@ def project(record: Any, spec: Sequence[Field], *, source: str, endpoint: str,
     naming the source, endpoint and record id, so a bad load stops before it reaches the warehouse."""
     if not isinstance(record, Mapping):
         raise PayloadError(source, endpoint, None, f"expected a JSON object, got {type(record).__name__}")
-    record_id = _lookup(record, id_path)
+    record_id = lookup(record, id_path)
     row: dict[str, Any] = dict(extra or {})
     for f in spec:
-        value = _lookup(record, f.path)
+        value = lookup(record, f.path)
         if value is None:
             if f.required:
                 raise PayloadError(source, endpoint, record_id, f"missing required field '{f.path}'")
@@ -208,7 +208,7 @@ def project_rows(items: Iterable[Any], spec: Sequence[Field], *, source: str, en
     """`project` every record of a page for raw table `table`, quarantining the ones that break the contract."""
     return guarded(items, table,
                    lambda item: project(item, spec, source=source, endpoint=endpoint, extra=extra, id_path=id_path),
-                   lambda item: _lookup(item, id_path) if isinstance(item, Mapping) else None)
+                   lambda item: lookup(item, id_path) if isinstance(item, Mapping) else None)
 
 
 # ---------------------------------------------------------------- raw tables

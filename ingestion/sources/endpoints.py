@@ -1,0 +1,336 @@
+"""Endpoints as data: each API source declares its endpoints in one table of `Endpoint`s, and one generic
+incremental resource (`resources`) walks it. Modelled on dlt's `rest_api` declarative config (path, params,
+paginator, data selector, incremental, parent → child resources), on our own client (`ApiClient`: dlt's
+RESTClient with retries and one-line errors), projection (`projection.py`) and per-key cursors (`cursors.py`).
+
+What an `Endpoint` says, and what the walker does with it:
+
+- `path` with `{key}` (the partition: a repository, project, job or board; `keys` are given per source) and,
+  for a child, `{parent[<column>]}` (a column of the parent's row): one listing per key or per parent row,
+  paged by the endpoint's `paginator` (else the client's), the records under `data_selector`;
+- `fields` and `primary_key`: the projection onto the raw table (plus the `key_column` and the `parent`
+  columns), each page validated and bad records quarantined with their reason;
+- `incremental`: the query parameter that receives the cursor's start (the stored mark minus the look-back),
+  whether the listing is newest first (stop at the first record older than the start), a client-side filter
+  (`after`: `>` or `>=`), and the column the mark advances on (never past now; see `cursors.py`). On a child,
+  `incremental` compares the parent row's column with the child's own mark, so a child is re-read only for
+  parents that changed since the last sync;
+- `detail`: every listed record is read again in full from this path (GitHub pull requests, GitLab pipelines);
+- `children`: child endpoints read once per parent row, as dlt transformers (optionally in dlt's worker
+  threads, `parallel`);
+- `pages` + `embedded`: the listing's raw pages come from a hidden resource (which keeps the cursor) and
+  several raw tables are built from each page (PagerDuty log entries and their incidents, Jira issues and their
+  changelog items).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from functools import partial
+from typing import Any
+
+import dlt
+from dlt.sources import DltResource
+from dlt.sources.helpers.rest_client.paginators import BasePaginator
+
+from ingestion.sources.client import ApiClient
+from ingestion.sources.cursors import Cursors
+from ingestion.sources.projection import Field, guarded, lookup, project, table_hints
+from ingestion.timestamps import isoformat_z
+
+Rows = list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Incremental:
+    """How an endpoint reads only what changed since its cursor (one mark per key, in dlt's resource state)."""
+
+    field: str  # the projected column with the record's change time
+    fallback: str | None = None  # the column used when `field` is null (e.g. `created_at`)
+    param: str | None = None  # the query parameter that receives the start
+    param_format: Callable[[datetime], str] = isoformat_z
+    lookback: timedelta = timedelta(0)  # re-read this much before the mark (records that change after they appear)
+    newest_first: bool = False  # the listing is newest first: stop after the first page with an older record
+    after: str | None = None  # client-side filter on `field`: ">" (strictly newer than the start) or ">="
+    advance_if: Callable[[Mapping[str, Any]], bool] | None = None  # rows that may move the mark (default: all)
+
+    def value(self, row: Mapping[str, Any]) -> datetime | None:
+        value = row.get(self.field)
+        return row.get(self.fallback) if value is None and self.fallback else value
+
+    def fresh(self, rows: Rows, since: datetime) -> Rows:
+        if self.after is None:
+            return rows
+        if self.after == ">":
+            return [row for row in rows if (v := self.value(row)) is not None and v > since]
+        return [row for row in rows if (v := self.value(row)) is not None and v >= since]
+
+
+@dataclass(frozen=True)
+class Embedded:
+    """A raw table built from each raw page of a `pages` endpoint, without requests of its own (or with
+    requests `build` makes itself, e.g. a truncated Jira changelog)."""
+
+    table: str
+    fields: tuple[Field, ...]
+    primary_key: tuple[str, ...]
+    endpoint: str = ""  # the endpoint named in the quarantine
+    records: Callable[[list[Any]], Iterable[Any]] | None = None  # the page's records for this table
+    build: Callable[[Any], Any] | None = None  # record → row(s), instead of projecting `fields`
+    id_path: str = "id"
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """One API endpoint and the raw table it fills (see the module docstring)."""
+
+    table: str
+    path: str
+    fields: tuple[Field, ...]
+    primary_key: tuple[str, ...] = ("id",)
+    key_column: str | None = None  # the raw column that holds the key (repository, project, …)
+    parent: Mapping[str, str] = field(default_factory=dict)  # child column → the parent row's column
+    params: Mapping[str, Any] = field(default_factory=dict)
+    data_selector: str | None = None
+    paginator: Callable[[], BasePaginator] | None = None
+    id_path: str = "id"
+    incremental: Incremental | None = None
+    detail: str | None = None  # path of each listed record's full form: `{key}` and `{record[<column>]}`
+    list_fields: tuple[Field, ...] = ()  # the projection of a listed record when `detail` reads it in full
+    prepare: Callable[[Any, Any, str], Any] | None = None  # (record, key, path) → the record projected
+    record_id: Callable[[Any, Any], Any] | None = None  # (record, key) → its id, when not at `id_path`
+    keep: Callable[[Any], bool] | None = None  # records of the listing that belong to this table
+    children: tuple[Endpoint, ...] = ()
+    parallel: bool = False  # a child read in dlt's worker threads (one request per parent row)
+    pages: str | None = None  # the hidden resource that yields the raw pages (keeps the cursor)
+    embedded: tuple[Embedded, ...] = ()
+    cursor_key: str | None = None  # the cursor's key when the endpoint has no keys (e.g. "issues")
+
+    @property
+    def columns(self) -> tuple[Field, ...]:
+        """The raw table's columns: key, parent columns, then the projected fields."""
+        head = [Field(self.key_column, self.key_column, "text", True)] if self.key_column else []
+        parents = [Field(c, c, "bigint", True) for c in self.parent]
+        return tuple(head + parents) + self.fields
+
+
+def tables(*endpoints: Endpoint, types: Mapping[str, str] | None = None) -> dict[str, tuple[Sequence[Field], tuple[str, ...]]]:
+    """table → (columns, primary key) of every raw table the endpoints (children and embedded included) write.
+    `types` overrides the type of a key or parent column (e.g. a bigint board id)."""
+    out: dict[str, tuple[Sequence[Field], tuple[str, ...]]] = {}
+    for endpoint in endpoints:
+        columns = tuple(Field(f.name, f.path, (types or {}).get(f.name, f.type), f.required, f.enum)
+                        for f in endpoint.columns)
+        out[endpoint.table] = (columns, endpoint.primary_key)
+        out.update((e.table, (e.fields, e.primary_key)) for e in endpoint.embedded)
+        out.update(tables(*endpoint.children, types=types))
+    return out
+
+
+def with_lookback(endpoint: Endpoint, lookback: timedelta) -> Endpoint:
+    """The endpoint (and its children) with `lookback` wherever the table declares one (a source setting such as
+    `lookback_hours` overrides the table's default)."""
+    inc = endpoint.incremental
+    if inc is not None and inc.lookback:
+        inc = replace(inc, lookback=lookback)
+    return replace(endpoint, incremental=inc,
+                   children=tuple(with_lookback(child, lookback) for child in endpoint.children))
+
+
+@dataclass
+class Walk:
+    """What the walker needs besides the endpoint table: the client, the keys, and the cursor settings."""
+
+    api: ApiClient
+    source: str
+    start: datetime
+    keys: Callable[[], Iterable[Any]] = lambda: [None]
+    key_in_path: Callable[[Any], str] = str
+    full_refresh: bool = False
+    types: Mapping[str, str] = field(default_factory=dict)
+
+    def rows(self, endpoint: Endpoint, items: Sequence[Any], path: str, key: Any, extra: Mapping[str, Any],
+             fields_: tuple[Field, ...] | None = None) -> Rows:
+        """Project a page onto the endpoint's table, quarantining the records that break the contract."""
+        spec = fields_ or endpoint.fields
+        kept = [item for item in items if endpoint.keep is None or endpoint.keep(item)]
+
+        def build(item: Any) -> dict[str, Any]:
+            record = endpoint.prepare(item, key, path) if endpoint.prepare else item
+            return project(record, spec, source=self.source, endpoint=path, extra=extra, id_path=endpoint.id_path)
+
+        def record_id(item: Any) -> Any:
+            if endpoint.record_id is not None:
+                return endpoint.record_id(item, key)
+            return lookup(item, endpoint.id_path) if isinstance(item, Mapping) else None
+
+        return guarded(kept, endpoint.table, build, record_id)
+
+    def path(self, template: str, key: Any, **rows: Mapping[str, Any]) -> str:
+        return template.format(key=self.key_in_path(key) if key is not None else "", **rows)
+
+
+def resources(walk: Walk, endpoint: Endpoint) -> list[DltResource]:
+    """The dlt resources of one top-level endpoint: its own (or its hidden pages resource and the tables
+    embedded in each page) and a transformer per child endpoint."""
+    if endpoint.pages:
+        def pages() -> Iterator[list[Any]]:
+            yield from _pages(walk, endpoint)
+
+        def own(page: list[Any]) -> Iterator[Rows]:
+            yield walk.rows(endpoint, page, endpoint.path, None, {})
+
+        hidden = dlt.resource(pages, name=endpoint.pages, selected=False)
+        return [hidden, dlt.transformer(own, data_from=hidden, name=endpoint.table, **_hints(walk, endpoint)),
+                *(_embedded_resource(walk, e, hidden) for e in endpoint.embedded)]
+
+    def listing() -> Iterator[Rows]:
+        yield from _listing(walk, endpoint)
+
+    parent = dlt.resource(listing, name=endpoint.table, **_hints(walk, endpoint))
+    return [parent, *_children(walk, endpoint, parent)]
+
+
+def _hints(walk: Walk, endpoint: Endpoint) -> dict[str, Any]:
+    return table_hints(tables(endpoint, types=walk.types)[endpoint.table])
+
+
+def _children(walk: Walk, endpoint: Endpoint, parent: DltResource) -> list[DltResource]:
+    out = []
+    for child in endpoint.children:
+        transformer = _child_resource(walk, child, parent)
+        out.extend([transformer, *_children(walk, child, transformer)])
+    return out
+
+
+def _child_resource(walk: Walk, child: Endpoint, parent: DltResource) -> DltResource:
+    marks: dict[str, Any] = {}  # the child's cursors and marks as this sync began (one source instance = one sync)
+
+    def child_rows(parents: Rows) -> Iterator[Rows]:
+        yield from _child_rows(walk, child, marks, parents)
+
+    return dlt.transformer(child_rows, data_from=parent, name=child.table, parallelized=child.parallel,
+                           **_hints(walk, child))
+
+
+def _embedded_resource(walk: Walk, embedded: Embedded, pages: DltResource) -> DltResource:
+    def embedded_rows(page: list[Any]) -> Iterator[Rows]:
+        records = list(embedded.records(page)) if embedded.records else page
+        build = embedded.build or partial(project, spec=embedded.fields, source=walk.source,
+                                          endpoint=embedded.endpoint, id_path=embedded.id_path)
+        yield guarded(records, embedded.table, build,
+                      lambda item: lookup(item, embedded.id_path) if isinstance(item, Mapping) else None)
+
+    return dlt.transformer(embedded_rows, data_from=pages, name=embedded.table,
+                           **table_hints((embedded.fields, embedded.primary_key)))
+
+
+# ---------------------------------------------------------------------------------------------- listings
+
+
+def _cursor_key(endpoint: Endpoint, key: Any) -> str:
+    return str(key) if key is not None else str(endpoint.cursor_key or endpoint.table)
+
+
+def _params(endpoint: Endpoint, since: datetime | None) -> dict[str, Any]:
+    params = dict(endpoint.params)
+    inc = endpoint.incremental
+    if inc is not None and inc.param and since is not None:
+        params[inc.param] = inc.param_format(since)
+    return params
+
+
+def _listing(walk: Walk, endpoint: Endpoint) -> Iterator[Rows]:
+    """Every key's records since its cursor, validated; the cursor advances page by page."""
+    cursors = Cursors(walk.start, full_refresh=walk.full_refresh)
+    for key in walk.keys():
+        yield from _key_listing(walk, endpoint, cursors, key)
+
+
+def _key_listing(walk: Walk, endpoint: Endpoint, cursors: Cursors, key: Any) -> Iterator[Rows]:
+    inc = endpoint.incremental
+    mark = _cursor_key(endpoint, key)
+    since = cursors.start(mark, inc.lookback) if inc else None
+    path = walk.path(endpoint.path, key)
+    extra = {endpoint.key_column: key} if endpoint.key_column else {}
+    for page in _raw_pages(walk, endpoint, path, since):
+        listed = walk.rows(endpoint, page, path, key, extra, endpoint.list_fields or None)
+        fresh = inc.fresh(listed, since) if inc and since is not None else listed
+        rows = _details(walk, endpoint, key, fresh, extra) if endpoint.detail else fresh
+        yield rows
+        if inc:
+            cursors.advance(mark, (inc.value(row) for row in rows if inc.advance_if is None or inc.advance_if(row)))
+        if inc and inc.newest_first and len(fresh) < len(listed):
+            break
+
+
+def _raw_pages(walk: Walk, endpoint: Endpoint, path: str, since: datetime | None) -> Iterator[list[Any]]:
+    kwargs: dict[str, Any] = {"params": _params(endpoint, since)}
+    if endpoint.data_selector:
+        kwargs["data_selector"] = endpoint.data_selector
+    if endpoint.paginator:
+        kwargs["paginator"] = endpoint.paginator()
+    yield from walk.api.pages(path, **kwargs)
+
+
+def _details(walk: Walk, endpoint: Endpoint, key: Any, listed: Rows, extra: Mapping[str, Any]) -> Rows:
+    rows: Rows = []
+    for record in listed:
+        path = walk.path(endpoint.detail or "", key, record=record)
+        rows.extend(walk.rows(endpoint, [walk.api.get(path)], path, key, extra))
+    return rows
+
+
+# ---------------------------------------------------------------------------------------------- children
+
+
+def _child_rows(walk: Walk, child: Endpoint, marks: dict[str, Any], parents: Rows) -> Iterator[Rows]:
+    """The child's records of every parent row (of those changed since the child's mark, when incremental)."""
+    if child.incremental and "cursors" not in marks:
+        marks["cursors"] = Cursors(walk.start, full_refresh=walk.full_refresh)  # a full refresh clears once
+    for parent in parents:
+        key = parent.get(child.key_column) if child.key_column else None
+        changed_at = _changed_since_mark(child, marks, key, parent)
+        if child.incremental and changed_at is None:
+            continue
+        yield _one_parent(walk, child, key, parent)
+        if changed_at is not None:
+            marks["cursors"].advance(_cursor_key(child, key), [changed_at])
+
+
+def _changed_since_mark(child: Endpoint, marks: dict[str, Any], key: Any, parent: Mapping[str, Any]) -> Any:
+    """The parent's change time when it changed after the child's mark as the sync began, else None."""
+    if child.incremental is None:
+        return None
+    seen = marks.setdefault("seen", {})
+    mark = _cursor_key(child, key)
+    if mark not in seen:
+        seen[mark] = marks["cursors"].mark(mark)
+    changed_at = child.incremental.value(parent)
+    return changed_at if seen[mark] is None or changed_at > seen[mark] else None
+
+
+def _one_parent(walk: Walk, child: Endpoint, key: Any, parent: Mapping[str, Any]) -> Rows:
+    path = walk.path(child.path, key, parent=parent)
+    extra = {**({child.key_column: key} if child.key_column else {}),
+             **{column: parent[source] for column, source in child.parent.items()}}
+    return [row for page in _raw_pages(walk, child, path, None)
+            for row in walk.rows(child, page, path, key, extra)]
+
+
+# ---------------------------------------------------------------------------------------------- pages
+
+
+def _pages(walk: Walk, endpoint: Endpoint) -> Iterator[list[Any]]:
+    """The raw pages of a key-less endpoint since its cursor; the cursor advances on the projected rows."""
+    cursors = Cursors(walk.start, full_refresh=walk.full_refresh)
+    inc = endpoint.incremental
+    mark = _cursor_key(endpoint, None)
+    since = cursors.start(mark, inc.lookback) if inc else None
+    for page in _raw_pages(walk, endpoint, endpoint.path, since):
+        rows = walk.rows(endpoint, page, endpoint.path, None, {})
+        yield page
+        if inc:
+            cursors.advance(mark, (inc.value(row) for row in rows))
