@@ -91,6 +91,7 @@ class Endpoint:
     fields: tuple[Field, ...]
     primary_key: tuple[str, ...] = ("id",)
     key_column: str | None = None  # the raw column that holds the key (repository, project, …)
+    key_type: str = "text"
     parent: Mapping[str, str] = field(default_factory=dict)  # child column → the parent row's column
     params: Mapping[str, Any] = field(default_factory=dict)
     data_selector: str | None = None
@@ -111,21 +112,18 @@ class Endpoint:
     @property
     def columns(self) -> tuple[Field, ...]:
         """The raw table's columns: key, parent columns, then the projected fields."""
-        head = [Field(self.key_column, self.key_column, "text", True)] if self.key_column else []
+        head = [Field(self.key_column, self.key_column, self.key_type, True)] if self.key_column else []
         parents = [Field(c, c, "bigint", True) for c in self.parent]
         return tuple(head + parents) + self.fields
 
 
-def tables(*endpoints: Endpoint, types: Mapping[str, str] | None = None) -> dict[str, tuple[Sequence[Field], tuple[str, ...]]]:
-    """table → (columns, primary key) of every raw table the endpoints (children and embedded included) write.
-    `types` overrides the type of a key or parent column (e.g. a bigint board id)."""
+def tables(*endpoints: Endpoint) -> dict[str, tuple[Sequence[Field], tuple[str, ...]]]:
+    """table → (columns, primary key) of every raw table the endpoints (children and embedded included) write."""
     out: dict[str, tuple[Sequence[Field], tuple[str, ...]]] = {}
     for endpoint in endpoints:
-        columns = tuple(Field(f.name, f.path, (types or {}).get(f.name, f.type), f.required, f.enum)
-                        for f in endpoint.columns)
-        out[endpoint.table] = (columns, endpoint.primary_key)
+        out[endpoint.table] = (endpoint.columns, endpoint.primary_key)
         out.update((e.table, (e.fields, e.primary_key)) for e in endpoint.embedded)
-        out.update(tables(*endpoint.children, types=types))
+        out.update(tables(*endpoint.children))
     return out
 
 
@@ -149,7 +147,6 @@ class Walk:
     keys: Callable[[], Iterable[Any]] = lambda: [None]
     key_in_path: Callable[[Any], str] = str
     full_refresh: bool = False
-    types: Mapping[str, str] = field(default_factory=dict)
 
     def rows(self, endpoint: Endpoint, items: Sequence[Any], path: str, key: Any, extra: Mapping[str, Any],
              fields_: tuple[Field, ...] | None = None) -> Rows:
@@ -194,7 +191,7 @@ def resources(walk: Walk, endpoint: Endpoint) -> list[DltResource]:
 
 
 def _hints(walk: Walk, endpoint: Endpoint) -> dict[str, Any]:
-    return table_hints(tables(endpoint, types=walk.types)[endpoint.table])
+    return table_hints(tables(endpoint)[endpoint.table])
 
 
 def _children(walk: Walk, endpoint: Endpoint, parent: DltResource) -> list[DltResource]:

@@ -23,20 +23,26 @@ as a bearer token when no e-mail is set).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping, Sequence
-from datetime import timedelta
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 import dlt
 from dlt.sources import DltResource
 from dlt.sources.helpers.rest_client.auth import BearerTokenAuth, HttpBasicAuth
-from dlt.sources.helpers.rest_client.paginators import JSONResponseCursorPaginator, OffsetPaginator
+from dlt.sources.helpers.rest_client.paginators import (
+    JSONResponseCursorPaginator,
+    OffsetPaginator,
+    SinglePagePaginator,
+)
 from requests import Response
 
 from ingestion.errors import PayloadError
 from ingestion.sources.client import ApiClient
-from ingestion.sources.cursors import Cursors
-from ingestion.sources.projection import TableSpec, fields, guarded, project, project_rows, table_hints
+from ingestion.sources.endpoints import Embedded, Endpoint, Incremental, Walk, resources, tables
+from ingestion.sources.projection import TableSpec, fields, project
 from ingestion.timestamps import start_date_from
 
 TOOL = "Jira"
@@ -80,16 +86,6 @@ SPRINT = fields(
 )
 BOARD = fields(("id", "id", "bigint", True), ("name", "name"), ("type", "type"))
 
-TABLES: dict[str, dict[str, TableSpec]] = {
-    "raw_jira": {
-        "issues": (ISSUE + ISSUE_EXTRA, ("id",)),
-        "issue_changelog_items": (CHANGELOG_ITEM, ("issue_id", "history_id", "item_index")),
-        "statuses": (STATUS, ("id",)),
-        "sprints": (fields(("board_id", "board_id", "bigint", True)) + SPRINT, ("id",)),
-    },
-}
-
-
 class JiraPaginator(OffsetPaginator):
     """`startAt`/`maxResults` paging that stops on `isLast` (agile API, changelog), on `total` (search) or on
     an empty page — Jira's endpoints each send a different subset of those."""
@@ -124,10 +120,6 @@ class JiraTokenPaginator(JSONResponseCursorPaginator):
 # the issue fields the raw table reads (the enhanced search returns only the fields it is asked for)
 ISSUE_FIELDS = ("project", "summary", "issuetype", "status", "priority", "resolution", "labels", "assignee",
                 "reporter", "parent", "created", "updated", "resolutiondate")
-
-
-def _rows(items: Sequence[Any], spec: Any, endpoint: str, table: str, **extra: Any) -> list[dict]:
-    return project_rows(items, spec, source="jira", endpoint=endpoint, table=table, extra=extra)
 
 
 def _id(item: Any) -> Any:
@@ -201,6 +193,76 @@ def _boards(api: ApiClient, projects: Sequence[str]) -> dict[int, dict]:
     return boards
 
 
+def scrum_boards(api: ApiClient, projects: Sequence[str]) -> list[int]:
+    """The ids of the configured projects' boards that have sprints (kanban boards have none: the API answers
+    400)."""
+    return [board_id for board_id, board in sorted(_boards(api, projects).items()) if board.get("type") != "kanban"]
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The settings the endpoint table depends on."""
+
+    projects: Sequence[str] = ()
+    api_version: int = 3
+    sprint_field: str = "customfield_10020"
+    story_points_field: str = "customfield_10016"
+    page_size: int = PAGE_SIZE
+    lookback_hours: int = 24
+
+    @property
+    def rest(self) -> str:
+        return f"/rest/api/{self.api_version}"
+
+    @property
+    def search(self) -> str:
+        return f"{self.rest}/search/jql" if self.api_version >= 3 else f"{self.rest}/search"
+
+    def jql(self, since: datetime) -> str:
+        keys = ", ".join(f'"{key}"' for key in self.projects)
+        return f'project in ({keys}) AND updated >= "{_jql_time(since)}" ORDER BY updated ASC'
+
+    def with_extras(self, item: Any, key: Any, path: str) -> Any:
+        """An issue with its sprint ids and story points lifted out of the configured custom fields."""
+        fields_ = item.get("fields") if isinstance(item, Mapping) else None
+        if not isinstance(fields_, Mapping):
+            return item
+        return {**item, "sprint_ids": sprint_ids(fields_.get(self.sprint_field)),
+                "story_points": story_points(fields_.get(self.story_points_field), path, item.get("id"))}
+
+
+def endpoints(settings: Settings, api: ApiClient | None = None) -> tuple[Endpoint, ...]:
+    """The endpoint table: issues updated since the cursor (minus a look-back: JQL has minute precision and reads
+    times in the user's time zone), oldest first, whose search pages also fill the changelog items; statuses;
+    the sprints of every scrum board. `api` reads truncated changelogs (not needed for the table's shape)."""
+    search = settings.search
+
+    def changelog(item: Any) -> list[dict]:
+        if _id(item) is None:
+            raise PayloadError("jira", search, None, "missing required field 'id'")
+        histories, endpoint = _full_changelog(api, settings.rest, search, item) if api else ([], search)
+        return changelog_rows(str(item["id"]), histories, endpoint)
+
+    paginator = JiraTokenPaginator if settings.api_version >= 3 else partial(JiraPaginator, settings.page_size)
+    issues = Endpoint(
+        "issues", search, ISSUE + ISSUE_EXTRA, pages="issue_pages", cursor_key="issues", data_selector="issues",
+        paginator=paginator, prepare=settings.with_extras,
+        params={"jql": None, "expand": "changelog", "maxResults": settings.page_size,
+                "fields": ",".join((*ISSUE_FIELDS, settings.sprint_field, settings.story_points_field))},
+        incremental=Incremental("updated_at", param="jql", param_format=settings.jql,
+                                lookback=timedelta(hours=settings.lookback_hours)),
+        embedded=(Embedded("issue_changelog_items", CHANGELOG_ITEM, ("issue_id", "history_id", "item_index"),
+                           build=changelog),),
+    )
+    statuses = Endpoint("statuses", f"{settings.rest}/status", STATUS, paginator=SinglePagePaginator)
+    sprints = Endpoint("sprints", "/rest/agile/1.0/board/{key}/sprint", SPRINT, key_column="board_id",
+                       key_type="bigint", data_selector="values")
+    return issues, statuses, sprints
+
+
+TABLES: dict[str, dict[str, TableSpec]] = {"raw_jira": tables(*endpoints(Settings()))}
+
+
 @dlt.source(name="jira", section="jira", max_table_nesting=0)
 def jira_source(
     base_url: str = dlt.config.value,
@@ -218,61 +280,8 @@ def jira_source(
     """Issues (with changelog and sprint ids) updated since the cursor, statuses, and board sprints."""
     auth = HttpBasicAuth(email, api_token) if email else BearerTokenAuth(api_token)
     api = ApiClient(TOOL, base_url, auth, JiraPaginator(), headers={"Accept": "application/json"})
-    start = start_date_from(start_date)
-    rest = f"/rest/api/{api_version}"
-    search = f"{rest}/search/jql" if api_version >= 3 else f"{rest}/search"
-    raw = TABLES["raw_jira"]
-
-    @dlt.resource(name="issue_pages", selected=False)
-    def issue_pages() -> Iterator[list[dict]]:
-        """Raw search pages: issues updated since the cursor (minus a look-back: JQL has minute precision and
-        reads times in the user's time zone), oldest first."""
-        cursors = Cursors(start, full_refresh=full_refresh)
-        since = cursors.start("issues", timedelta(hours=lookback_hours))
-        keys = ", ".join(f'"{key}"' for key in projects)
-        jql = f'project in ({keys}) AND updated >= "{_jql_time(since)}" ORDER BY updated ASC'
-        params = {"jql": jql, "expand": "changelog", "maxResults": page_size,
-                  "fields": ",".join((*ISSUE_FIELDS, sprint_field, story_points_field))}
-        paginator = JiraTokenPaginator() if api_version >= 3 else JiraPaginator(page_size)
-        for page in api.pages(search, params=params, data_selector="issues", paginator=paginator):
-            checked = _rows(page, ISSUE, search, "issues")
-            yield page
-            cursors.advance("issues", (row["updated_at"] for row in checked))
-
-    @dlt.transformer(name="issues", data_from=issue_pages, **table_hints(raw["issues"]))
-    def issues(page: list[dict]) -> Iterator[list[dict]]:
-        def build(item: Any) -> dict:
-            row = project(item, ISSUE, source="jira", endpoint=search)
-            row["sprint_ids"] = sprint_ids(item["fields"].get(sprint_field))
-            row["story_points"] = story_points(item["fields"].get(story_points_field), search, item.get("id"))
-            return row
-
-        yield guarded(page, "issues", build, _id)
-
-    @dlt.transformer(name="issue_changelog_items", data_from=issue_pages,
-                     **table_hints(raw["issue_changelog_items"]))
-    def issue_changelog_items(page: list[dict]) -> Iterator[list[dict]]:
-        def build(item: Any) -> list[dict]:
-            if _id(item) is None:
-                raise PayloadError("jira", search, None, "missing required field 'id'")
-            histories, endpoint = _full_changelog(api, rest, search, item)
-            return changelog_rows(str(item["id"]), histories, endpoint)
-
-        yield guarded(page, "issue_changelog_items", build, _id)
-
-    @dlt.resource(name="statuses", **table_hints(raw["statuses"]))
-    def statuses() -> Iterator[list[dict]]:
-        path = f"{rest}/status"
-        yield _rows(api.get(path), STATUS, path, "statuses")
-
-    @dlt.resource(name="sprints", **table_hints(raw["sprints"]))
-    def sprints() -> Iterator[list[dict]]:
-        """Sprints of every scrum board of the configured projects (all states: sprints change state)."""
-        for board_id, board in sorted(_boards(api, projects).items()):
-            if board.get("type") == "kanban":
-                continue  # kanban boards have no sprints (the API answers 400)
-            path = f"/rest/agile/1.0/board/{board_id}/sprint"
-            for page in api.pages(path, data_selector="values"):
-                yield _rows(page, SPRINT, path, "sprints", board_id=board_id)
-
-    return issue_pages, issues, issue_changelog_items, statuses, sprints
+    settings = Settings(projects, api_version, sprint_field, story_points_field, page_size, lookback_hours)
+    issues, statuses, sprints = endpoints(settings, api)
+    walk = Walk(api, "jira", start_date_from(start_date), full_refresh=full_refresh)
+    boards = Walk(api, "jira", walk.start, keys=lambda: scrum_boards(api, projects), full_refresh=full_refresh)
+    return [*resources(walk, issues), *resources(walk, statuses), *resources(boards, sprints)]
