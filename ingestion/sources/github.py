@@ -10,8 +10,8 @@ deployments and actions).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from datetime import datetime, timedelta
+from collections.abc import Sequence
+from datetime import timedelta
 from typing import Any
 
 import dlt
@@ -21,12 +21,12 @@ from dlt.sources.helpers.rest_client.paginators import HeaderLinkPaginator
 
 from ingestion.errors import SourceError
 from ingestion.sources.client import ApiClient
-from ingestion.sources.cursors import Cursors
+from ingestion.sources.endpoints import Endpoint, Incremental, Walk, resources, tables, with_lookback
 from ingestion.sources.github_discovery import expand_repositories, is_pattern
 from ingestion.sources.github_graphql import graphql_resources
 from ingestion.sources.github_graphql_client import GraphQLClient, RunBudget
 from ingestion.sources.github_walk import PROGRESS_TABLE
-from ingestion.sources.projection import TableSpec, fields, project_rows, table_hints
+from ingestion.sources.projection import TableSpec, fields
 from ingestion.timestamps import isoformat_z, start_date_from
 
 TOOL = "GitHub"
@@ -96,25 +96,79 @@ WORKFLOW_JOB = fields(
 
 PULL_REQUEST_LIST_ITEM = fields(("number", "number", "bigint", True), ("updated_at", "updated_at", "timestamp", True))
 
-REPO = fields(("repository", "repository", "text", True))
-PR_CHILD = REPO + fields(("pull_request_number", "pull_request_number", "bigint", True))
+
+
+
+def _with_label_names(item: Any, *_: Any) -> Any:
+    """An issue with its label names as one comma-separated text field (labels are objects in the payload)."""
+    if not isinstance(item, dict):
+        return item
+    labels = item.get("labels") or []
+    names = [label.get("name") if isinstance(label, dict) else label for label in labels]
+    return {**item, "label_names": ",".join(str(name) for name in names if name) or None}
+
+
+def _with_steps_count(job: Any, *_: Any) -> Any:
+    return {**job, "steps_count": len(job.get("steps") or [])} if isinstance(job, dict) else job
+
+
+def _not_a_pull_request(item: Any) -> bool:
+    """The issues list also returns pull requests (they carry a `pull_request` key): those are left to the pull
+    request endpoints."""
+    return not (isinstance(item, dict) and "pull_request" in item)
+
+
+def _pr_child(kind: str, spec: tuple, primary_key: tuple[str, ...], id_path: str = "id") -> Endpoint:
+    # one request per pull request (and per deployment) for its children: dlt's worker threads fetch them
+    # concurrently, which halves a large organisation's first sync (bench/README.md)
+    return Endpoint(f"pull_request_{kind}", "/repos/{key}/pulls/{parent[number]}/" + kind, spec, primary_key,
+                    key_column="repository", parent={"pull_request_number": "number"},
+                    params={"per_page": PER_PAGE}, id_path=id_path, parallel=True)
+
+
+# The endpoint tables (per repository; look-backs are the defaults of the sources' `*_lookback_hours`).
+PULL_REQUESTS = Endpoint(  # updated since the cursor: the list newest first, each changed one read in detail
+    "pull_requests", "/repos/{key}/pulls", PULL_REQUEST, key_column="repository",
+    params={"state": "all", "sort": "updated", "direction": "desc", "per_page": PER_PAGE},
+    list_fields=PULL_REQUEST_LIST_ITEM, detail="/repos/{key}/pulls/{record[number]}", prepare=_with_label_names,
+    incremental=Incremental("updated_at", newest_first=True, after=">"),
+    children=(_pr_child("commits", COMMIT, ("repository", "pull_request_number", "sha"), "sha"),
+              _pr_child("reviews", REVIEW, ("id",))),
+)
+COMMITS = Endpoint(  # every commit reachable from the default branch, by committer date
+    "commits", "/repos/{key}/commits", COMMIT, ("repository", "sha"), key_column="repository", id_path="sha",
+    params={"since": None, "per_page": PER_PAGE}, incremental=Incremental("committed_at", param="since"),
+)
+DEPLOYMENTS = Endpoint(  # newest first, down to the cursor minus a look-back (statuses settle after a run)
+    "deployments", "/repos/{key}/deployments", DEPLOYMENT, key_column="repository", params={"per_page": PER_PAGE},
+    incremental=Incremental("created_at", lookback=timedelta(hours=48), newest_first=True, after=">="),
+    children=(Endpoint("deployment_statuses", "/repos/{key}/deployments/{parent[id]}/statuses", DEPLOYMENT_STATUS,
+                       key_column="repository", parent={"deployment_id": "id"}, params={"per_page": PER_PAGE},
+                       parallel=True),),
+)
+ISSUES = Endpoint(  # `since` is inclusive: the issue the cursor was taken from comes back and is skipped
+    "issues", "/repos/{key}/issues", ISSUE, key_column="repository", keep=_not_a_pull_request,
+    prepare=_with_label_names,
+    params={"state": "all", "since": None, "sort": "updated", "direction": "asc", "per_page": PER_PAGE},
+    incremental=Incremental("updated_at", param="since", after=">"),
+)
+WORKFLOW_RUNS = Endpoint(  # created since the cursor minus a look-back (runs finish later); the jobs of the runs
+    # that changed since the jobs' own cursor (the look-back re-reads settled runs, whose jobs are not re-read)
+    "workflow_runs", "/repos/{key}/actions/runs", WORKFLOW_RUN, key_column="repository",
+    data_selector="workflow_runs", params={"created": None, "per_page": PER_PAGE},
+    incremental=Incremental("created_at", param="created", param_format=lambda since: f">={isoformat_z(since)}",
+                            lookback=timedelta(hours=48)),
+    children=(Endpoint("workflow_jobs", "/repos/{key}/actions/runs/{parent[id]}/jobs", WORKFLOW_JOB,
+                       key_column="repository", data_selector="jobs", params={"per_page": PER_PAGE},
+                       prepare=_with_steps_count, incremental=Incremental("updated_at", fallback="created_at")),),
+)
 
 # Every raw table this module writes: dataset → table → (columns, primary key). Empty tables are created
 # from this so models can always read them.
 TABLES: dict[str, dict[str, TableSpec]] = {
-    "raw_github": {
-        "pull_requests": (REPO + PULL_REQUEST, ("id",)),
-        "pull_request_commits": (PR_CHILD + COMMIT, ("repository", "pull_request_number", "sha")),
-        "pull_request_reviews": (PR_CHILD + REVIEW, ("id",)),
-        "commits": (REPO + COMMIT, ("repository", "sha")),
-        "deployments": (REPO + DEPLOYMENT, ("id",)),
-        "deployment_statuses": (REPO + fields(("deployment_id", "deployment_id", "bigint", True)) + DEPLOYMENT_STATUS,
-                                ("id",)),
-        "issues": (REPO + ISSUE, ("id",)),
-        "sync_progress": PROGRESS_TABLE,  # GraphQL path: each repository's first sync, complete or partial
-    },
-    "raw_github_actions": {"workflow_runs": (REPO + WORKFLOW_RUN, ("id",)),
-                           "workflow_jobs": (REPO + WORKFLOW_JOB, ("id",))},
+    "raw_github": {**tables(PULL_REQUESTS, COMMITS, DEPLOYMENTS, ISSUES),
+                   "sync_progress": PROGRESS_TABLE},  # GraphQL path: each repository's first sync
+    "raw_github_actions": tables(WORKFLOW_RUNS),
 }
 
 
@@ -123,11 +177,6 @@ def _client(base_url: str, access_token: str) -> ApiClient:
         TOOL, base_url, BearerTokenAuth(access_token), HeaderLinkPaginator(),
         headers={"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28"},
     )
-
-
-def _rows(items: list[Any], spec: Sequence[Any], endpoint: str, table: str, id_path: str = "id",
-          **extra: Any) -> list[dict]:
-    return project_rows(items, spec, source="github", endpoint=endpoint, table=table, extra=extra, id_path=id_path)
 
 
 @dlt.source(name="github", section="github", max_table_nesting=0)
@@ -159,53 +208,11 @@ def github_source(
                  "deployment": DEPLOYMENT, "deployment_status": DEPLOYMENT_STATUS}
         return graphql_resources(client, repositories, start, tables=raw, specs=specs, full_refresh=full_refresh,
                                  deployment_lookback_hours=deployment_lookback_hours)
-    api = _client(base_url, access_token)
-
-    @dlt.resource(name="pull_requests", **table_hints(raw["pull_requests"]))
-    def pull_requests() -> Iterator[list[dict]]:
-        """PRs updated since the last run (list sorted by `updated` desc, stopping at the cursor), each
-        fetched in detail for its size and merger."""
-        yield from _pull_requests(api, Cursors(start, full_refresh=full_refresh), repositories)
-
-    # one request per pull request (and per deployment) for its children: dlt's worker threads fetch them
-    # concurrently, which halves a large organisation's first sync (bench/README.md)
-    @dlt.transformer(name="pull_request_commits", data_from=pull_requests, parallelized=True,
-                     **table_hints(raw["pull_request_commits"]))
-    def pull_request_commits(prs: list[dict]) -> Iterator[list[dict]]:
-        for pr in prs:
-            yield _pr_children(api, pr["repository"], pr["number"], "commits")
-
-    @dlt.transformer(name="pull_request_reviews", data_from=pull_requests, parallelized=True,
-                     **table_hints(raw["pull_request_reviews"]))
-    def pull_request_reviews(prs: list[dict]) -> Iterator[list[dict]]:
-        for pr in prs:
-            yield _pr_children(api, pr["repository"], pr["number"], "reviews")
-
-    @dlt.resource(name="commits", **table_hints(raw["commits"]))
-    def commits() -> Iterator[list[dict]]:
-        """Every commit reachable from the default branch, incrementally by committer date (`since`)."""
-        yield from _commits(api, Cursors(start, full_refresh=full_refresh), repositories)
-
-    @dlt.resource(name="deployments", **table_hints(raw["deployments"]))
-    def deployments() -> Iterator[list[dict]]:
-        """Deployments (newest first) created since the cursor minus a look-back, so statuses that settle
-        after a run are picked up."""
-        cursors = Cursors(start, full_refresh=full_refresh)
-        yield from _deployments(api, cursors, repositories, timedelta(hours=deployment_lookback_hours))
-
-    @dlt.transformer(name="deployment_statuses", data_from=deployments, parallelized=True,
-                     **table_hints(raw["deployment_statuses"]))
-    def deployment_statuses(deployments_: list[dict]) -> Iterator[list[dict]]:
-        yield from (_deployment_statuses(api, deployment) for deployment in deployments_)
-
-    @dlt.resource(name="issues", **table_hints(raw["issues"]))
-    def issues() -> Iterator[list[dict]]:
-        """Issues updated since the cursor (`since`, oldest first). The issues list also returns pull requests
-        (they carry a `pull_request` key): those are left to the pull request resources."""
-        yield from _issues(api, Cursors(start, full_refresh=full_refresh), repositories)
-
-    return (pull_requests, pull_request_commits, pull_request_reviews, commits, deployments, deployment_statuses,
-            issues)
+    walk = Walk(_client(base_url, access_token), "github", start, keys=lambda: repositories,
+                full_refresh=full_refresh)
+    deployments = with_lookback(DEPLOYMENTS, timedelta(hours=deployment_lookback_hours))
+    return [resource for endpoint in (PULL_REQUESTS, COMMITS, deployments, ISSUES)
+            for resource in resources(walk, endpoint)]
 
 
 def _discover(repositories: list[str], base_url: str, access_token: str, include_archived: bool,
@@ -214,86 +221,6 @@ def _discover(repositories: list[str], base_url: str, access_token: str, include
     client = GraphQLClient(base_url, access_token) if any(is_pattern(r) for r in repositories) else None
     return expand_repositories(repositories, client, include_archived=include_archived,
                                include_forks=include_forks, exclude=exclude)
-
-
-def _pull_requests(api: ApiClient, cursors: Cursors, repositories: Sequence[str]) -> Iterator[list[dict]]:
-    for repo in repositories:
-        since = cursors.start(repo)
-        changed: list[dict] = []
-        params = {"state": "all", "sort": "updated", "direction": "desc", "per_page": PER_PAGE}
-        path = f"/repos/{repo}/pulls"
-        for page in api.pages(path, params=params):
-            fresh = [pr for pr in _rows(page, PULL_REQUEST_LIST_ITEM, path, "pull_requests") if pr["updated_at"] > since]
-            changed.extend(fresh)
-            if len(fresh) < len(page):
-                break
-        for summary in changed:
-            path = f"/repos/{repo}/pulls/{summary['number']}"
-            rows = _rows([_with_label_names(api.get(path))], PULL_REQUEST, path, "pull_requests", repository=repo)
-            yield rows
-            cursors.advance(repo, (row["updated_at"] for row in rows))
-
-
-def _commits(api: ApiClient, cursors: Cursors, repositories: Sequence[str]) -> Iterator[list[dict]]:
-    for repo in repositories:
-        params = {"since": isoformat_z(cursors.start(repo)), "per_page": PER_PAGE}
-        for page in api.pages(f"/repos/{repo}/commits", params=params):
-            rows = _rows(page, COMMIT, f"/repos/{repo}/commits", "commits", id_path="sha", repository=repo)
-            cursors.advance(repo, (row["committed_at"] for row in rows))
-            yield rows
-
-
-def _deployments(api: ApiClient, cursors: Cursors, repositories: Sequence[str],
-                 lookback: timedelta) -> Iterator[list[dict]]:
-    for repo in repositories:
-        since = cursors.start(repo, lookback)
-        for page in api.pages(f"/repos/{repo}/deployments", params={"per_page": PER_PAGE}):
-            rows = _rows(page, DEPLOYMENT, f"/repos/{repo}/deployments", "deployments", repository=repo)
-            fresh = [row for row in rows if row["created_at"] >= since]
-            yield fresh
-            cursors.advance(repo, (row["created_at"] for row in fresh))
-            if len(fresh) < len(rows):
-                break
-
-
-def _deployment_statuses(api: ApiClient, deployment: dict) -> list[dict]:
-    repo = deployment["repository"]
-    path = f"/repos/{repo}/deployments/{deployment['id']}/statuses"
-    return [row for page in api.pages(path, params={"per_page": PER_PAGE})
-            for row in _rows(page, DEPLOYMENT_STATUS, path, "deployment_statuses", repository=repo,
-                                deployment_id=deployment["id"])]
-
-
-def _issues(api: ApiClient, cursors: Cursors, repositories: Sequence[str]) -> Iterator[list[dict]]:
-    for repo in repositories:
-        since = cursors.start(repo)
-        path = f"/repos/{repo}/issues"
-        params = {"state": "all", "since": isoformat_z(since), "sort": "updated", "direction": "asc",
-                  "per_page": PER_PAGE}
-        for page in api.pages(path, params=params):
-            items = [_with_label_names(item) for item in page
-                     if not (isinstance(item, dict) and "pull_request" in item)]
-            # `since` is inclusive: the issue the cursor was taken from comes back and is skipped
-            rows = [row for row in _rows(items, ISSUE, path, "issues", repository=repo) if row["updated_at"] > since]
-            cursors.advance(repo, (row["updated_at"] for row in rows))
-            yield rows
-
-
-def _with_label_names(item: Any) -> Any:
-    """An issue with its label names as one comma-separated text field (labels are objects in the payload)."""
-    if not isinstance(item, dict):
-        return item
-    labels = item.get("labels") or []
-    names = [label.get("name") if isinstance(label, dict) else label for label in labels]
-    return {**item, "label_names": ",".join(str(name) for name in names if name) or None}
-
-
-def _pr_children(api: ApiClient, repo: str, number: int, kind: str) -> list[dict]:
-    path = f"/repos/{repo}/pulls/{number}/{kind}"
-    spec, id_path = (COMMIT, "sha") if kind == "commits" else (REVIEW, "id")
-    return [row for page in api.pages(path, params={"per_page": PER_PAGE})
-            for row in _rows(page, spec, path, f"pull_request_{kind}", id_path=id_path, repository=repo,
-                                pull_request_number=number)]
 
 
 @dlt.source(name="github_actions", section="github", max_table_nesting=0)
@@ -312,44 +239,6 @@ def github_actions_source(
     jobs of the runs that changed since the last sync."""
     repositories = _discover(repositories, base_url, access_token, include_archived, include_forks,
                              exclude_repositories)
-    api = _client(base_url, access_token)
-    start = start_date_from(start_date)
-
-    @dlt.resource(name="workflow_runs", **table_hints(TABLES["raw_github_actions"]["workflow_runs"]))
-    def workflow_runs() -> Iterator[list[dict]]:
-        cursors = Cursors(start, full_refresh=full_refresh)
-        for repo in repositories:
-            since = cursors.start(repo, timedelta(hours=run_lookback_hours))
-            params = {"created": f">={isoformat_z(since)}", "per_page": PER_PAGE}
-            path = f"/repos/{repo}/actions/runs"
-            for page in api.pages(path, params=params, data_selector="workflow_runs"):
-                rows = _rows(page, WORKFLOW_RUN, path, "workflow_runs", repository=repo)
-                cursors.advance(repo, (row["created_at"] for row in rows))
-                yield rows
-
-    seen_until: dict[str, datetime | None] = {}  # each repository's job cursor as it was when this sync began
-    job_cursors: list[Cursors] = []  # made once per sync: a full refresh clears the marks only once
-
-    @dlt.transformer(name="workflow_jobs", data_from=workflow_runs,
-                     **table_hints(TABLES["raw_github_actions"]["workflow_jobs"]))
-    def workflow_jobs(runs: list[dict]) -> Iterator[list[dict]]:
-        """Jobs of each run updated since the last sync: the run list's look-back re-reads settled runs, whose
-        jobs are not fetched again."""
-        if not job_cursors:
-            job_cursors.append(Cursors(start, full_refresh=full_refresh))
-        cursors = job_cursors[0]
-        for run in runs:
-            repo = run["repository"]
-            if repo not in seen_until:
-                seen_until[repo] = cursors.mark(repo)
-            changed_at = run["updated_at"] or run["created_at"]
-            if seen_until[repo] is not None and changed_at <= seen_until[repo]:
-                continue
-            path = f"/repos/{repo}/actions/runs/{run['id']}/jobs"
-            jobs = [{**job, "steps_count": len(job.get("steps") or [])} if isinstance(job, dict) else job
-                    for page in api.pages(path, params={"per_page": PER_PAGE}, data_selector="jobs")
-                    for job in page]
-            yield _rows(jobs, WORKFLOW_JOB, path, "workflow_jobs", repository=repo)
-            cursors.advance(repo, [changed_at])
-
-    return workflow_runs, workflow_jobs
+    walk = Walk(_client(base_url, access_token), "github", start_date_from(start_date), keys=lambda: repositories,
+                full_refresh=full_refresh)
+    return resources(walk, with_lookback(WORKFLOW_RUNS, timedelta(hours=run_lookback_hours)))
