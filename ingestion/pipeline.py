@@ -103,6 +103,25 @@ def _empty_settings_unset(section: str) -> Iterator[None]:
         os.environ.update(hidden)
 
 
+@contextmanager
+def arrow_load_columns() -> Iterator[None]:
+    """The API sources yield Arrow tables, which dlt loads without its row normaliser; ask it to add the
+    `_dlt_load_id` and `_dlt_id` columns every raw table carries (dlt's `normalize.parquet_normalizer` settings,
+    read from the environment while the pipeline runs, then restored)."""
+    keys = {"NORMALIZE__PARQUET_NORMALIZER__ADD_DLT_LOAD_ID": "true",
+            "NORMALIZE__PARQUET_NORMALIZER__ADD_DLT_ID": "true"}
+    saved = {key: os.environ.get(key) for key in keys}
+    os.environ.update(keys)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
 def ingest_source(name: str, warehouse: Path | None, *, full_refresh: bool = False,
                   destination: Any = None) -> dict[str, int]:
     """Load one source into the DuckDB file `warehouse`, or into another dlt `destination` (e.g.
@@ -122,7 +141,7 @@ def ingest_source(name: str, warehouse: Path | None, *, full_refresh: bool = Fal
         try:
             with _empty_settings_unset(spec.section):
                 source = spec.factory(full_refresh=full_refresh)
-            with quarantining(quarantine):
+            with quarantining(quarantine), arrow_load_columns():
                 info = pipeline.run(source, loader_file_format="parquet" if destination is None else None)
         except Exception as exc:  # dlt wraps everything in PipelineStepFailed
             domain = find_domain_error(exc)
@@ -234,4 +253,4 @@ def _short(exc: BaseException) -> str:
     return text[:300]
 
 
-__all__ = ["SOURCES", "YardstickError", "ensure_raw_tables", "ingest_source", "missing_settings"]
+__all__ = ["SOURCES", "arrow_load_columns", "YardstickError", "ensure_raw_tables", "ingest_source", "missing_settings"]

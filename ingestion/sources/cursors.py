@@ -15,7 +15,7 @@ from ingestion.timestamps import parse_timestamp
 Clock = Callable[[], datetime]
 
 
-def _utc_now() -> datetime:
+def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
@@ -39,7 +39,7 @@ class Cursors:
     committed with the load they describe and restored from the warehouse on the next run."""
 
     def __init__(self, start_date: datetime, *, full_refresh: bool = False,
-                 state: MutableMapping[str, object] | None = None, clock: Clock = _utc_now) -> None:
+                 state: MutableMapping[str, object] | None = None, clock: Clock = utc_now) -> None:
         state = dlt.current.resource_state() if state is None else state
         self._marks: dict[str, str] = state.setdefault("cursors", {})  # type: ignore[assignment]
         if full_refresh:

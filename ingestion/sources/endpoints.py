@@ -28,16 +28,18 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from functools import partial
 from typing import Any
 
 import dlt
+import pyarrow as pa
+import pyarrow.compute as pc
 from dlt.sources import DltResource
 from dlt.sources.helpers.rest_client.paginators import BasePaginator
 
 from ingestion.sources.client import ApiClient
-from ingestion.sources.cursors import Cursors
-from ingestion.sources.projection import Field, guarded, lookup, project, table_hints
+from ingestion.sources.columns import empty, from_rows, project_records
+from ingestion.sources.cursors import Clock, Cursors, utc_now
+from ingestion.sources.projection import Field, guarded, lookup, table_hints
 from ingestion.timestamps import isoformat_z
 
 Rows = list[dict[str, Any]]
@@ -60,12 +62,22 @@ class Incremental:
         value = row.get(self.field)
         return row.get(self.fallback) if value is None and self.fallback else value
 
-    def fresh(self, rows: Rows, since: datetime) -> Rows:
+    def column(self, table: pa.Table) -> pa.ChunkedArray:
+        values = table.column(self.field)
+        return pc.coalesce(values, table.column(self.fallback)) if self.fallback else values
+
+    def fresh(self, table: pa.Table, since: datetime) -> pa.Table:
+        """The rows the client-side filter keeps (`after`: newer than, or at or after, the start)."""
         if self.after is None:
-            return rows
-        if self.after == ">":
-            return [row for row in rows if (v := self.value(row)) is not None and v > since]
-        return [row for row in rows if (v := self.value(row)) is not None and v >= since]
+            return table
+        compare = pc.greater if self.after == ">" else pc.greater_equal
+        return table.filter(compare(self.column(table), pa.scalar(since, self.column(table).type)))
+
+    def values(self, table: pa.Table) -> list[datetime | None]:
+        """The change times the mark may advance on."""
+        if self.advance_if is None:
+            return self.column(table).to_pylist()
+        return [self.value(row) for row in table.to_pylist() if self.advance_if(row)]
 
 
 @dataclass(frozen=True)
@@ -147,23 +159,18 @@ class Walk:
     keys: Callable[[], Iterable[Any]] = lambda: [None]
     key_in_path: Callable[[Any], str] = str
     full_refresh: bool = False
+    clock: Clock = utc_now  # "now" for the cursors (a mark never passes it)
 
     def rows(self, endpoint: Endpoint, items: Sequence[Any], path: str, key: Any, extra: Mapping[str, Any],
-             fields_: tuple[Field, ...] | None = None) -> Rows:
-        """Project a page onto the endpoint's table, quarantining the records that break the contract."""
-        spec = fields_ or endpoint.fields
+             fields_: tuple[Field, ...] | None = None) -> pa.Table:
+        """Project a page onto the endpoint's table (an Arrow table), quarantining the records that break the
+        contract."""
+        columns = endpoint.columns[:len(endpoint.columns) - len(endpoint.fields)] + (fields_ or endpoint.fields)
         kept = [item for item in items if endpoint.keep is None or endpoint.keep(item)]
-
-        def build(item: Any) -> dict[str, Any]:
-            record = endpoint.prepare(item, key, path) if endpoint.prepare else item
-            return project(record, spec, source=self.source, endpoint=path, extra=extra, id_path=endpoint.id_path)
-
-        def record_id(item: Any) -> Any:
-            if endpoint.record_id is not None:
-                return endpoint.record_id(item, key)
-            return lookup(item, endpoint.id_path) if isinstance(item, Mapping) else None
-
-        return guarded(kept, endpoint.table, build, record_id)
+        prepare = (lambda item: endpoint.prepare(item, key, path)) if endpoint.prepare else None
+        record_id = (lambda item: endpoint.record_id(item, key)) if endpoint.record_id else None
+        return project_records(kept, columns, source=self.source, endpoint=path, table=endpoint.table, extra=extra,
+                               id_path=endpoint.id_path, prepare=prepare, id_of=record_id)
 
     def path(self, template: str, key: Any, **rows: Mapping[str, Any]) -> str:
         return template.format(key=self.key_in_path(key) if key is not None else "", **rows)
@@ -176,8 +183,8 @@ def resources(walk: Walk, endpoint: Endpoint) -> list[DltResource]:
         def pages() -> Iterator[list[Any]]:
             yield from _pages(walk, endpoint)
 
-        def own(page: list[Any]) -> Iterator[Rows]:
-            yield walk.rows(endpoint, page, endpoint.path, None, {})
+        def own(page: list[Any]) -> Iterator[pa.Table]:
+            yield from _nonempty(walk.rows(endpoint, page, endpoint.path, None, {}))
 
         hidden = dlt.resource(pages, name=endpoint.pages, selected=False)
         return [hidden, dlt.transformer(own, data_from=hidden, name=endpoint.table, **_hints(walk, endpoint)),
@@ -188,6 +195,11 @@ def resources(walk: Walk, endpoint: Endpoint) -> list[DltResource]:
 
     parent = dlt.resource(listing, name=endpoint.table, **_hints(walk, endpoint))
     return [parent, *_children(walk, endpoint, parent)]
+
+
+def _nonempty(table: pa.Table) -> Iterator[pa.Table]:
+    if table.num_rows:
+        yield table
 
 
 def _hints(walk: Walk, endpoint: Endpoint) -> dict[str, Any]:
@@ -213,12 +225,16 @@ def _child_resource(walk: Walk, child: Endpoint, parent: DltResource) -> DltReso
 
 
 def _embedded_resource(walk: Walk, embedded: Embedded, pages: DltResource) -> DltResource:
-    def embedded_rows(page: list[Any]) -> Iterator[Rows]:
+    def embedded_rows(page: list[Any]) -> Iterator[pa.Table]:
         records = list(embedded.records(page)) if embedded.records else page
-        build = embedded.build or partial(project, spec=embedded.fields, source=walk.source,
-                                          endpoint=embedded.endpoint, id_path=embedded.id_path)
-        yield guarded(records, embedded.table, build,
-                      lambda item: lookup(item, embedded.id_path) if isinstance(item, Mapping) else None)
+        if embedded.build is None:
+            yield from _nonempty(project_records(records, embedded.fields, source=walk.source,
+                                                 endpoint=embedded.endpoint, table=embedded.table,
+                                                 id_path=embedded.id_path))
+            return
+        rows = guarded(records, embedded.table, embedded.build,
+                       lambda item: lookup(item, embedded.id_path) if isinstance(item, Mapping) else None)
+        yield from _nonempty(from_rows(rows, embedded.fields))
 
     return dlt.transformer(embedded_rows, data_from=pages, name=embedded.table,
                            **table_hints((embedded.fields, embedded.primary_key)))
@@ -241,7 +257,7 @@ def _params(endpoint: Endpoint, since: datetime | None) -> dict[str, Any]:
 
 def _listing(walk: Walk, endpoint: Endpoint) -> Iterator[Rows]:
     """Every key's records since its cursor, validated; the cursor advances page by page."""
-    cursors = Cursors(walk.start, full_refresh=walk.full_refresh)
+    cursors = Cursors(walk.start, full_refresh=walk.full_refresh, clock=walk.clock)
     for key in walk.keys():
         yield from _key_listing(walk, endpoint, cursors, key)
 
@@ -256,10 +272,11 @@ def _key_listing(walk: Walk, endpoint: Endpoint, cursors: Cursors, key: Any) -> 
         listed = walk.rows(endpoint, page, path, key, extra, endpoint.list_fields or None)
         fresh = inc.fresh(listed, since) if inc and since is not None else listed
         rows = _details(walk, endpoint, key, fresh, extra) if endpoint.detail else fresh
-        yield rows
+        if rows.num_rows:
+            yield rows
         if inc:
-            cursors.advance(mark, (inc.value(row) for row in rows if inc.advance_if is None or inc.advance_if(row)))
-        if inc and inc.newest_first and len(fresh) < len(listed):
+            cursors.advance(mark, inc.values(rows))
+        if inc and inc.newest_first and fresh.num_rows < listed.num_rows:
             break
 
 
@@ -272,27 +289,29 @@ def _raw_pages(walk: Walk, endpoint: Endpoint, path: str, since: datetime | None
     yield from walk.api.pages(path, **kwargs)
 
 
-def _details(walk: Walk, endpoint: Endpoint, key: Any, listed: Rows, extra: Mapping[str, Any]) -> Rows:
-    rows: Rows = []
-    for record in listed:
+def _details(walk: Walk, endpoint: Endpoint, key: Any, listed: pa.Table, extra: Mapping[str, Any]) -> pa.Table:
+    tables_ = [empty(endpoint.columns)]
+    for record in listed.to_pylist():
         path = walk.path(endpoint.detail or "", key, record=record)
-        rows.extend(walk.rows(endpoint, [walk.api.get(path)], path, key, extra))
-    return rows
+        tables_.append(walk.rows(endpoint, [walk.api.get(path)], path, key, extra))
+    return pa.concat_tables(tables_)
 
 
 # ---------------------------------------------------------------------------------------------- children
 
 
-def _child_rows(walk: Walk, child: Endpoint, marks: dict[str, Any], parents: Rows) -> Iterator[Rows]:
+def _child_rows(walk: Walk, child: Endpoint, marks: dict[str, Any], parents: pa.Table) -> Iterator[pa.Table]:
     """The child's records of every parent row (of those changed since the child's mark, when incremental)."""
     if child.incremental and "cursors" not in marks:
-        marks["cursors"] = Cursors(walk.start, full_refresh=walk.full_refresh)  # a full refresh clears once
-    for parent in parents:
+        marks["cursors"] = Cursors(walk.start, full_refresh=walk.full_refresh, clock=walk.clock)  # a full refresh clears once
+    for parent in parents.to_pylist():
         key = parent.get(child.key_column) if child.key_column else None
         changed_at = _changed_since_mark(child, marks, key, parent)
         if child.incremental and changed_at is None:
             continue
-        yield _one_parent(walk, child, key, parent)
+        rows = _one_parent(walk, child, key, parent)
+        if rows.num_rows:
+            yield rows
         if changed_at is not None:
             marks["cursors"].advance(_cursor_key(child, key), [changed_at])
 
@@ -309,12 +328,12 @@ def _changed_since_mark(child: Endpoint, marks: dict[str, Any], key: Any, parent
     return changed_at if seen[mark] is None or changed_at > seen[mark] else None
 
 
-def _one_parent(walk: Walk, child: Endpoint, key: Any, parent: Mapping[str, Any]) -> Rows:
+def _one_parent(walk: Walk, child: Endpoint, key: Any, parent: Mapping[str, Any]) -> pa.Table:
     path = walk.path(child.path, key, parent=parent)
     extra = {**({child.key_column: key} if child.key_column else {}),
              **{column: parent[source] for column, source in child.parent.items()}}
-    return [row for page in _raw_pages(walk, child, path, None)
-            for row in walk.rows(child, page, path, key, extra)]
+    return pa.concat_tables([empty(child.columns), *(walk.rows(child, page, path, key, extra)
+                                                     for page in _raw_pages(walk, child, path, None))])
 
 
 # ---------------------------------------------------------------------------------------------- pages
@@ -322,7 +341,7 @@ def _one_parent(walk: Walk, child: Endpoint, key: Any, parent: Mapping[str, Any]
 
 def _pages(walk: Walk, endpoint: Endpoint) -> Iterator[list[Any]]:
     """The raw pages of a key-less endpoint since its cursor; the cursor advances on the projected rows."""
-    cursors = Cursors(walk.start, full_refresh=walk.full_refresh)
+    cursors = Cursors(walk.start, full_refresh=walk.full_refresh, clock=walk.clock)
     inc = endpoint.incremental
     mark = _cursor_key(endpoint, None)
     since = cursors.start(mark, inc.lookback) if inc else None
@@ -330,4 +349,4 @@ def _pages(walk: Walk, endpoint: Endpoint) -> Iterator[list[Any]]:
         rows = walk.rows(endpoint, page, endpoint.path, None, {})
         yield page
         if inc:
-            cursors.advance(mark, (inc.value(row) for row in rows))
+            cursors.advance(mark, inc.values(rows))

@@ -73,7 +73,7 @@ def project(record: Any, spec: Sequence[Field], *, source: str, endpoint: str,
             row[f.name] = None
             continue
         try:
-            row[f.name] = _convert(value, f)
+            row[f.name] = convert(value, f)
         except (TypeError, ValueError) as exc:
             raise PayloadError(source, endpoint, record_id, f"field '{f.path}': {exc}") from None
     return row
@@ -107,7 +107,7 @@ def _short(value: Any) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-def _convert(value: Any, f: Field) -> Any:
+def convert(value: Any, f: Field) -> Any:
     if f.type == "bigint":
         return _integer(value)
     if f.type == "bool":
@@ -169,6 +169,11 @@ class Quarantine:
 
 
 _QUARANTINE: ContextVar[Quarantine | None] = ContextVar("yardstick_quarantine", default=None)
+
+
+def active_quarantine() -> Quarantine | None:
+    """The quarantine of the source run in progress (None outside one)."""
+    return _QUARANTINE.get()
 
 
 @contextmanager

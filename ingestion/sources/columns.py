@@ -1,0 +1,144 @@
+"""Columnar projection: a page of payload records → one Arrow table of a raw table's typed columns, validated a
+column at a time, so dlt loads it without normalising row by row (docs/architecture.md §4, "The Arrow path").
+
+The contract is `projection.project`'s, record for record: the same lossless coercions (`"42"`, `42.0`,
+`"true"`, another offset or ISO form of the same instant, no zone read as UTC) and the same reason for the first
+field (in column order) that breaks it. Each column takes a fast path when every value already has its type (one
+type check per value, then `pa.array`; canonical ISO-8601 timestamps are matched by one regular expression and
+cast by Arrow); any other column is converted value by value with `projection`'s own converters, and the values
+that fail give their records' reasons. Records with a reason leave the table and go to the quarantine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ingestion.errors import PayloadError
+from ingestion.sources.projection import Field, active_quarantine, convert, lookup
+
+ARROW_TYPES = {"text": pa.string(), "bigint": pa.int64(), "bool": pa.bool_(),
+               "timestamp": pa.timestamp("us", tz="UTC")}
+# the forms Arrow's cast and `datetime.fromisoformat` read as the same instant
+_CANONICAL_TIMESTAMP = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})$"
+_FAST_TYPES: dict[str, type] = {"text": str, "bigint": int, "bool": bool, "timestamp": str}
+
+
+def arrow_schema(columns: Sequence[Field], *, strict: bool = False) -> pa.Schema:
+    """The Arrow schema of a raw table; `strict`: required columns are not nullable (as dlt's column hints)."""
+    return pa.schema([pa.field(f.name, ARROW_TYPES[f.type], nullable=not (strict and f.required)) for f in columns])
+
+
+def empty(columns: Sequence[Field]) -> pa.Table:
+    return arrow_schema(columns, strict=True).empty_table()
+
+
+def from_rows(rows: Sequence[Mapping[str, Any]], columns: Sequence[Field]) -> pa.Table:
+    """Rows already projected (by `projection.project`) as an Arrow table of the raw table's columns."""
+    return pa.Table.from_pylist([{f.name: row.get(f.name) for f in columns} for row in rows],
+                                schema=arrow_schema(columns)).cast(arrow_schema(columns, strict=True))
+
+
+def values_at(records: Sequence[Mapping[str, Any]], path: str) -> list[Any]:
+    """One column's raw values (a dotted path into every record)."""
+    if "." not in path:
+        return [record.get(path) for record in records]
+    return [lookup(record, path) for record in records]
+
+
+def project_page(records: Sequence[Any], columns: Sequence[Field],
+                 extra: Mapping[str, Any] | None = None) -> tuple[pa.Table, dict[int, str]]:
+    """The valid records as a table of `columns` (a column named in `extra` holds that constant), and the reason
+    each invalid record (by index) broke the contract: the first failing column's, as `projection.project`."""
+    extra = extra or {}
+    reasons: dict[int, str] = {index: f"expected a JSON object, got {type(record).__name__}"
+                               for index, record in enumerate(records) if not isinstance(record, Mapping)}
+    objects = [record if isinstance(record, Mapping) else {} for record in records]
+    arrays = []
+    for f in columns:
+        if f.name in extra:
+            arrays.append(pa.array([extra[f.name]] * len(records), ARROW_TYPES[f.type]))
+        else:
+            arrays.append(typed_column(values_at(objects, f.path), f, reasons))
+    table = pa.Table.from_arrays(arrays, schema=arrow_schema(columns))
+    if reasons:
+        table = table.filter(pa.array([index not in reasons for index in range(len(records))]))
+    return table.cast(arrow_schema(columns, strict=True)), reasons
+
+
+def typed_column(values: list[Any], f: Field, reasons: dict[int, str]) -> pa.Array:
+    """One column as an Arrow array of its type; records whose value breaks the field's contract get a reason
+    (unless an earlier column gave them one)."""
+    array = _fast(values, f)
+    if array is None:
+        array = pa.array([_slow(value, index, f, reasons) for index, value in enumerate(values)], ARROW_TYPES[f.type])
+    if f.required and array.null_count:
+        for index in pc.indices_nonzero(array.is_null()).to_pylist():
+            reasons.setdefault(index, f"missing required field '{f.path}'")
+    return array
+
+
+def _fast(values: list[Any], f: Field) -> pa.Array | None:
+    """The column converted in bulk when every value already has its type; None when one needs a look."""
+    kind = _FAST_TYPES[f.type]
+    if not all(value is None or type(value) is kind for value in values):
+        return None
+    if f.enum is not None and not all(value is None or value in f.enum for value in values):
+        return None
+    try:
+        array = pa.array(values, pa.string() if f.type == "timestamp" else ARROW_TYPES[f.type])
+    except (pa.ArrowInvalid, OverflowError):
+        return None
+    if f.type != "timestamp":
+        return array
+    if pc.all(pc.match_substring_regex(array, _CANONICAL_TIMESTAMP)).as_py() is False:
+        return None
+    return pc.cast(array, ARROW_TYPES["timestamp"])
+
+
+def _slow(value: Any, index: int, f: Field, reasons: dict[int, str]) -> Any:
+    if value is None:
+        return None
+    try:
+        converted = convert(value, f)
+    except (TypeError, ValueError) as exc:
+        reasons.setdefault(index, f"field '{f.path}': {exc}")
+        return None
+    return converted.astimezone(UTC) if isinstance(converted, datetime) else converted
+
+
+def project_records(items: Iterable[Any], columns: Sequence[Field], *, source: str, endpoint: str, table: str,
+                    extra: Mapping[str, Any] | None = None, id_path: str = "id",
+                    prepare: Callable[[Any], Any] | None = None,
+                    id_of: Callable[[Any], Any] | None = None) -> pa.Table:
+    """`project_page` for raw table `table` with the quarantine: a record that `prepare` refuses (PayloadError)
+    or that breaks a column's contract is quarantined with its reason and left out (when a quarantine is active;
+    else the PayloadError propagates); the valid ones leave the quarantine if they were in it."""
+    quarantine = active_quarantine()
+    raw, prepared = [], []
+    for item in items:
+        try:
+            prepared.append(prepare(item) if prepare else item)
+        except PayloadError as error:
+            if quarantine is None:
+                raise
+            quarantine.reject(table, error, item)
+            continue
+        raw.append(item)
+    result, reasons = project_page(prepared, columns, extra)
+    for index, reason in sorted(reasons.items()):
+        record = prepared[index]
+        error = PayloadError(source, endpoint, lookup(record, id_path) if isinstance(record, Mapping) else None,
+                             reason)
+        if quarantine is None:
+            raise error
+        quarantine.reject(table, error, raw[index])
+    if quarantine is not None:
+        for index, item in enumerate(raw):
+            if index not in reasons:
+                quarantine.accept(table, id_of(item) if id_of else lookup(item, id_path))
+    return result
