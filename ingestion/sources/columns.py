@@ -66,7 +66,7 @@ def project_page(records: Sequence[Any], columns: Sequence[Field],
             arrays.append(typed_column(values_at(objects, f.path), f, reasons))
     table = pa.Table.from_arrays(arrays, schema=arrow_schema(columns))
     if reasons:
-        table = table.filter(pa.array([index not in reasons for index in range(len(records))]))
+        table = table.filter(pa.array([index not in reasons for index in range(len(records))], pa.bool_()))
     return table.cast(arrow_schema(columns, strict=True)), reasons
 
 
@@ -80,6 +80,21 @@ def typed_column(values: list[Any], f: Field, reasons: dict[int, str]) -> pa.Arr
         for index in pc.indices_nonzero(array.is_null()).to_pylist():
             reasons.setdefault(index, f"missing required field '{f.path}'")
     return array
+
+
+def typed_array(array: pa.Array, f: Field, reasons: dict[int, str]) -> pa.Array:
+    """`typed_column` for a column that is already an Arrow text array (values a reader parsed as text)."""
+    result: pa.Array | None = None
+    if f.type == "text" and f.enum is None:
+        result = array
+    elif f.type == "timestamp" and pc.all(pc.match_substring_regex(array, _CANONICAL_TIMESTAMP)).as_py() is not False:
+        result = pc.cast(array, ARROW_TYPES["timestamp"])
+    if result is None:
+        return typed_column(array.to_pylist(), f, reasons)
+    if f.required and result.null_count:
+        for index in pc.indices_nonzero(result.is_null()).to_pylist():
+            reasons.setdefault(index, f"missing required field '{f.path}'")
+    return result
 
 
 def _fast(values: list[Any], f: Field) -> pa.Array | None:

@@ -301,17 +301,21 @@ def _details(walk: Walk, endpoint: Endpoint, key: Any, listed: pa.Table, extra: 
 
 
 def _child_rows(walk: Walk, child: Endpoint, marks: dict[str, Any], parents: pa.Table) -> Iterator[pa.Table]:
-    """The child's records of every parent row (of those changed since the child's mark, when incremental)."""
-    if child.incremental and "cursors" not in marks:
-        marks["cursors"] = Cursors(walk.start, full_refresh=walk.full_refresh, clock=walk.clock)  # a full refresh clears once
+    """The child's records of every parent row of a batch (of those changed since the child's mark, when
+    incremental), as one table: dlt's cost per Arrow item is fixed, so one table per parent would cost more
+    than the rows."""
+    if child.incremental and "cursors" not in marks:  # made once per sync: a full refresh clears the marks once
+        marks["cursors"] = Cursors(walk.start, full_refresh=walk.full_refresh, clock=walk.clock)
+    tables_, changed = [empty(child.columns)], []
     for parent in parents.to_pylist():
         key = parent.get(child.key_column) if child.key_column else None
         changed_at = _changed_since_mark(child, marks, key, parent)
         if child.incremental and changed_at is None:
             continue
-        rows = _one_parent(walk, child, key, parent)
-        if rows.num_rows:
-            yield rows
+        tables_.append(_one_parent(walk, child, key, parent))
+        changed.append((key, changed_at))
+    yield from _nonempty(pa.concat_tables(tables_))
+    for key, changed_at in changed:
         if changed_at is not None:
             marks["cursors"].advance(_cursor_key(child, key), [changed_at])
 

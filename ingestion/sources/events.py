@@ -21,19 +21,21 @@ from __future__ import annotations
 import csv
 import glob
 import gzip
-import hashlib
 import io
 import json
 import os
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from functools import partial
 from pathlib import Path
 from typing import IO, Any
 
 import dlt
+import pyarrow as pa
 from dlt.sources import DltResource
 
 from ingestion.errors import PayloadError
+from ingestion.sources.columns import arrow_schema, from_rows
+from ingestion.sources.event_readers import segment_table, snowplow_table
 from ingestion.sources.projection import Field, TableSpec, column_hints, fields, guarded
 from ingestion.timestamps import parse_timestamp
 
@@ -123,15 +125,6 @@ def _open(path: Path) -> IO[bytes]:
     return gzip.open(path, "rb") if path.name.lower().endswith(".gz") else open(path, "rb")
 
 
-def _lookup(record: Mapping[str, Any], path: str) -> Any:
-    value: Any = record
-    for part in path.split("."):
-        if not isinstance(value, Mapping):
-            return None
-        value = value.get(part)
-    return value
-
-
 def _text(value: Any) -> str | None:
     if value is None or value == "":
         return None
@@ -161,49 +154,23 @@ def _typed(value: Any, f: Field, endpoint: str, record_id: object) -> Any:
     return text
 
 
-def segment_row(event: Any, endpoint: str, line: int, raw: bytes) -> dict[str, Any]:
-    """One Segment-shaped event → a `segment_events` row. Raises PayloadError naming the file and line."""
-    if not isinstance(event, dict):
-        raise PayloadError(SOURCE, endpoint, f"line {line}", "expected a JSON object")
-    found = {name: next((v for p in paths if (v := _lookup(event, p)) not in (None, "")), None)
-             for name, paths in SEGMENT_PATHS.items()}
-    if found["message_id"] is None:  # deterministic, so reading the same line twice dedupes
-        found["message_id"] = "sha1-" + hashlib.sha1(raw.strip()).hexdigest()
-    record_id = found["message_id"]
-    row = {f.name: _typed(found.get(f.name), f, endpoint, record_id) for f in SEGMENT if f.name in found}
-    if row["user_id"] is None and row["anonymous_id"] is None and row["type"] != "alias":
-        raise PayloadError(SOURCE, endpoint, record_id, "userId or anonymousId is required")
-    return {**row, "source_file": endpoint, "source_line": line}
-
-
-def _segment_line(raw: bytes, endpoint: str, line: int) -> dict[str, Any]:
-    try:
-        event = json.loads(raw)
-    except (json.JSONDecodeError, RecursionError, UnicodeDecodeError) as exc:
-        raise PayloadError(SOURCE, endpoint, f"line {line}", f"not valid JSON: {getattr(exc, 'msg', exc)}") from None
-    return segment_row(event, endpoint, line, raw)
-
-
-def _read_ndjson(path: Path, offset: int) -> Iterator[tuple[list[dict[str, Any]], int]]:
-    """(rows, new offset) batches from `offset`, complete lines only."""
+def read_ndjson(path: Path, offset: int) -> Iterator[tuple[pa.Table, int]]:
+    """(table, new offset) batches from `offset`, complete lines only, parsed by DuckDB (`event_readers.py`)."""
     endpoint = str(path)
     with _open(path) as handle:
         data = handle.read()
     end = data.rfind(b"\n") + 1 if not path.name.lower().endswith(".gz") else len(data)
-    line_number = data.count(b"\n", 0, offset)
-    rows: list[dict[str, Any]] = []
+    first = data.count(b"\n", 0, offset) + 1
+    lines = data[offset:end].split(b"\n")
+    if lines and lines[-1] == b"":
+        lines.pop()  # the text after the last newline (nothing, or an incomplete line kept for the next run)
     position = offset
-    for raw in io.BytesIO(data[offset:end]):
-        line_number += 1
-        position += len(raw)
-        if not raw.strip():
-            continue
-        # a line that is not JSON or not a valid event is quarantined (raw_events._rejected); the file goes on
-        rows.extend(guarded([raw], "segment_events", partial(_segment_line, endpoint=endpoint, line=line_number)))
-        if len(rows) >= BATCH:
-            yield rows, position
-            rows = []
-    yield rows, end
+    for start in range(0, len(lines), BATCH):
+        batch = lines[start:start + BATCH]
+        position = min(end, position + sum(len(line) + 1 for line in batch))
+        numbers = list(range(first + start, first + start + len(batch)))
+        yield segment_table(batch, numbers, endpoint, SEGMENT, SEGMENT_PATHS), position
+    yield arrow_schema(SEGMENT, strict=True).empty_table(), end
 
 
 def _snowplow_row(record: dict[str, Any], endpoint: str, index: int) -> dict[str, Any]:
@@ -213,18 +180,22 @@ def _snowplow_row(record: dict[str, Any], endpoint: str, index: int) -> dict[str
     return {**row, "source_file": endpoint, "source_line": index}
 
 
-def _read_table(path: Path, offset: int) -> Iterator[tuple[list[dict[str, Any]], int]]:
-    """Snowplow atomic events in CSV/TSV with a header row, from `offset` (0 = after the header)."""
+def read_table(path: Path, offset: int) -> Iterator[tuple[pa.Table, int]]:
+    """Snowplow atomic events in CSV/TSV with a header row, from `offset` (0 = after the header): Arrow's CSV
+    reader, or row by row when a row does not have the header's number of fields."""
     endpoint = str(path)
     with _open(path) as handle:
         data = handle.read()
-    text = data.decode("utf-8")
     delimiter = "\t" if path.name.lower().removesuffix(".gz").endswith(".tsv") else ","
-    reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
-    header = reader.fieldnames or []
+    header = next(csv.reader(io.StringIO(data.split(b"\n", 1)[0].decode("utf-8")), delimiter=delimiter), [])
     missing = [f.name for f in SNOWPLOW if f.required and f.name not in header and not f.name.startswith("source_")]
     if missing:
         raise PayloadError(SOURCE, endpoint, "header", f"not a Snowplow atomic events file: no {', '.join(missing)}")
+    fast = snowplow_table(data, endpoint, delimiter, offset, SNOWPLOW)
+    if fast is not None:
+        yield fast
+        return
+    reader = csv.DictReader(io.StringIO(data.decode("utf-8")), delimiter=delimiter)
     rows: list[dict[str, Any]] = []
     last = offset
     for index, record in enumerate(reader, start=1):
@@ -233,10 +204,7 @@ def _read_table(path: Path, offset: int) -> Iterator[tuple[list[dict[str, Any]],
         last = index
         rows.extend(guarded([record], "snowplow_events", partial(_snowplow_row, endpoint=endpoint, index=index),
                             lambda record: record.get("event_id")))
-        if len(rows) >= BATCH:
-            yield rows, index
-            rows = []
-    yield rows, last
+    yield from_rows(rows, SNOWPLOW), last
 
 
 @dlt.source(name="events", section="events", max_table_nesting=0)
@@ -245,7 +213,7 @@ def events_source(paths: Any = dlt.config.value, full_refresh: bool = False) -> 
     files = expand(paths)
     raw = TABLES["raw_events"]
 
-    def reader(kind: str) -> Iterator[list[dict[str, Any]]]:
+    def reader(kind: str) -> Iterator[pa.Table]:
         state = dlt.current.resource_state()
         done: dict[str, int] = state.setdefault("files", {})
         if full_refresh:
@@ -257,18 +225,18 @@ def events_source(paths: Any = dlt.config.value, full_refresh: bool = False) -> 
             offset = done.get(key, 0)
             if kind == "segment" and offset >= path.stat().st_size and not key.endswith(".gz"):
                 continue  # nothing new since the last run
-            read = _read_ndjson if kind == "segment" else _read_table
-            for rows, position in read(path, offset):
-                if rows:
-                    yield rows
+            read = read_ndjson if kind == "segment" else read_table
+            for table, position in read(path, offset):
+                if table.num_rows:
+                    yield table
                 done[key] = position
 
     @dlt.resource(name="segment_events", **_append_hints(raw["segment_events"]))
-    def segment_events() -> Iterator[list[dict[str, Any]]]:
+    def segment_events() -> Iterator[pa.Table]:
         yield from reader("segment")
 
     @dlt.resource(name="snowplow_events", **_append_hints(raw["snowplow_events"]))
-    def snowplow_events() -> Iterator[list[dict[str, Any]]]:
+    def snowplow_events() -> Iterator[pa.Table]:
         yield from reader("snowplow")
 
     return segment_events, snowplow_events
