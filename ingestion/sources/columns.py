@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 import pyarrow as pa
@@ -30,6 +31,11 @@ _FAST_TYPES: dict[str, type] = {"text": str, "bigint": int, "bool": bool, "times
 
 def arrow_schema(columns: Sequence[Field], *, strict: bool = False) -> pa.Schema:
     """The Arrow schema of a raw table; `strict`: required columns are not nullable (as dlt's column hints)."""
+    return _schema(tuple(columns), strict)
+
+
+@lru_cache(maxsize=256)
+def _schema(columns: tuple[Field, ...], strict: bool) -> pa.Schema:
     return pa.schema([pa.field(f.name, ARROW_TYPES[f.type], nullable=not (strict and f.required)) for f in columns])
 
 
@@ -55,6 +61,8 @@ def project_page(records: Sequence[Any], columns: Sequence[Field],
     """The valid records as a table of `columns` (a column named in `extra` holds that constant), and the reason
     each invalid record (by index) broke the contract: the first failing column's, as `projection.project`."""
     extra = extra or {}
+    if not records:
+        return empty(columns), {}
     reasons: dict[int, str] = {index: f"expected a JSON object, got {type(record).__name__}"
                                for index, record in enumerate(records) if not isinstance(record, Mapping)}
     objects = [record if isinstance(record, Mapping) else {} for record in records]

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import threading
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -26,12 +27,14 @@ from ingestion.sources.columns import arrow_schema, typed_array
 from ingestion.sources.projection import Field, active_quarantine
 
 SOURCE = "events"
+_LOCAL = threading.local()
 
 
-def _quarantine(table: str, endpoint: str, problems: Sequence[tuple[str, str, Any]]) -> None:
-    """(record id, reason, payload) of each bad record: to the quarantine, or raised outside a source run."""
+def _quarantine(table: str, problems: Sequence[tuple[str, Any, str, Any]]) -> None:
+    """(endpoint, record id, reason, payload) of each bad record: to the quarantine, or raised outside a source
+    run."""
     quarantine = active_quarantine()
-    for record_id, reason, payload in problems:
+    for endpoint, record_id, reason, payload in problems:
         error = PayloadError(SOURCE, endpoint, record_id, reason)
         if quarantine is None:
             raise error
@@ -47,50 +50,61 @@ def _json_problem(line: str) -> str:
     return "not valid JSON"
 
 
-def _decoded(lines: list[bytes], numbers: list[int], endpoint: str) -> tuple[list[str], list[int]]:
-    """The non-blank lines as text; a line that is not UTF-8 is quarantined."""
-    texts, kept, bad = [], [], []
-    for raw, number in zip(lines, numbers, strict=True):
+def _decoded(lines: Sequence[bytes], numbers: Sequence[int], files: Sequence[str]) -> pa.Table:
+    """The non-blank lines as text with their line number and file; a line that is not UTF-8 is quarantined."""
+    texts, kept, names, bad = [], [], [], []
+    for raw, number, name in zip(lines, numbers, files, strict=True):
         if not raw.strip():
             continue
         try:
             texts.append(raw.decode("utf-8"))
         except UnicodeDecodeError as exc:
-            bad.append((f"line {number}", f"not valid JSON: {exc.reason}", raw.decode("utf-8", "replace")))
+            bad.append((name, f"line {number}", f"not valid JSON: {exc.reason}", raw.decode("utf-8", "replace")))
             continue
         kept.append(number)
-    _quarantine("segment_events", endpoint, bad)
-    return texts, kept
+        names.append(name)
+    _quarantine("segment_events", bad)
+    return pa.table({"i": pa.array(range(len(texts)), pa.int64()), "line": pa.array(texts, pa.string()),
+                     "n": pa.array(kept, pa.int64()), "f": pa.array(names, pa.string())})
 
 
-def segment_table(lines: list[bytes], numbers: list[int], endpoint: str, fields: Sequence[Field],
+def segment_table(lines: Sequence[bytes], numbers: Sequence[int], files: Sequence[str], fields: Sequence[Field],
                   paths: Mapping[str, Sequence[str]]) -> pa.Table:
-    """A batch of NDJSON lines (with their line numbers) → the `segment_events` table of the valid events."""
-    texts, kept = _decoded(lines, numbers, endpoint)
-    if not texts:
+    """A batch of NDJSON lines (with their line numbers and files) → the `segment_events` table of the valid
+    events."""
+    batch = _decoded(lines, numbers, files)
+    if not batch.num_rows:
         return arrow_schema(fields, strict=True).empty_table()
-    names = [name for name in paths]
+    names = list(paths)
     flat = [f"$.{path}" for name in names for path in paths[name]]
     extract = ", ".join(
         "coalesce(" + ", ".join(f"nullif(v[{i}], '')" for i in _positions(paths, names, name)) + f") as \"{name}\""
         for name in names)
-    with duckdb.connect() as con:
-        con.register("batch", pa.table({"line": texts, "n": kept}))
-        checked = con.execute("select n, line, json_valid(line) as ok from batch").arrow()
-        if not isinstance(checked, pa.Table):
-            checked = checked.read_all()
-        valid = checked.filter(checked.column("ok"))
-        con.register("valid", valid)
-        table = con.execute(
-            f"select n, line, json_type(line) = 'OBJECT' as is_object, {extract} from "
-            f"(select n, line, json_extract_string(line, {_sql_list(flat)}) as v from valid) order by n").arrow()
-        if not isinstance(table, pa.Table):
-            table = table.read_all()
-    invalid = checked.filter(pc.invert(checked.column("ok")))
-    _quarantine("segment_events", endpoint, [(f"line {n}", _json_problem(line), line)
-                                             for n, line in zip(invalid.column("n").to_pylist(),
-                                                                invalid.column("line").to_pylist(), strict=True)])
-    return _segment_rows(table, endpoint, fields)
+    con = _connection()
+    con.register("batch", batch)
+    checked = _arrow(con.execute("select i, n, f, line, json_valid(line) as ok from batch"))
+    con.register("valid", checked.filter(checked.column("ok")))
+    table = _arrow(con.execute(
+        f"select n, f, line, json_type(line) = 'OBJECT' as is_object, {extract} from "
+        f"(select i, n, f, line, json_extract_string(line, {_sql_list(flat)}) as v from valid) order by i"))
+    con.unregister("batch")
+    con.unregister("valid")
+    invalid = checked.filter(pc.invert(checked.column("ok"))).to_pylist()
+    _quarantine("segment_events", [(row["f"], f"line {row['n']}", _json_problem(row["line"]), row["line"])
+                                   for row in invalid])
+    return _segment_rows(table, fields)
+
+
+def _connection() -> duckdb.DuckDBPyConnection:
+    """One in-memory DuckDB connection per thread, reused for every batch (opening one costs more than a batch)."""
+    if not hasattr(_LOCAL, "con"):
+        _LOCAL.con = duckdb.connect(config={"threads": 1})  # small batches: no gain from more threads
+    return _LOCAL.con
+
+
+def _arrow(result: duckdb.DuckDBPyConnection) -> pa.Table:
+    table = result.arrow()
+    return table if isinstance(table, pa.Table) else table.read_all()
 
 
 def _positions(paths: Mapping[str, Sequence[str]], names: list[str], name: str) -> list[int]:
@@ -102,15 +116,14 @@ def _sql_list(items: Sequence[str]) -> str:
     return "[" + ", ".join("'" + item.replace("'", "''") + "'" for item in items) + "]"
 
 
-def _segment_rows(table: pa.Table, endpoint: str, fields: Sequence[Field]) -> pa.Table:
+def _segment_rows(table: pa.Table, fields: Sequence[Field]) -> pa.Table:
     """Validate the extracted columns; the events that break the contract are quarantined."""
-    not_objects = pc.invert(table.column("is_object"))
-    problems = [(f"line {n}", "expected a JSON object", line)
-                for n, line in zip(table.filter(not_objects).column("n").to_pylist(),
-                                   table.filter(not_objects).column("line").to_pylist(), strict=True)]
-    _quarantine("segment_events", endpoint, problems)
+    not_objects = table.filter(pc.invert(table.column("is_object"))).select(["f", "n", "line"]).to_pylist()
+    _quarantine("segment_events", [(row["f"], f"line {row['n']}", "expected a JSON object", row["line"])
+                                   for row in not_objects])
     table = table.filter(table.column("is_object"))
     lines = table.column("line").to_pylist()
+    files = table.column("f").to_pylist()
     ids = table.column("message_id").to_pylist()
     missing = [index for index, value in enumerate(ids) if value is None]
     for index in missing:  # deterministic, so reading the same line twice dedupes
@@ -119,16 +132,16 @@ def _segment_rows(table: pa.Table, endpoint: str, fields: Sequence[Field]) -> pa
     reasons: dict[int, str] = {}
     for f in fields:
         if f.name == "source_file":
-            columns[f.name] = pa.array([endpoint] * table.num_rows, pa.string())
+            columns[f.name] = table.column("f").combine_chunks()
         elif f.name == "source_line":
-            columns[f.name] = table.column("n").combine_chunks().cast(pa.int64())
+            columns[f.name] = table.column("n").combine_chunks()
         elif f.name != "message_id":
             columns[f.name] = typed_array(table.column(f.name).combine_chunks(), f, reasons)
     users, anonymous, types = (columns[name].to_pylist() for name in ("user_id", "anonymous_id", "type"))
     for index, (user, anon, kind) in enumerate(zip(users, anonymous, types, strict=True)):
         if user is None and anon is None and kind != "alias":
             reasons.setdefault(index, "userId or anonymousId is required")
-    _quarantine("segment_events", endpoint, [(ids[i], reason, lines[i]) for i, reason in sorted(reasons.items())])
+    _quarantine("segment_events", [(files[i], ids[i], reason, lines[i]) for i, reason in sorted(reasons.items())])
     result = pa.Table.from_arrays([columns[f.name] for f in fields], schema=arrow_schema(fields))
     keep = pa.array([index not in reasons for index in range(result.num_rows)], pa.bool_())
     _accept("segment_events", [ids[i] for i in range(result.num_rows) if i not in reasons])
@@ -173,8 +186,8 @@ def snowplow_table(data: bytes, endpoint: str, delimiter: str, offset: int,
             columns[f.name] = typed_array(values.cast(pa.string()), f, reasons)
     ids = columns["event_id"].to_pylist()
     rows = table.to_pylist() if reasons else []
-    _quarantine("snowplow_events", endpoint, [(ids[i] or f"row {numbers[i]}", reason, rows[i])
-                                              for i, reason in sorted(reasons.items())])
+    _quarantine("snowplow_events", [(endpoint, ids[i] or f"row {numbers[i]}", reason, rows[i])
+                                    for i, reason in sorted(reasons.items())])
     _accept("snowplow_events", [ids[i] for i in range(table.num_rows) if i not in reasons])
     result = pa.Table.from_arrays([columns[f.name] for f in fields], schema=arrow_schema(fields))
     keep = pa.array([index not in reasons for index in range(result.num_rows)], pa.bool_())

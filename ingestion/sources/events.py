@@ -24,7 +24,7 @@ import gzip
 import io
 import json
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from functools import partial
 from pathlib import Path
 from typing import IO, Any
@@ -34,7 +34,7 @@ import pyarrow as pa
 from dlt.sources import DltResource
 
 from ingestion.errors import PayloadError
-from ingestion.sources.columns import arrow_schema, from_rows
+from ingestion.sources.columns import from_rows
 from ingestion.sources.event_readers import segment_table, snowplow_table
 from ingestion.sources.projection import Field, TableSpec, column_hints, fields, guarded
 from ingestion.timestamps import parse_timestamp
@@ -154,9 +154,8 @@ def _typed(value: Any, f: Field, endpoint: str, record_id: object) -> Any:
     return text
 
 
-def read_ndjson(path: Path, offset: int) -> Iterator[tuple[pa.Table, int]]:
-    """(table, new offset) batches from `offset`, complete lines only, parsed by DuckDB (`event_readers.py`)."""
-    endpoint = str(path)
+def ndjson_lines(path: Path, offset: int) -> Iterator[tuple[list[bytes], list[int], int]]:
+    """(lines, their numbers, the offset after them) in chunks of BATCH from `offset`, complete lines only."""
     with _open(path) as handle:
         data = handle.read()
     end = data.rfind(b"\n") + 1 if not path.name.lower().endswith(".gz") else len(data)
@@ -168,9 +167,14 @@ def read_ndjson(path: Path, offset: int) -> Iterator[tuple[pa.Table, int]]:
     for start in range(0, len(lines), BATCH):
         batch = lines[start:start + BATCH]
         position = min(end, position + sum(len(line) + 1 for line in batch))
-        numbers = list(range(first + start, first + start + len(batch)))
-        yield segment_table(batch, numbers, endpoint, SEGMENT, SEGMENT_PATHS), position
-    yield arrow_schema(SEGMENT, strict=True).empty_table(), end
+        yield batch, list(range(first + start, first + start + len(batch))), position
+    yield [], [], end
+
+
+def read_ndjson(path: Path, offset: int) -> Iterator[tuple[pa.Table, int]]:
+    """(table, new offset) batches from `offset`, complete lines only, parsed by DuckDB (`event_readers.py`)."""
+    for lines, numbers, position in ndjson_lines(path, offset):
+        yield segment_table(lines, numbers, [str(path)] * len(lines), SEGMENT, SEGMENT_PATHS), position
 
 
 def _snowplow_row(record: dict[str, Any], endpoint: str, index: int) -> dict[str, Any]:
@@ -207,6 +211,49 @@ def read_table(path: Path, offset: int) -> Iterator[tuple[pa.Table, int]]:
     yield from_rows(rows, SNOWPLOW), last
 
 
+def _pending(files: Sequence[Path], kind: str, done: Mapping[str, int]) -> Iterator[tuple[Path, int]]:
+    """Every file of `kind` with new content, and the offset the last run stopped at."""
+    for path in files:
+        offset = done.get(str(path), 0)
+        if _kind(path) != kind or (kind == "segment" and offset >= path.stat().st_size
+                                   and not path.name.endswith(".gz")):
+            continue  # another kind, or nothing new since the last run
+        yield path, offset
+
+
+def _segment_batches(files: Sequence[Path], done: dict[str, int]) -> Iterator[pa.Table]:
+    """The new lines of many files (one per day, say) parsed in batches of about BATCH lines: DuckDB's and
+    dlt's cost per batch is fixed. Each file's offset is stored once the batch holding its lines is taken."""
+    lines: list[bytes] = []
+    numbers: list[int] = []
+    names: list[str] = []
+    marks: dict[str, int] = {}
+    for path, offset in _pending(files, "segment", done):
+        for chunk, chunk_numbers, position in ndjson_lines(path, offset):
+            lines += chunk
+            numbers += chunk_numbers
+            names += [str(path)] * len(chunk)
+            marks[str(path)] = position
+            if len(lines) >= BATCH:
+                yield from _nonempty(segment_table(lines, numbers, names, SEGMENT, SEGMENT_PATHS))
+                done.update(marks)
+                lines, numbers, names, marks = [], [], [], {}
+    yield from _nonempty(segment_table(lines, numbers, names, SEGMENT, SEGMENT_PATHS))
+    done.update(marks)
+
+
+def _snowplow_tables(files: Sequence[Path], done: dict[str, int]) -> Iterator[pa.Table]:
+    for path, offset in _pending(files, "snowplow", done):
+        for table, position in read_table(path, offset):
+            yield from _nonempty(table)
+            done[str(path)] = position
+
+
+def _nonempty(table: pa.Table) -> Iterator[pa.Table]:
+    if table.num_rows:
+        yield table
+
+
 @dlt.source(name="events", section="events", max_table_nesting=0)
 def events_source(paths: Any = dlt.config.value, full_refresh: bool = False) -> Sequence[DltResource]:
     """Segment NDJSON and Snowplow CSV/TSV files named by `paths`, read incrementally by file."""
@@ -218,18 +265,7 @@ def events_source(paths: Any = dlt.config.value, full_refresh: bool = False) -> 
         done: dict[str, int] = state.setdefault("files", {})
         if full_refresh:
             done.clear()
-        for path in files:
-            if _kind(path) != kind:
-                continue
-            key = str(path)
-            offset = done.get(key, 0)
-            if kind == "segment" and offset >= path.stat().st_size and not key.endswith(".gz"):
-                continue  # nothing new since the last run
-            read = read_ndjson if kind == "segment" else read_table
-            for table, position in read(path, offset):
-                if table.num_rows:
-                    yield table
-                done[key] = position
+        yield from (_segment_batches if kind == "segment" else _snowplow_tables)(files, done)
 
     @dlt.resource(name="segment_events", **_append_hints(raw["segment_events"]))
     def segment_events() -> Iterator[pa.Table]:
