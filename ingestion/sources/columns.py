@@ -68,8 +68,9 @@ def project_page(records: Sequence[Any], columns: Sequence[Field],
     objects = [record if isinstance(record, Mapping) else {} for record in records]
     arrays = []
     for f in columns:
-        if f.name in extra:
-            arrays.append(pa.array([extra[f.name]] * len(records), ARROW_TYPES[f.type]))
+        if f.name in extra:  # a constant, or one value per record (a list)
+            value = extra[f.name]
+            arrays.append(pa.array(value if isinstance(value, list) else [value] * len(records), ARROW_TYPES[f.type]))
         else:
             arrays.append(typed_column(values_at(objects, f.path), f, reasons))
     table = pa.Table.from_arrays(arrays, schema=arrow_schema(columns))
@@ -134,34 +135,41 @@ def _slow(value: Any, index: int, f: Field, reasons: dict[int, str]) -> Any:
     return converted.astimezone(UTC) if isinstance(converted, datetime) else converted
 
 
-def project_records(items: Iterable[Any], columns: Sequence[Field], *, source: str, endpoint: str, table: str,
-                    extra: Mapping[str, Any] | None = None, id_path: str = "id",
+def project_records(items: Iterable[Any], columns: Sequence[Field], *, source: str, endpoint: str | list[str],
+                    table: str, extra: Mapping[str, Any] | None = None, id_path: str = "id",
                     prepare: Callable[[Any], Any] | None = None,
-                    id_of: Callable[[Any], Any] | None = None) -> pa.Table:
+                    id_of: Callable[[Any], Any] | None = None,
+                    payload: Callable[[Any], Any] = lambda item: item) -> pa.Table:
     """`project_page` for raw table `table` with the quarantine: a record that `prepare` refuses (PayloadError)
     or that breaks a column's contract is quarantined with its reason and left out (when a quarantine is active;
-    else the PayloadError propagates); the valid ones leave the quarantine if they were in it."""
+    else the PayloadError propagates); the valid ones leave the quarantine if they were in it. Records gathered
+    from several pages give `endpoint` and the `extra` columns as lists, one value per record."""
     quarantine = active_quarantine()
-    raw, prepared = [], []
-    for item in items:
+    items = list(items)
+    endpoints = endpoint if isinstance(endpoint, list) else [endpoint] * len(items)
+    kept, prepared = [], []
+    for index, item in enumerate(items):
         try:
             prepared.append(prepare(item) if prepare else item)
         except PayloadError as error:
             if quarantine is None:
                 raise
-            quarantine.reject(table, error, item)
+            quarantine.reject(table, error, payload(item))
             continue
-        raw.append(item)
+        kept.append(index)
+    if len(kept) < len(items):
+        extra = {k: [v[i] for i in kept] if isinstance(v, list) else v for k, v in (extra or {}).items()}
     result, reasons = project_page(prepared, columns, extra)
     for index, reason in sorted(reasons.items()):
         record = prepared[index]
-        error = PayloadError(source, endpoint, lookup(record, id_path) if isinstance(record, Mapping) else None,
-                             reason)
+        error = PayloadError(source, endpoints[kept[index]],
+                             lookup(record, id_path) if isinstance(record, Mapping) else None, reason)
         if quarantine is None:
             raise error
-        quarantine.reject(table, error, raw[index])
+        quarantine.reject(table, error, payload(items[kept[index]]))
     if quarantine is not None:
-        for index, item in enumerate(raw):
+        for index, original in enumerate(kept):
             if index not in reasons:
+                item = items[original]
                 quarantine.accept(table, id_of(item) if id_of else lookup(item, id_path))
     return result

@@ -37,7 +37,7 @@ from dlt.sources import DltResource
 from dlt.sources.helpers.rest_client.paginators import BasePaginator
 
 from ingestion.sources.client import ApiClient
-from ingestion.sources.columns import empty, from_rows, project_records
+from ingestion.sources.columns import from_rows, project_records
 from ingestion.sources.cursors import Clock, Cursors, utc_now
 from ingestion.sources.projection import Field, guarded, lookup, table_hints
 from ingestion.timestamps import isoformat_z
@@ -165,12 +165,25 @@ class Walk:
              fields_: tuple[Field, ...] | None = None) -> pa.Table:
         """Project a page onto the endpoint's table (an Arrow table), quarantining the records that break the
         contract."""
+        return self.gathered(endpoint, [(items, path, key, extra)], fields_)
+
+    def gathered(self, endpoint: Endpoint, pages: Sequence[tuple[Sequence[Any], str, Any, Mapping[str, Any]]],
+                 fields_: tuple[Field, ...] | None = None) -> pa.Table:
+        """Project the records of several pages (page, path, key, constant columns) in one go: Arrow's cost per
+        table is fixed, so a child's pages (a few records each) are projected together."""
         columns = endpoint.columns[:len(endpoint.columns) - len(endpoint.fields)] + (fields_ or endpoint.fields)
-        kept = [item for item in items if endpoint.keep is None or endpoint.keep(item)]
-        prepare = (lambda item: endpoint.prepare(item, key, path)) if endpoint.prepare else None
-        record_id = (lambda item: endpoint.record_id(item, key)) if endpoint.record_id else None
-        return project_records(kept, columns, source=self.source, endpoint=path, table=endpoint.table, extra=extra,
-                               id_path=endpoint.id_path, prepare=prepare, id_of=record_id)
+        tagged = [(item, path, key) for items, path, key, _ in pages for item in items
+                  if endpoint.keep is None or endpoint.keep(item)]
+        counts = [sum(1 for item in items if endpoint.keep is None or endpoint.keep(item)) for items, *_ in pages]
+        names = {name for *_, extra in pages for name in extra}
+        extra = {name: [value for (*_, page_extra), n in zip(pages, counts, strict=True)
+                        for value in [page_extra[name]] * n] for name in names}
+        prepare = (lambda t: endpoint.prepare(t[0], t[2], t[1])) if endpoint.prepare else (lambda t: t[0])
+        record_id = (lambda t: endpoint.record_id(t[0], t[2])) if endpoint.record_id else \
+            (lambda t: lookup(t[0], endpoint.id_path) if isinstance(t[0], Mapping) else None)
+        return project_records(tagged, columns, source=self.source, endpoint=[path for _, path, _ in tagged],
+                               table=endpoint.table, extra=extra, id_path=endpoint.id_path, prepare=prepare,
+                               id_of=record_id, payload=lambda t: t[0])
 
     def path(self, template: str, key: Any, **rows: Mapping[str, Any]) -> str:
         return template.format(key=self.key_in_path(key) if key is not None else "", **rows)
@@ -290,11 +303,12 @@ def _raw_pages(walk: Walk, endpoint: Endpoint, path: str, since: datetime | None
 
 
 def _details(walk: Walk, endpoint: Endpoint, key: Any, listed: pa.Table, extra: Mapping[str, Any]) -> pa.Table:
-    tables_ = [empty(endpoint.columns)]
+    """Each listed record read again in full, all projected together."""
+    pages = []
     for record in listed.to_pylist():
         path = walk.path(endpoint.detail or "", key, record=record)
-        tables_.append(walk.rows(endpoint, [walk.api.get(path)], path, key, extra))
-    return pa.concat_tables(tables_)
+        pages.append(([walk.api.get(path)], path, key, extra))
+    return walk.gathered(endpoint, pages)
 
 
 # ---------------------------------------------------------------------------------------------- children
@@ -302,19 +316,19 @@ def _details(walk: Walk, endpoint: Endpoint, key: Any, listed: pa.Table, extra: 
 
 def _child_rows(walk: Walk, child: Endpoint, marks: dict[str, Any], parents: pa.Table) -> Iterator[pa.Table]:
     """The child's records of every parent row of a batch (of those changed since the child's mark, when
-    incremental), as one table: dlt's cost per Arrow item is fixed, so one table per parent would cost more
-    than the rows."""
+    incremental), projected as one table: Arrow's and dlt's cost per table is fixed, so one table per parent
+    would cost more than the rows."""
     if child.incremental and "cursors" not in marks:  # made once per sync: a full refresh clears the marks once
         marks["cursors"] = Cursors(walk.start, full_refresh=walk.full_refresh, clock=walk.clock)
-    tables_, changed = [empty(child.columns)], []
+    pages, changed = [], []
     for parent in parents.to_pylist():
         key = parent.get(child.key_column) if child.key_column else None
         changed_at = _changed_since_mark(child, marks, key, parent)
         if child.incremental and changed_at is None:
             continue
-        tables_.append(_one_parent(walk, child, key, parent))
+        pages.extend(_one_parent(walk, child, key, parent))
         changed.append((key, changed_at))
-    yield from _nonempty(pa.concat_tables(tables_))
+    yield from _nonempty(walk.gathered(child, pages))
     for key, changed_at in changed:
         if changed_at is not None:
             marks["cursors"].advance(_cursor_key(child, key), [changed_at])
@@ -332,12 +346,13 @@ def _changed_since_mark(child: Endpoint, marks: dict[str, Any], key: Any, parent
     return changed_at if seen[mark] is None or changed_at > seen[mark] else None
 
 
-def _one_parent(walk: Walk, child: Endpoint, key: Any, parent: Mapping[str, Any]) -> pa.Table:
+def _one_parent(walk: Walk, child: Endpoint, key: Any, parent: Mapping[str, Any]) -> list[tuple[list[Any], str, Any,
+                                                                                          dict[str, Any]]]:
+    """The child's raw pages for one parent row, each with its path, key and the parent's columns."""
     path = walk.path(child.path, key, parent=parent)
     extra = {**({child.key_column: key} if child.key_column else {}),
              **{column: parent[source] for column, source in child.parent.items()}}
-    return pa.concat_tables([empty(child.columns), *(walk.rows(child, page, path, key, extra)
-                                                     for page in _raw_pages(walk, child, path, None))])
+    return [(page, path, key, extra) for page in _raw_pages(walk, child, path, None)]
 
 
 # ---------------------------------------------------------------------------------------------- pages
