@@ -97,7 +97,9 @@ def refresh(
                 progress.note(f"{table}: {count} record(s) in quarantine (raw_<source>._rejected)")
         if build:
             with progress.step("Build models and run dbt tests"):
-                dbt.build(work, vars=vars, callbacks=dbt_callbacks, full_refresh=full_refresh or from_scratch)
+                plan = dbt.build(work, vars=vars, callbacks=dbt_callbacks, full_refresh=full_refresh or from_scratch)
+            progress.note(f"dbt built {'everything' if plan.select is None else 'nothing' if not plan.select else 'what changed'}"
+                          f" ({plan.reason})")
             with progress.step("Check marts (Great Expectations)"):
                 quality.enforce("marts", work, quality.MART_SUITE)
         with progress.step(f"Publish {warehouse.name}"):
