@@ -4,8 +4,10 @@ After every successful build the work copy keeps, in `intermediate.build_state`,
 (every file dbt reads, the vars passed, a keyed hash of the person key) and, per raw table, its row count and
 newest `_dlt_load_id`. The next build compares:
 
-- no state yet, the fingerprint changed (a model, macro, seed, test or var changed; the person key rotated), or
-  `--full-refresh`: `dbt build` of everything, unit tests included;
+- no state yet, or the fingerprint changed (a model, seed, test or var changed): `dbt build` of everything, unit
+  tests included (incremental models see the change through their own fingerprint and recompute every entity);
+- a macro changed or the person key rotated (which the incremental models cannot see), or `--full-refresh`:
+  `dbt build --full-refresh`;
 - otherwise: `dbt build --select source:<changed raw table>+ …` — the models downstream of a raw table that
   gained, lost or changed rows, with their data tests — plus, when the day changed and var `as_of_date` is blank,
   the models that read today's date (`tag:as_of_date`, set by the `as_of_date` macro) and theirs. Unit tests
@@ -41,6 +43,7 @@ class Plan:
     select: list[str] | None
     unit_tests: bool
     reason: str
+    full_refresh: bool = False
 
     def args(self, command: str = "build") -> list[str]:
         """dbt's arguments for `build` (or `run`: the same models, no tests)."""
@@ -49,22 +52,35 @@ class Plan:
             args += ["--select", *self.select]
         if command == "build" and not self.unit_tests:
             args += ["--exclude-resource-type", "unit_test"]
-        return args
+        return args + (["--full-refresh"] if self.full_refresh else [])
 
 
-def fingerprint(project: Path, vars: Mapping[str, Any] | None, key: str) -> str:
-    """sha256 over every file dbt reads in `project`, the vars passed and an HMAC of the person key (never the
-    key itself): any change means a full build."""
-    digest = hashlib.sha256()
-    for part in PROJECT_PARTS:
+def _files_digest(digest: Any, project: Path, parts: tuple[str, ...]) -> None:
+    for part in parts:
         root = project / part
         files = sorted(p for p in root.rglob("*") if p.is_file()) if root.is_dir() else [root]
         for path in files:
             if path.exists() and "__pycache__" not in path.parts:
                 digest.update(str(path.relative_to(project)).encode() + b"\0" + path.read_bytes() + b"\0")
+
+
+def deep_fingerprint(project: Path, key: str) -> str:
+    """What the incremental models' own fingerprint (macros/incremental.sql: models, seeds, vars) cannot see: the
+    macros and the person key (an HMAC of it, never the key). A change means `--full-refresh`."""
+    digest = hashlib.sha256()
+    _files_digest(digest, project, ("macros",))
+    digest.update(hmac.new(key.encode(), b"yardstick build fingerprint", hashlib.sha256).digest())
+    return digest.hexdigest()
+
+
+def fingerprint(project: Path, vars: Mapping[str, Any] | None, key: str) -> str:
+    """sha256 over every file dbt reads in `project`, the vars passed and the deep fingerprint: any change means
+    a build of everything."""
+    digest = hashlib.sha256()
+    _files_digest(digest, project, PROJECT_PARTS)
     plain = {k: v for k, v in dict(vars or {}).items() if k != "yardstick_warehouse"}
     digest.update(json.dumps(plain, sort_keys=True, default=str).encode())
-    digest.update(hmac.new(key.encode(), b"yardstick build fingerprint", hashlib.sha256).digest())
+    digest.update(deep_fingerprint(project, key).encode())
     return digest.hexdigest()
 
 
@@ -103,23 +119,29 @@ def _read_state(con: duckdb.DuckDBPyConnection) -> dict[str, Any] | None:
                          "and table_name = 'build_state'").fetchone()[0]
     if not exists:
         return None
-    row = con.execute(f"select fingerprint, as_of_day, raw_marks from {STATE}").fetchone()
-    return None if row is None else {"fingerprint": row[0], "as_of_day": row[1], "marks": json.loads(row[2])}
+    try:
+        row = con.execute(f"select fingerprint, deep_fingerprint, as_of_day, raw_marks from {STATE}").fetchone()
+    except duckdb.BinderException:  # a state table of another shape: start over
+        return None
+    return None if row is None else {"fingerprint": row[0], "deep": row[1], "as_of_day": row[2],
+                                     "marks": json.loads(row[3])}
 
 
 def plan(warehouse: Path, project: Path, vars: Mapping[str, Any] | None, key: str, *,
          full_refresh: bool = False) -> Plan:
     """Decide what this build must run (see the module's docstring)."""
     if full_refresh:
-        return Plan(None, True, "full refresh")
+        return Plan(None, True, "full refresh", full_refresh=True)
     selectors = source_selectors(project)
     with duckdb.connect(str(warehouse), read_only=True) as con:
         state = _read_state(con)
         marks = raw_marks(con, sorted(selectors))
     if state is None:
         return Plan(None, True, "first build")
+    if state["deep"] != deep_fingerprint(project, key):
+        return Plan(None, True, "a macro or the person key changed: every table rebuilt", full_refresh=True)
     if state["fingerprint"] != fingerprint(project, vars, key):
-        return Plan(None, True, "the project, its seeds, vars or the person key changed")
+        return Plan(None, True, "a model, seed, test or var changed")
     changed = sorted(selectors[t] for t in selectors if marks.get(t) != state["marks"].get(t))
     dated = not (vars or {}).get("as_of_date") and state["as_of_day"] != today().isoformat()
     select = [f"{s}+" for s in changed] + (["tag:as_of_date+"] if dated else [])
@@ -132,6 +154,8 @@ def record(warehouse: Path, project: Path, vars: Mapping[str, Any] | None, key: 
     with duckdb.connect(str(warehouse)) as con:
         marks = raw_marks(con, sorted(source_selectors(project)))
         con.execute("create schema if not exists intermediate")
-        con.execute(f"create or replace table {STATE} (fingerprint varchar, as_of_day varchar, raw_marks varchar)")
-        con.execute(f"insert into {STATE} values (?, ?, ?)",
-                    [fingerprint(project, vars, key), today().isoformat(), json.dumps(marks, sort_keys=True)])
+        con.execute(f"create or replace table {STATE} (fingerprint varchar, deep_fingerprint varchar, "
+                    "as_of_day varchar, raw_marks varchar)")
+        con.execute(f"insert into {STATE} values (?, ?, ?, ?)",
+                    [fingerprint(project, vars, key), deep_fingerprint(project, key), today().isoformat(),
+                     json.dumps(marks, sort_keys=True)])

@@ -157,15 +157,19 @@ def head_sha(con: duckdb.DuckDBPyConnection, repository: str) -> str:
 
 
 def incremental_models(warehouse: Path) -> list[str]:
+    """`schema.table` of every incremental model (intermediate ones and the product marts)."""
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        return [row[0] for row in con.execute("select model from intermediate.incremental_state order by 1").fetchall()]
+        return [f"{schema}.{name}" for schema, name in con.execute(
+            "select table_schema, table_name from information_schema.tables where table_name in "
+            "(select model from intermediate.incremental_state) and table_schema in ('intermediate', 'marts') "
+            "order by 2").fetchall()]
 
 
 def differences(warehouse: Path, full: Path) -> dict[str, tuple[int, int]]:
     """Per table of schema marts (and per incremental model): rows only the incremental build has, rows only the
     full refresh has. Every table the full refresh has must be compared."""
     found: dict[str, tuple[int, int]] = {}
-    tables = [f"marts.{name}" for name in marts(full)] + [f"intermediate.{m}" for m in incremental_models(full)]
+    tables = sorted({f"marts.{name}" for name in marts(full)} | set(incremental_models(full)))
     with duckdb.connect(str(full), read_only=True) as con:
         con.execute(f"attach '{warehouse}' as incremental (read_only)")
         for table in tables:
@@ -241,8 +245,10 @@ def test_nightly_incremental_builds_equal_full_refreshes(tmp_path: Path, project
             shutil.copy(warehouse, full)
             dbt_module.dbt(["run", "--full-refresh"], full, vars=VARS)
             assert len(marts(full)) >= 25
-            assert set(incremental_models(full)) >= {"int_pull_requests", "int_reviews", "int_deployments",
-                                                     "int_incidents", "int_commits", "int_page_events"}
+            assert set(incremental_models(full)) >= {
+                "intermediate.int_pull_requests", "intermediate.int_reviews", "intermediate.int_deployments",
+                "intermediate.int_incidents", "intermediate.int_commits", "intermediate.int_page_events",
+                "marts.fct_page_views", "marts.fct_sessions"}
             unequal = {table: diff for table, diff in differences(warehouse, full).items() if diff != (0, 0)}
             assert unequal == {}, f"after {name}: (rows only incremental, rows only full refresh) {unequal}"
 
