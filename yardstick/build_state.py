@@ -45,6 +45,10 @@ class Plan:
     reason: str
     full_refresh: bool = False
 
+    def summary(self) -> str:
+        what = "everything" if self.select is None else "what changed" if self.select else "nothing"
+        return f"dbt built {what} ({self.reason})"
+
     def args(self, command: str = "build") -> list[str]:
         """dbt's arguments for `build` (or `run`: the same models, no tests)."""
         args = [command]

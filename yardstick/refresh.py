@@ -98,8 +98,7 @@ def refresh(
         if build:
             with progress.step("Build models and run dbt tests"):
                 plan = dbt.build(work, vars=vars, callbacks=dbt_callbacks, full_refresh=full_refresh or from_scratch)
-            progress.note(f"dbt built {'everything' if plan.select is None else 'nothing' if not plan.select else 'what changed'}"
-                          f" ({plan.reason})")
+            progress.note(plan.summary())
             with progress.step("Check marts (Great Expectations)"):
                 quality.enforce("marts", work, quality.MART_SUITE)
         with progress.step(f"Publish {warehouse.name}"):
