@@ -96,10 +96,10 @@ def build(warehouse: Path, *, vars: Mapping[str, Any] | None = None,
           command: str = "build") -> build_state.Plan:
     """Build what the new data reaches (yardstick/build_state.py): everything, unit tests included, on a first
     build or after the project, a seed or a var changed; every table from scratch with `full_refresh` or after a
-    macro or the person key changed; otherwise the models downstream of the raw tables that changed since the last build (and of
-    today's date, on a new day), with their data tests. Incremental models recompute only the entities whose raw
-    rows were loaded since their last build. `command="run"` builds the same models without tests. Returns the
-    plan it followed."""
+    macro or the person key changed; otherwise the models downstream of the raw tables that changed since the
+    last build (and of today's date, on a new day), with their data tests. Incremental models recompute only the
+    entities whose raw rows were loaded since their last build. `command="run"` builds the same models without
+    tests. Returns the plan it followed."""
     key = person_key.resolve()
     chosen = build_state.plan(warehouse, PROJECT_DIR, vars, key, full_refresh=full_refresh)
     if chosen.select != []:
