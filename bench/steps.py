@@ -3,6 +3,9 @@
     python -m bench.steps ingest WAREHOUSE OUT.json    the real dlt sources (settings from the environment)
     python -m bench.steps native DATA WAREHOUSE OUT.json   DuckDB's read_json of the same payload files
     python -m bench.steps build WAREHOUSE OUT.json     `dbt build` through yardstick's runner
+    python -m bench.steps build-nightly WAREHOUSE OUT.json   the same, the last build taken as yesterday's
+    python -m bench.steps native-raw DATA WAREHOUSE full|day OUT.json   the raw tables loaded by DuckDB itself
+                                                       (scale 1.0: `bench/run --raw native`)
     python -m bench.steps rawsql WAREHOUSE OUT.json    the same models' compiled SQL (and data tests) run
                                                        directly in DuckDB, in the order dbt ran them
 
@@ -138,20 +141,111 @@ def native(data: Path, warehouse: Path) -> dict[str, Any]:
     return {"seconds": time.perf_counter() - began, "rows": sum(tables.values()), "tables": tables}
 
 
+# The raw tables loaded by DuckDB itself, where the dlt sources would take hours (scale 1.0): each record's own
+# time decides whether it was there the evening before the last day ("full") or arrived with it ("day"); children
+# follow their parent. Every row gets a dlt-shaped load id, so the incremental models see the day as a new load.
+CUTOFF_COLUMNS = {
+    "raw_github.pull_requests": "created_at", "raw_github.commits": "committed_at",
+    "raw_github.deployments": "created_at", "raw_github_actions.workflow_runs": "created_at",
+    "raw_pagerduty.incidents": "created_at", "raw_pagerduty.log_entries": "created_at",
+    "raw_jira.issues": "created_at", "raw_jira.issue_changelog_items": "created_at",
+}
+CHILDREN = {  # child table: (parent table, child's parent key columns, parent's columns)
+    "raw_github.pull_request_commits": ("raw_github.pull_requests", "repository, pull_request_number",
+                                        "repository, number"),
+    "raw_github.pull_request_reviews": ("raw_github.pull_requests", "repository, pull_request_number",
+                                        "repository, number"),
+    "raw_github.deployment_statuses": ("raw_github.deployments", "repository, deployment_id", "repository, id"),
+}
+
+
+def native_raw(data: Path, warehouse: Path, part: str) -> dict[str, Any]:
+    """Load the raw tables natively: `part` "full" = what existed before the cutoff (tables created), "day" = the
+    last day (appended, with a newer load id). The raw tables dlt would write, with `_dlt_load_id` / `_dlt_id`."""
+    from ingestion.pipeline import ensure_raw_tables
+
+    manifest = json.loads((data / "manifest.json").read_text())
+    cutoff, last_day = manifest["cutoff"], manifest["cutoff"][:10]
+    load_id = f"{time.time():.6f}"
+    began, untimed = time.perf_counter(), 0.0
+    tables: dict[str, dict[str, Any]] = {}
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("set TimeZone = 'UTC'")
+        for table, select in native_statements(data).items():
+            started = time.perf_counter()
+            schema = table.split(".")[0]
+            con.execute(f"create schema if not exists {schema}")
+            stage = f"{schema}.bench_stage"
+            if table == "raw_events.segment_events":
+                day_file = str(data / "events" / f"events-{last_day}.ndjson")
+                select = select.replace(str(data / "events" / "*.ndjson"), day_file) if part == "day" else \
+                    f"select * from ({select}) where source_file <> '{day_file}'"
+            picking = time.perf_counter()
+            con.execute(f"create or replace table {stage} as {select}")
+            if part == "day" and table != "raw_events.segment_events":
+                # picking the day's records out of the year's files is not a nightly's work (the API hands it only
+                # the day's records): not timed
+                untimed += time.perf_counter() - picking
+            if table in CUTOFF_COLUMNS:
+                compare = ">=" if part == "day" else "<"
+                where = f"{CUTOFF_COLUMNS[table]} {compare} '{cutoff}'::timestamptz"
+            elif table in CHILDREN:
+                parent, keys, parent_keys = CHILDREN[table]
+                where = f"({keys}) in (select {parent_keys} from {parent} where _dlt_load_id = '{load_id}')"
+            else:
+                where = "true" if part == "full" or table == "raw_events.segment_events" else "false"
+            rows = f"select *, '{load_id}' as _dlt_load_id, md5(random()::varchar) as _dlt_id from {stage} where {where}"
+            if part == "full":
+                con.execute(f"create or replace table {table} as {rows}")
+            else:
+                con.execute(f"insert into {table} by name {rows}")
+            con.execute(f"drop table {stage}")
+            count = con.execute(f"select count(*) from {table} where _dlt_load_id = '{load_id}'").fetchone()[0]
+            tables[table] = {"seconds": time.perf_counter() - started, "rows": count}
+    ensure_raw_tables(warehouse)
+    return {"seconds": time.perf_counter() - began - untimed, "rows": sum(t["rows"] for t in tables.values()),
+            "sources": tables, "untimed_seconds": untimed}
+
+
 # ---------------------------------------------------------------------------------------------- build
 
 
-def build(warehouse: Path) -> dict[str, Any]:
+def build(warehouse: Path, *, nightly: bool = False) -> dict[str, Any]:
+    """`dbt build` through yardstick's runner (yardstick/build_state.py decides what it builds). `nightly`: the
+    last build is taken to be yesterday's, as a nightly's is, so the models that read today's date are built too."""
     from yardstick import dbt
     from yardstick.errors import BuildFailed
 
+    if nightly:
+        with duckdb.connect(str(warehouse)) as con:
+            con.execute("update intermediate.build_state set as_of_day = cast(cast(as_of_day as date) - 1 as varchar)")
     began = time.perf_counter()
-    note = ""
+    note, reason, selected = "", "", None
     try:
-        dbt.build(warehouse)
+        plan = dbt.build(warehouse)
+        reason, selected = plan.reason, plan.select
     except BuildFailed as exc:  # still a full build's work; say which tests the synthetic data trips
         note = str(exc)[:600]
-    return {"seconds": time.perf_counter() - began, "note": note}
+    return {"seconds": time.perf_counter() - began, "note": note, "plan": reason, "select": selected,
+            "nodes": _node_times()}
+
+
+def _node_times() -> dict[str, Any]:
+    """From dbt's run_results.json: nodes and execution seconds per resource type, and the ten slowest nodes."""
+    from yardstick.dbt import PROJECT_DIR
+
+    target = Path(os.environ.get("DBT_TARGET_PATH") or PROJECT_DIR / "target")
+    try:
+        results = json.loads((target / "run_results.json").read_text())
+    except FileNotFoundError:
+        return {}
+    kinds: dict[str, list[float]] = {}
+    for r in results["results"]:
+        kinds.setdefault(r["unique_id"].split(".")[0], []).append(r["execution_time"])
+    slowest = sorted(results["results"], key=lambda r: -r["execution_time"])[:10]
+    return {"elapsed": results.get("elapsed_time"),
+            "by_type": {k: {"nodes": len(v), "seconds": round(sum(v), 1)} for k, v in kinds.items()},
+            "slowest": [[r["unique_id"], round(r["execution_time"], 2)] for r in slowest]}
 
 
 def rawsql(warehouse: Path) -> dict[str, Any]:
@@ -195,8 +289,10 @@ def main(argv: list[str]) -> int:
         result = ingest(Path(paths[0]))
     elif step == "native":
         result = native(Path(paths[0]), Path(paths[1]))
-    elif step == "build":
-        result = build(Path(paths[0]))
+    elif step == "native-raw":
+        result = native_raw(Path(paths[0]), Path(paths[1]), paths[2])
+    elif step in ("build", "build-nightly"):
+        result = build(Path(paths[0]), nightly=step == "build-nightly")
     elif step == "rawsql":
         result = rawsql(Path(paths[0]))
     else:

@@ -51,6 +51,9 @@ def render(runs: dict[float, dict[str, Any]]) -> str:
         head, rule,
         row("engineers", lambda d: f"{d['measured']['manifest']['engineers']:,}"),
         row("records generated", lambda d: f"{sum(d['measured']['manifest']['records'].values()):,}"),
+        row("page events", lambda d: f"{d['measured']['manifest']['records'].get('events', 0):,}"),
+        row("raw tables loaded by", lambda d: "DuckDB (`--raw native`)" if d["measured"].get("raw") == "native"
+            else "the dlt sources"),
         row("ingest: DuckDB-native ÷ dlt records/s", lambda d: mark(d, "ingest_ratio", f"{fig(d, 'ingest_ratio'):.1f}×"),
             "≤ 2×"),
         row("ingest CPU: dlt ÷ DuckDB-native per record",

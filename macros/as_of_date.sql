@@ -1,5 +1,8 @@
 {#- The date goals are judged at: var `as_of_date` (ISO date, for tests and replays) or today (UTC). -#}
+{#- Every model that calls it is tagged `as_of_date`: with the var blank, a nightly on a new day rebuilds those
+    (`tag:as_of_date+`, yardstick/build_state.py) even when no raw data reached them. -#}
 {% macro as_of_date() -%}
+    {%- do config(tags=['as_of_date']) -%}
     {%- if var('as_of_date', none) -%}
         cast('{{ var("as_of_date") }}' as date)
     {%- else -%}

@@ -160,3 +160,28 @@
     select 1
     {%- endif -%}
 {%- endmacro %}
+
+{#- Product marts (fct_page_views, fct_sessions) are incremental by session: the sessions of every device whose
+    events were loaded since the model's last run (int_page_events has already recomputed those devices, so a
+    late event, a session spanning midnight or an identify is in place), across devices when a tracker session
+    spans several. -#}
+{% macro page_event_staging() -%}
+    {{ return(['stg_events__segment_events', 'stg_events__snowplow_events']) }}
+{%- endmacro %}
+
+{% macro touched_sessions() -%}
+    select session_key from {{ ref('int_page_events') }}
+    where device_key in ({{ changed_since(page_event_staging(), "source_system || ':' || coalesce(anonymous_id, user_id, '')") }})
+{%- endmacro %}
+
+{#- Pre-hook of fct_sessions: delete the touched sessions and every session no event belongs to any more (a late
+    event that moved a session's first event makes a new session key). -#}
+{% macro delete_touched_sessions() -%}
+    {%- if execute and incremental_materialization() == 'incremental' and is_incremental() -%}
+    delete from {{ this }}
+    where session_key in ({{ touched_sessions() }})
+        or session_key not in (select session_key from {{ ref('int_page_events') }})
+    {%- else -%}
+    select 1
+    {%- endif -%}
+{%- endmacro %}

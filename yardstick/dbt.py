@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from yardstick import person_key
+from yardstick import build_state, person_key
 from yardstick.env import environment
 from yardstick.errors import BuildFailed
 
@@ -95,7 +95,17 @@ def dbt(args: list[str], warehouse: Path, *, vars: Mapping[str, Any] | None = No
 
 
 def build(warehouse: Path, *, vars: Mapping[str, Any] | None = None,
-          callbacks: Sequence[Callable[[Any], None]] = (), full_refresh: bool = False) -> None:
-    """Seeds, models, snapshots and every test (data tests, unit tests, contracts), in DAG order. Incremental
-    models recompute what was loaded since their last build; `full_refresh` rebuilds every table from scratch."""
-    dbt(["build", "--full-refresh"] if full_refresh else ["build"], warehouse, vars=vars, callbacks=callbacks)
+          callbacks: Sequence[Callable[[Any], None]] = (), full_refresh: bool = False,
+          command: str = "build") -> build_state.Plan:
+    """Build what the new data reaches (yardstick/build_state.py): everything, unit tests included, on a first
+    build or after the project, a seed or a var changed; every table from scratch with `full_refresh` or after a
+    macro or the person key changed; otherwise the models downstream of the raw tables that changed since the
+    last build (and of today's date, on a new day), with their data tests. Incremental models recompute only the
+    entities whose raw rows were loaded since their last build. `command="run"` builds the same models without
+    tests. Returns the plan it followed."""
+    key = person_key.resolve()
+    chosen = build_state.plan(warehouse, PROJECT_DIR, vars, key, full_refresh=full_refresh)
+    if chosen.select != []:
+        dbt(chosen.args(command), warehouse, vars=vars, callbacks=callbacks)
+    build_state.record(warehouse, PROJECT_DIR, vars, key)
+    return chosen

@@ -97,7 +97,8 @@ def refresh(
                 progress.note(f"{table}: {count} record(s) in quarantine (raw_<source>._rejected)")
         if build:
             with progress.step("Build models and run dbt tests"):
-                dbt.build(work, vars=vars, callbacks=dbt_callbacks, full_refresh=full_refresh or from_scratch)
+                plan = dbt.build(work, vars=vars, callbacks=dbt_callbacks, full_refresh=full_refresh or from_scratch)
+            progress.note(plan.summary())
             with progress.step("Check marts (Great Expectations)"):
                 quality.enforce("marts", work, quality.MART_SUITE)
         with progress.step(f"Publish {warehouse.name}"):

@@ -1,7 +1,19 @@
+{{ config(
+    materialized=incremental_materialization(), incremental_strategy='delete+insert', unique_key='page_view_key',
+    on_schema_change='append_new_columns', post_hook="{{ record_incremental_state(page_event_staging()) }}"
+) }}
+{%- for name in page_event_staging() %}
+-- depends_on: {{ ref(name) }}
+{%- endfor %}
+-- Incremental by session: every page view of a session touched since the last run is recomputed (its order in
+-- the session and time to the next view can change); a page view never disappears (events only arrive).
 with
 
 events as (
     select * from {{ ref('int_page_events') }}
+    {%- if is_incremental() %}
+    where session_key in ({{ touched_sessions() }})
+    {%- endif %}
 ),
 
 page_view_events as (

@@ -1,7 +1,20 @@
+{{ config(
+    materialized=incremental_materialization(), incremental_strategy='append', on_schema_change='append_new_columns',
+    pre_hook="{{ delete_touched_sessions() }}", post_hook="{{ record_incremental_state(page_event_staging()) }}"
+) }}
+{%- for name in page_event_staging() %}
+-- depends_on: {{ ref(name) }}
+{%- endfor %}
+-- Incremental by session: the sessions of devices whose events were loaded since the last run are deleted and
+-- recomputed from all their events (a session spanning midnight, an event a day late), sessions left without
+-- events (a late event moved a session's start, so its key) are deleted.
 with
 
 events as (
     select * from {{ ref('int_page_events') }}
+    {%- if is_incremental() %}
+    where session_key in ({{ touched_sessions() }})
+    {%- endif %}
 ),
 
 sessions as (

@@ -1,0 +1,165 @@
+"""What a nightly build must do: only what the new data and the calendar reach.
+
+After every successful build the work copy keeps, in `intermediate.build_state`, a fingerprint of the project
+(every file dbt reads, the vars passed, a keyed hash of the person key) and, per raw table, its row count and
+newest `_dlt_load_id`. The next build compares:
+
+- no state yet, or the fingerprint changed (a model, seed, test or var changed): `dbt build` of everything, unit
+  tests included (incremental models see the change through their own fingerprint and recompute every entity);
+- a macro changed or the person key rotated (which the incremental models cannot see), or `--full-refresh`:
+  `dbt build --full-refresh`;
+- otherwise: `dbt build --select source:<changed raw table>+ …` — the models downstream of a raw table that
+  gained, lost or changed rows, with their data tests — plus, when the day changed and var `as_of_date` is blank,
+  the models that read today's date (`tag:as_of_date`, set by the `as_of_date` macro) and theirs. Unit tests
+  are left out: they check code against fixed rows, and the code is the one they passed on;
+- nothing changed: no dbt at all.
+
+Models that are not selected keep last night's tables, which are what a build would give again: their inputs
+did not change. Incremental models go on recomputing only the entities their raw rows reach (macros/incremental.sql).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import yaml
+
+STATE = "intermediate.build_state"
+PROJECT_PARTS = ("models", "macros", "seeds", "tests", "snapshots", "dbt_project.yml", "profiles.yml")
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What to build: `select` is None for everything, an empty list for nothing."""
+
+    select: list[str] | None
+    unit_tests: bool
+    reason: str
+    full_refresh: bool = False
+
+    def summary(self) -> str:
+        what = "everything" if self.select is None else "what changed" if self.select else "nothing"
+        return f"dbt built {what} ({self.reason})"
+
+    def args(self, command: str = "build") -> list[str]:
+        """dbt's arguments for `build` (or `run`: the same models, no tests)."""
+        args = [command]
+        if self.select:
+            args += ["--select", *self.select]
+        if command == "build" and not self.unit_tests:
+            args += ["--exclude-resource-type", "unit_test"]
+        return args + (["--full-refresh"] if self.full_refresh else [])
+
+
+def _files_digest(digest: Any, project: Path, parts: tuple[str, ...]) -> None:
+    for part in parts:
+        root = project / part
+        files = sorted(p for p in root.rglob("*") if p.is_file()) if root.is_dir() else [root]
+        for path in files:
+            if path.exists() and "__pycache__" not in path.parts:
+                digest.update(str(path.relative_to(project)).encode() + b"\0" + path.read_bytes() + b"\0")
+
+
+def deep_fingerprint(project: Path, key: str) -> str:
+    """What the incremental models' own fingerprint (macros/incremental.sql: models, seeds, vars) cannot see: the
+    macros and the person key (an HMAC of it, never the key). A change means `--full-refresh`."""
+    digest = hashlib.sha256()
+    _files_digest(digest, project, ("macros",))
+    digest.update(hmac.new(key.encode(), b"yardstick build fingerprint", hashlib.sha256).digest())
+    return digest.hexdigest()
+
+
+def fingerprint(project: Path, vars: Mapping[str, Any] | None, key: str) -> str:
+    """sha256 over every file dbt reads in `project`, the vars passed and the deep fingerprint: any change means
+    a build of everything."""
+    digest = hashlib.sha256()
+    _files_digest(digest, project, PROJECT_PARTS)
+    plain = {k: v for k, v in dict(vars or {}).items() if k != "yardstick_warehouse"}
+    digest.update(json.dumps(plain, sort_keys=True, default=str).encode())
+    digest.update(deep_fingerprint(project, key).encode())
+    return digest.hexdigest()
+
+
+def source_selectors(project: Path) -> dict[str, str]:
+    """`raw_schema.table` → dbt selector `source:name.table`, from the staging folders' source YAML."""
+    found: dict[str, str] = {}
+    for path in sorted((project / "models").rglob("*.yml")):
+        for source in (yaml.safe_load(path.read_text()) or {}).get("sources", []) or []:
+            schema = source.get("schema", source["name"])
+            for table in source.get("tables", []) or []:
+                identifier = table.get("identifier", table["name"])
+                found[f"{schema}.{identifier}"] = f"source:{source['name']}.{table['name']}"
+    return found
+
+
+def raw_marks(con: duckdb.DuckDBPyConnection, tables: list[str]) -> dict[str, str]:
+    """Per raw table that exists: `rows:newest load id` (a merge that updates rows gives them a newer load id;
+    a deletion changes the count)."""
+    present = {f"{s}.{t}" for s, t in con.execute(
+        "select table_schema, table_name from information_schema.columns where column_name = '_dlt_load_id' "
+        "and table_catalog = current_database()").fetchall()}
+    wanted = [t for t in tables if t in present]
+    if not wanted:
+        return {}
+    sql = " union all ".join(
+        f"select '{t}', count(*), max(cast(_dlt_load_id as varchar)) from {t}" for t in wanted)
+    return {name: f"{count}:{newest or ''}" for name, count, newest in con.execute(sql).fetchall()}
+
+
+def today() -> date:
+    return datetime.now(UTC).date()
+
+
+def _read_state(con: duckdb.DuckDBPyConnection) -> dict[str, Any] | None:
+    exists = con.execute("select count(*) from information_schema.tables where table_schema = 'intermediate' "
+                         "and table_name = 'build_state'").fetchone()[0]
+    if not exists:
+        return None
+    try:
+        row = con.execute(f"select fingerprint, deep_fingerprint, as_of_day, raw_marks from {STATE}").fetchone()
+    except duckdb.BinderException:  # a state table of another shape: start over
+        return None
+    return None if row is None else {"fingerprint": row[0], "deep": row[1], "as_of_day": row[2],
+                                     "marks": json.loads(row[3])}
+
+
+def plan(warehouse: Path, project: Path, vars: Mapping[str, Any] | None, key: str, *,
+         full_refresh: bool = False) -> Plan:
+    """Decide what this build must run (see the module's docstring)."""
+    if full_refresh:
+        return Plan(None, True, "full refresh", full_refresh=True)
+    selectors = source_selectors(project)
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        state = _read_state(con)
+        marks = raw_marks(con, sorted(selectors))
+    if state is None:
+        return Plan(None, True, "first build")
+    if state["deep"] != deep_fingerprint(project, key):
+        return Plan(None, True, "a macro or the person key changed: every table rebuilt", full_refresh=True)
+    if state["fingerprint"] != fingerprint(project, vars, key):
+        return Plan(None, True, "a model, seed, test or var changed")
+    changed = sorted(selectors[t] for t in selectors if marks.get(t) != state["marks"].get(t))
+    dated = not (vars or {}).get("as_of_date") and state["as_of_day"] != today().isoformat()
+    select = [f"{s}+" for s in changed] + (["tag:as_of_date+"] if dated else [])
+    reason = f"{len(changed)} raw table(s) changed" + (", a new day" if dated else "")
+    return Plan(select, False, reason)
+
+
+def record(warehouse: Path, project: Path, vars: Mapping[str, Any] | None, key: str) -> None:
+    """After a successful build: remember what it was built from."""
+    with duckdb.connect(str(warehouse)) as con:
+        marks = raw_marks(con, sorted(source_selectors(project)))
+        con.execute("create schema if not exists intermediate")
+        con.execute(f"create or replace table {STATE} (fingerprint varchar, deep_fingerprint varchar, "
+                    "as_of_day varchar, raw_marks varchar)")
+        con.execute(f"insert into {STATE} values (?, ?, ?, ?)",
+                    [fingerprint(project, vars, key), deep_fingerprint(project, key), today().isoformat(),
+                     json.dumps(marks, sort_keys=True)])
