@@ -33,7 +33,7 @@
 {% macro team_metric_definitions() -%}
     {%- set rows = [] -%}
     {%- if execute -%}
-        {%- for metric in graph.metrics.values() | sort(attribute='name') -%}
+        {%- for metric in graph.get('metrics', {}).values() | sort(attribute='name') -%}
             {%- if metric.package_name == project_name and is_team_metric(metric) -%}
                 {%- do rows.append(metric) -%}
             {%- endif -%}
@@ -71,7 +71,7 @@
 
 {#- The semantic model holding a measure, with the measure: {'model': …, 'measure': …}, or none. -#}
 {% macro semantic_measure_home(measure_name) -%}
-    {%- for semantic_model in graph.semantic_models.values() -%}
+    {%- for semantic_model in graph.get('semantic_models', {}).values() -%}
         {%- for measure in semantic_model.measures -%}
             {%- if measure.name == measure_name -%}
                 {{ return({'model': semantic_model, 'measure': measure}) }}
@@ -82,7 +82,7 @@
 {%- endmacro %}
 
 {% macro semantic_metric_node(metric_name) -%}
-    {%- for metric in graph.metrics.values() -%}
+    {%- for metric in graph.get('metrics', {}).values() -%}
         {%- if metric.name == metric_name -%}
             {{ return(metric) }}
         {%- endif -%}
@@ -240,7 +240,7 @@
 {% macro semantic_team_metrics() -%}
     {%- set metrics = [] -%}
     {%- if execute -%}
-        {%- for metric in graph.metrics.values() | sort(attribute='name') -%}
+        {%- for metric in graph.get('metrics', {}).values() | sort(attribute='name') -%}
             {%- set meta = metric.config.meta if metric.config and metric.config.meta else metric.meta -%}
             {%- if metric.package_name == project_name and (meta.get('catalogue') or is_team_metric(metric)) -%}
                 {%- do metrics.append(metric) -%}
@@ -259,7 +259,7 @@
         better
     from {{ ref('metric_catalogue') }}
     {%- if execute %}
-    {%- for metric in graph.metrics.values() | sort(attribute='name')
+    {%- for metric in graph.get('metrics', {}).values() | sort(attribute='name')
         if metric.package_name == project_name and is_team_metric(metric) %}
     {%- set meta = metric.config.meta if metric.config and metric.config.meta else metric.meta %}
     union all
@@ -270,3 +270,24 @@
     {%- endfor %}
     {%- endif %}
 {%- endmacro %}
+
+{#- Every value is a metric goals can target: a row of seeds/metric_catalogue.csv or a team-defined metric. -#}
+{% test known_metric(model, column_name) %}
+with
+
+catalogue as (
+    {{ goal_metric_catalogue() }}
+),
+
+checked as (
+    select {{ column_name }} as metric
+    from {{ model }}
+    where {{ column_name }} is not null
+)
+
+select checked.metric
+from checked
+left join catalogue
+    on checked.metric = catalogue.metric
+where catalogue.metric is null
+{% endtest %}
