@@ -7,7 +7,32 @@ change_facts as (
 ),
 
 final as (
-    select * from change_facts
+    select
+        pull_request_key,
+        repository,
+        team,
+        number,
+        author_key,
+        deployment_id,
+        deployment_link_method,
+        first_commit_at,
+        opened_at,
+        first_review_at,
+        approved_at,
+        merged_at,
+        deployed_at,
+        coding_hours,
+        pickup_hours,
+        review_hours,
+        deploy_hours,
+        lead_time_hours,
+        size_lines,
+        changed_files,
+        commit_count,
+        is_revert,
+        is_hotfix,
+        source_system
+    from change_facts
 )
 
 select * from final

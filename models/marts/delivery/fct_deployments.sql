@@ -7,7 +7,25 @@ deployment_facts as (
 ),
 
 final as (
-    select * from deployment_facts
+    select
+        deployment_id,
+        repository,
+        service,
+        team,
+        environment,
+        sha,
+        is_production,
+        status,
+        created_at,
+        deployed_at,
+        change_count,
+        incident_count,
+        is_rollback,
+        is_rolled_back,
+        is_failure,
+        is_rework,
+        source_system
+    from deployment_facts
 )
 
 select * from final

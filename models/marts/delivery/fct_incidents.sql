@@ -7,7 +7,24 @@ incident_facts as (
 ),
 
 final as (
-    select * from incident_facts
+    select
+        incident_id,
+        service,
+        repository,
+        team,
+        caused_by_deployment_id,
+        link_method,
+        title,
+        status,
+        urgency,
+        started_at,
+        acknowledged_at,
+        resolved_at,
+        hours_to_acknowledge,
+        hours_to_restore,
+        hours_to_detect,
+        source_system
+    from incident_facts
 )
 
 select * from final
