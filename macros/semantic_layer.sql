@@ -208,13 +208,17 @@
         {%- set grain.value = dimension.type_params.time_granularity -%}
     {%- endfor -%}
     {%- set columns = [] -%}
+    {%- set simple_filters = namespace(sql=[]) -%}
     {%- for input in inputs -%}
         {%- set conditions = [] -%}
         {%- for template in input.filters -%}
             {%- do conditions.append(semantic_render_filter(template, semantic_model, metric)) -%}
         {%- endfor -%}
         {%- set expr = input.measure.expr or input.measure.name -%}
-        {%- if conditions -%}
+        {%- if metric.type == 'simple' -%}
+            {#- a simple metric's filter is a where: no row (not a NULL row) for a team it filters out -#}
+            {%- set simple_filters.sql = conditions -%}
+        {%- elif conditions -%}
             {%- set expr = 'case when ' ~ conditions | join(' and ') ~ ' then ' ~ expr ~ ' end' -%}
         {%- endif -%}
         {%- do columns.append(semantic_aggregate(input.measure, expr, metric)) -%}
@@ -225,7 +229,7 @@
     {%- else -%}
         {%- set value = 'cast(' ~ columns[0] ~ ' as ' ~ type_double() ~ ')' -%}
     {%- endif -%}
-    {%- set shared_sql = [] -%}
+    {%- set shared_sql = simple_filters.sql -%}
     {%- for template in shared if metric.type == 'ratio' -%}
         {%- do shared_sql.append(semantic_render_filter(template, semantic_model, metric)) -%}
     {%- endfor -%}
