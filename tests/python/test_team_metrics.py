@@ -15,7 +15,13 @@ import psycopg
 import pytest
 from postgres_server import Postgres
 
-from yardstick.metrics import check_team_metric_files, list_metrics, load_semantic_manifest, parse_project, query
+from yardstick.metrics import (
+    check_team_metric_files,
+    list_metrics,
+    load_semantic_manifest,
+    parse_project,
+    query,
+)
 from yardstick.postgres import publish_postgres
 from yardstick.refresh import Progress, refresh
 from yardstick.report import render
