@@ -102,7 +102,11 @@ def build(warehouse: Path, *, vars: Mapping[str, Any] | None = None,
     macro or the person key changed; otherwise the models downstream of the raw tables that changed since the
     last build (and of today's date, on a new day), with their data tests. Incremental models recompute only the
     entities whose raw rows were loaded since their last build. `command="run"` builds the same models without
-    tests. Returns the plan it followed."""
+    tests. Returns the plan it followed. The teams' metric files (metrics/*.yml) are checked first; MetricFlow's
+    own checks run as dbt parses."""
+    from yardstick.metrics import check_team_metric_files
+
+    check_team_metric_files()
     key = person_key.resolve()
     chosen = build_state.plan(warehouse, PROJECT_DIR, vars, key, full_refresh=full_refresh)
     if chosen.select != []:

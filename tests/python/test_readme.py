@@ -38,12 +38,16 @@ SAFE = [
     r"\.venv/bin/python -c \"import duckdb; .*read_only=True.*\"",
     r"yardstick status",
     r"yardstick --help",
+    r"yardstick metrics (list|query .*)",  # read-only: the published file opened read_only=True
 ]
 # what each safe command must print, where the README says what it shows
 EXPECTED = {
     "marts.dora_team_monthly": ["team", "month_start", "deployments", "payments"],
     "from run_log": ["run_id", "status", "succeeded"],
     "raw_github._rejected": ["table_name", "record_id", "reason"],
+    "yardstick metrics list": ["metric", "better", "lead_time", "payments_api_prs_merged_without_review"],
+    "--metrics lead_time,change_failure_rate": ["team", "metric_time__week", "lead_time", "payments"],
+    "--metrics merged_prs": ["change__repository", "metric_time__month", "share_unreviewed", "acme/payments-api"],
     "yardstick status": ["Last 10 nightly runs", "succeeded", "Data freshness per source", "pull_requests"],
 }
 
