@@ -30,13 +30,16 @@ def stable_path(warehouse: Path) -> Path:
     would sit beside the link, so a WAL left there by a crashed build (of whatever file the link named then) is
     removed before the link moves, and `dbt()` checkpoints one a build leaves behind into the file."""
     target = Path(os.environ.get("DBT_TARGET_PATH", "target"))
-    link = (target if target.is_absolute() else PROJECT_DIR / target) / LINK_NAME
     real = warehouse.resolve()
+    # DuckDB names the catalog after the real file (up to its first dot), and dbt after the path it is given: the
+    # link carries the same first part (`warehouse` for the published, private and work files alike)
+    name = f"{real.name.split('.')[0]}.duckdb"  # LINK_NAME for every file of the warehouse
+    link = (target if target.is_absolute() else PROJECT_DIR / target) / name
     if link.is_symlink() and Path(os.readlink(link)) == real:
         return link
     link.parent.mkdir(parents=True, exist_ok=True)
     _wal(link).unlink(missing_ok=True)
-    staged = link.with_name(f".{LINK_NAME}.{os.getpid()}")
+    staged = link.with_name(f".{link.name}.{os.getpid()}")
     staged.unlink(missing_ok=True)
     staged.symlink_to(real)
     staged.replace(link)  # atomic: the link always names one file
