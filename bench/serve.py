@@ -147,6 +147,7 @@ def load_org(root: Path, *, before_cutoff: bool) -> Org:
 
 
 POINTS = "points github graphql"  # not a request: the points GitHub's GraphQL queries cost (its own limit)
+SHAPE = "graphql shape "  # `graphql shape <connections> queries|points`: where the points go, per query shape
 
 
 def endpoint(prefix: str, path: str) -> str:
@@ -175,6 +176,8 @@ def main(argv: list[str] | None = None) -> int:
     done.wait()
     counts = Counter(endpoint(r.prefix, r.path) for r in server.requests)
     counts[POINTS] = server.graphql_budget.used  # GitHub GraphQL points (rateLimit.cost) the queries cost
+    for shape, (queries, points) in server.graphql_budget.by_shape.items():
+        counts[f"{SHAPE}{shape} queries"], counts[f"{SHAPE}{shape} points"] = queries, points
     server.stop()
     args.requests_file.write_text(json.dumps(dict(sorted(counts.items())), indent=1))
     return 0

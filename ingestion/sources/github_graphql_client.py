@@ -106,9 +106,11 @@ class GraphQLClient:
         self._minute: list[tuple[float, int]] = []
         self._lock = threading.Lock()
 
-    def query(self, build: Callable[[int], tuple[str, Mapping[str, Any]]], size: PageSize) -> dict[str, Any]:
-        """Run the query `build(page_size)` returns, shrinking the page on 502/504/timeouts; returns `data`."""
-        if not self.budget.can_spend():
+    def query(self, build: Callable[[int], tuple[str, Mapping[str, Any]]], size: PageSize, *,
+              force: bool = False) -> dict[str, Any]:
+        """Run the query `build(page_size)` returns, shrinking the page on 502/504/timeouts; returns `data`.
+        `force`: even when the run's budget is spent (it is still counted)."""
+        if not force and not self.budget.can_spend():
             raise BudgetExhausted(f"{TOOL}: this run's request budget ({self.budget.limit}) is spent")
         for _attempt in range(self.attempts):
             text, variables = build(size.value)
