@@ -24,7 +24,7 @@ from ingestion.sources.client import ApiClient
 from ingestion.sources.cursors import Cursors
 from ingestion.sources.github_discovery import expand_repositories, is_pattern
 from ingestion.sources.github_graphql import graphql_resources
-from ingestion.sources.github_graphql_client import GraphQLClient, RunBudget
+from ingestion.sources.github_graphql_client import BudgetExhausted, GraphQLClient, RunBudget
 from ingestion.sources.github_walk import PROGRESS_TABLE
 from ingestion.sources.projection import TableSpec, fields, project_rows, table_hints
 from ingestion.timestamps import isoformat_z, start_date_from
@@ -118,10 +118,11 @@ TABLES: dict[str, dict[str, TableSpec]] = {
 }
 
 
-def _client(base_url: str, access_token: str) -> ApiClient:
+def _client(base_url: str, access_token: str, **options: Any) -> ApiClient:
+    """`options`: `conditional` (If-None-Match with stored ETags), `budget` (client.py)."""
     return ApiClient(
         TOOL, base_url, BearerTokenAuth(access_token), HeaderLinkPaginator(),
-        headers={"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28"},
+        headers={"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28"}, **options,
     )
 
 
@@ -147,19 +148,22 @@ def github_source(
     """Pull requests with commits and reviews, default-branch commits, deployments with statuses, issues;
     through GraphQL (`api="graphql"`, the default) or REST (`api="rest"`): the same tables and rows.
     `owner/*` entries of `repositories` are discovered (github_discovery.py)."""
-    repositories = _discover(repositories, base_url, access_token, include_archived, include_forks,
-                             exclude_repositories)
-    start = start_date_from(start_date)
-    raw = TABLES["raw_github"]
     if api not in ("graphql", "rest"):
         raise SourceError(f"SOURCES__GITHUB__API must be graphql or rest, not {api!r}")
+    budget = RunBudget(max_requests_per_run)  # GraphQL points plus REST requests (discovery's too)
+    repositories = _discover(repositories, base_url, access_token, include_archived, include_forks,
+                             exclude_repositories, budget, api)
+    start = start_date_from(start_date)
+    raw = TABLES["raw_github"]
     if api == "graphql":
-        client = GraphQLClient(base_url, access_token, budget=RunBudget(max_requests_per_run))
+        client = GraphQLClient(base_url, access_token, budget=budget)
         specs = {"pull_request": PULL_REQUEST, "commit": COMMIT, "review": REVIEW, "issue": ISSUE,
                  "deployment": DEPLOYMENT, "deployment_status": DEPLOYMENT_STATUS}
         return graphql_resources(client, repositories, start, tables=raw, specs=specs, full_refresh=full_refresh,
                                  deployment_lookback_hours=deployment_lookback_hours)
-    api = _client(base_url, access_token)
+    # conditional requests, but not for the deployments list: its unchanged deployments are read again for
+    # their statuses
+    api = _client(base_url, access_token, conditional=lambda path: not path.endswith("/deployments"))
 
     @dlt.resource(name="pull_requests", **table_hints(raw["pull_requests"]))
     def pull_requests() -> Iterator[list[dict]]:
@@ -209,9 +213,14 @@ def github_source(
 
 
 def _discover(repositories: list[str], base_url: str, access_token: str, include_archived: bool,
-              include_forks: bool, exclude: list[str] | None) -> list[str]:
-    """The configured repositories with every `owner/*` expanded and the exclusions applied."""
-    client = GraphQLClient(base_url, access_token) if any(is_pattern(r) for r in repositories) else None
+              include_forks: bool, exclude: list[str] | None, budget: RunBudget | None = None,
+              api: str = "graphql") -> list[str]:
+    """The configured repositories with every `owner/*` expanded and the exclusions applied (REST: the
+    repository lists; GraphQL: `repositoryOwner.repositories`)."""
+    if not any(is_pattern(r) for r in repositories):
+        return expand_repositories(repositories, None, exclude=exclude)
+    client = GraphQLClient(base_url, access_token, budget=budget) if api == "graphql" \
+        else _client(base_url, access_token, budget=budget)
     return expand_repositories(repositories, client, include_archived=include_archived,
                                include_forks=include_forks, exclude=exclude)
 
@@ -307,49 +316,116 @@ def github_actions_source(
     include_archived: bool = False,
     include_forks: bool = False,
     exclude_repositories: list[str] | None = None,
+    api: str = "graphql",
+    max_requests_per_run: int | None = None,
 ) -> Sequence[DltResource]:
     """GitHub Actions workflow runs, created since the cursor minus a look-back (runs finish later), and the
-    jobs of the runs that changed since the last sync."""
+    jobs of the runs that changed since the last sync. Lists are asked conditionally (a 304 costs nothing);
+    `max_requests_per_run` bounds the requests, and a sync it stops starts again where it stopped."""
+    budget = RunBudget(max_requests_per_run)
     repositories = _discover(repositories, base_url, access_token, include_archived, include_forks,
-                             exclude_repositories)
-    api = _client(base_url, access_token)
+                             exclude_repositories, budget, api)
+    api_client = _client(base_url, access_token, conditional=True, budget=budget)
     start = start_date_from(start_date)
+    held = _Held()
 
     @dlt.resource(name="workflow_runs", **table_hints(TABLES["raw_github_actions"]["workflow_runs"]))
     def workflow_runs() -> Iterator[list[dict]]:
-        cursors = Cursors(start, full_refresh=full_refresh)
+        cursors = held.runs = Cursors(start, full_refresh=full_refresh)
+        held.run_etags = dlt.current.resource_state().setdefault("etags", {})
         for repo in repositories:
             since = cursors.start(repo, timedelta(hours=run_lookback_hours))
             params = {"created": f">={isoformat_z(since)}", "per_page": PER_PAGE}
             path = f"/repos/{repo}/actions/runs"
-            for page in api.pages(path, params=params, data_selector="workflow_runs"):
-                rows = _rows(page, WORKFLOW_RUN, path, "workflow_runs", repository=repo)
-                cursors.advance(repo, (row["created_at"] for row in rows))
-                yield rows
-
-    seen_until: dict[str, datetime | None] = {}  # each repository's job cursor as it was when this sync began
-    job_cursors: list[Cursors] = []  # made once per sync: a full refresh clears the marks only once
+            created: list[datetime] = []
+            try:
+                for page in api_client.pages(path, params=params, data_selector="workflow_runs"):
+                    rows = _rows(page, WORKFLOW_RUN, path, "workflow_runs", repository=repo)
+                    created += [row["created_at"] for row in rows]
+                    yield rows
+            except BudgetExhausted:
+                held.restart(repo)  # this listing did not finish: its cursors stay, the next sync lists it again
+                return
+            cursors.advance(repo, created)  # newest first: only a finished listing moves the cursor
+            held.apply(repo)
 
     @dlt.transformer(name="workflow_jobs", data_from=workflow_runs,
                      **table_hints(TABLES["raw_github_actions"]["workflow_jobs"]))
     def workflow_jobs(runs: list[dict]) -> Iterator[list[dict]]:
         """Jobs of each run updated since the last sync: the run list's look-back re-reads settled runs, whose
         jobs are not fetched again."""
-        if not job_cursors:
-            job_cursors.append(Cursors(start, full_refresh=full_refresh))
-        cursors = job_cursors[0]
+        if held.jobs is None:  # made once per sync: a full refresh clears the marks only once
+            held.jobs = Cursors(start, full_refresh=full_refresh)
+        cursors = held.jobs
         for run in runs:
             repo = run["repository"]
-            if repo not in seen_until:
-                seen_until[repo] = cursors.mark(repo)
+            seen_until = held.seen_until.setdefault(repo, cursors.mark(repo))  # the job cursor as the sync began
             changed_at = run["updated_at"] or run["created_at"]
-            if seen_until[repo] is not None and changed_at <= seen_until[repo]:
+            if seen_until is not None and changed_at <= seen_until:
                 continue
             path = f"/repos/{repo}/actions/runs/{run['id']}/jobs"
-            jobs = [{**job, "steps_count": len(job.get("steps") or [])} if isinstance(job, dict) else job
-                    for page in api.pages(path, params={"per_page": PER_PAGE}, data_selector="jobs")
-                    for job in page]
+            try:
+                if held.stopped:
+                    raise BudgetExhausted("spent")
+                jobs = [{**job, "steps_count": len(job.get("steps") or [])} if isinstance(job, dict) else job
+                        for page in api_client.pages(path, params={"per_page": PER_PAGE}, data_selector="jobs")
+                        for job in page]
+            except BudgetExhausted:
+                held.hold(repo, run["created_at"], changed_at)  # its jobs come with the next sync
+                continue
             yield _rows(jobs, WORKFLOW_JOB, path, "workflow_jobs", repository=repo)
-            cursors.advance(repo, [changed_at])
+            held.advance_jobs(repo, changed_at)
 
     return workflow_runs, workflow_jobs
+
+
+class _Held:
+    """Where a budget-stopped Actions sync must start again: the runs whose jobs it could not fetch keep both
+    cursors at or before them (whichever of the two resources writes its cursor last)."""
+
+    def __init__(self) -> None:
+        self.runs: Cursors | None = None
+        self.jobs: Cursors | None = None
+        self.stopped = False
+        self.created: dict[str, datetime] = {}
+        self.seen_until: dict[str, datetime | None] = {}  # each repository's job cursor as the sync began
+        self.restarted: set[str] = set()
+        self.job_holds: dict[str, datetime] = {}
+        self.run_etags: dict[str, Any] = {}  # the run lists' stored ETags (client.py)
+
+    def restart(self, repo: str) -> None:
+        """The repository's run listing stopped: its jobs' cursor goes back to where the sync began."""
+        self.stopped = True
+        self.restarted.add(repo)
+        self._forget(repo)
+        if repo in self.seen_until:
+            self.advance_jobs(repo, None)
+
+    def hold(self, repo: str, created_at: datetime, changed_at: datetime) -> None:
+        self.stopped = True
+        self.created[repo] = min(created_at, self.created.get(repo, created_at))
+        before = changed_at - timedelta(microseconds=1)
+        self.job_holds[repo] = min(before, self.job_holds.get(repo, before))
+        self.advance_jobs(repo, None)
+        self.apply(repo)
+
+    def advance_jobs(self, repo: str, changed_at: datetime | None) -> None:
+        """Move the job cursor past a run whose jobs were fetched, but never past a run held back (one call
+        per page of runs is a generator of its own: a page resumed after another stopped writes last)."""
+        if self.jobs is None:
+            return
+        self.jobs.advance(repo, [changed_at])
+        if repo in self.restarted:  # a restarted repository is back at its start
+            self.jobs.restore(repo, self.seen_until.get(repo))
+        elif repo in self.job_holds:
+            self.jobs.hold(repo, self.job_holds[repo])
+
+    def apply(self, repo: str) -> None:
+        if self.runs is not None and repo in self.created:
+            self.runs.hold(repo, self.created[repo])
+            self._forget(repo)
+
+    def _forget(self, repo: str) -> None:
+        """The repository's run list is read again in full next time: a 304 would hide the runs held back."""
+        for url in [url for url in self.run_etags if f"/repos/{repo}/actions/runs?" in url]:
+            del self.run_etags[url]
