@@ -30,8 +30,8 @@ from dlt.sources.helpers.requests.session import Session
 from dlt.sources.helpers.rest_client import RESTClient
 from dlt.sources.helpers.rest_client.paginators import BasePaginator
 from requests import HTTPError, PreparedRequest, Response
-from requests.auth import AuthBase
 from requests.adapters import HTTPAdapter
+from requests.auth import AuthBase
 from requests.exceptions import JSONDecodeError as RequestsJSONDecodeError
 from tenacity import RetryCallState, Retrying, retry_any, retry_if_exception_type, stop_after_attempt
 
