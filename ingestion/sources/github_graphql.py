@@ -233,9 +233,15 @@ class _Fetcher:
         one-point batch is queued (`full_only`), else to the end. Not bounded by the run's budget: these
         complete pull requests whose pages were already fetched (an overshoot of a point or two)."""
         while self.pending and (not full_only or sum(p.requests() for p in self.pending) >= q.POINT_REQUESTS):
-            batch = q.pack(self.pending, q.Pending.requests)
-            query, groups = q.followup_query(batch)
-            data = self.client.query(lambda _first: (query, {}), PageSize(1), force=True)
+            packed = q.pack(self.pending, q.Pending.requests)
+            batch: list[q.Pending] = []
+            groups: list[tuple[str, list[q.Pending]]] = []
+
+            def build(most: int) -> tuple[str, dict[str, Any]]:  # a gateway error halves the batch
+                batch[:] = packed[: max(1, most)]
+                query, groups[:] = q.followup_query(batch)
+                return query, {}
+            data = self.client.query(build, self.batch, force=True)
             self.pending = self.pending[len(batch):]
             out: dict[str, list[dict]] = {"pull_request_commits": [], "pull_request_reviews": []}
             for i, (repo, items) in enumerate(groups):
