@@ -18,6 +18,43 @@ os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
 
 # profiles.yml reads the warehouse path from this var (dbt renders `var()` there for --vars values only)
 WAREHOUSE_VAR = "yardstick_warehouse"
+LINK_NAME = "warehouse.duckdb"
+
+
+def stable_path(warehouse: Path) -> Path:
+    """The path dbt is given for `warehouse`: a symbolic link, always at the same place in dbt's target directory.
+
+    dbt parses the whole project again (seconds; most of a small build) whenever the profile or the `--vars` differ
+    from its last run, and the warehouse path is in both. A refresh builds a work copy, the tests build many
+    warehouses: through the link dbt sees one path and parses only what changed. DuckDB follows the link; its WAL
+    would sit beside the link, so a WAL left there by a crashed build (of whatever file the link named then) is
+    removed before the link moves, and `dbt()` checkpoints one a build leaves behind into the file."""
+    target = Path(os.environ.get("DBT_TARGET_PATH", "target"))
+    link = (target if target.is_absolute() else PROJECT_DIR / target) / LINK_NAME
+    real = warehouse.resolve()
+    if link.is_symlink() and Path(os.readlink(link)) == real:
+        return link
+    link.parent.mkdir(parents=True, exist_ok=True)
+    _wal(link).unlink(missing_ok=True)
+    staged = link.with_name(f".{LINK_NAME}.{os.getpid()}")
+    staged.unlink(missing_ok=True)
+    staged.symlink_to(real)
+    staged.replace(link)  # atomic: the link always names one file
+    return link
+
+
+def _wal(path: Path) -> Path:
+    return path.with_name(path.name + ".wal")
+
+
+def _checkpoint(link: Path) -> None:
+    """Fold a WAL that dbt left beside the link into the warehouse file itself (DuckDB checkpoints on close, so
+    this is a safety net), so that code opening the file by its own path sees every table."""
+    if _wal(link).exists():
+        import duckdb
+
+        with duckdb.connect(str(link)) as connection:
+            connection.execute("checkpoint")
 
 
 def dbt(args: list[str], warehouse: Path, *, vars: Mapping[str, Any] | None = None,
@@ -29,7 +66,8 @@ def dbt(args: list[str], warehouse: Path, *, vars: Mapping[str, Any] | None = No
     # the file log at info, not dbt's default debug: one line per node, and a third off the build time (bench/)
     command = [*args, "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR), "--quiet",
                "--log-level-file", "info"]
-    command += ["--vars", json.dumps({**dict(vars or {}), WAREHOUSE_VAR: str(warehouse)})]
+    link = stable_path(warehouse)
+    command += ["--vars", json.dumps({**dict(vars or {}), WAREHOUSE_VAR: str(link)})]
     # PostgreSQL and Spark sessions get the person key's padded keys from the environment (DuckDB's come from the
     # dbt-duckdb plugin yardstick.dbt_plugin); never in SQL text or logs, and nothing leaks past the call
     settings: dict[str, str] = {}
@@ -40,6 +78,7 @@ def dbt(args: list[str], warehouse: Path, *, vars: Mapping[str, Any] | None = No
         settings |= {"YARDSTICK_PERSON_KEY_IPAD": inner.hex(), "YARDSTICK_PERSON_KEY_OPAD": outer.hex()}
     with environment(settings):
         result = dbtRunner(callbacks=list(callbacks)).invoke(command)
+    _checkpoint(link)
     if result.exception is not None:
         raise BuildFailed(f"dbt {args[0]} failed: {result.exception}")
     if not result.success:
