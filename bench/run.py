@@ -29,7 +29,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench.serve import POINTS
+from bench.serve import POINTS, SHAPE
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 RESULTS_DIR = PROJECT_DIR / "bench" / "results"
@@ -237,6 +237,16 @@ def _github_cost(requests: dict[str, int]) -> dict[str, int]:
     return {"rest": rest, "queries": queries, "points": points, "total": rest + points}
 
 
+def _shape_rows(requests: dict[str, dict[str, int]]) -> list[str]:
+    shapes = sorted({k[len(SHAPE):].rsplit(" ", 1)[0] for phase in requests.values() for k in phase
+                     if k.startswith(SHAPE)})
+
+    def get(phase: str, shape: str, what: str) -> int:
+        return requests[phase].get(f"{SHAPE}{shape} {what}", 0)
+    return [f"| `{shape}` | {get('full', shape, 'queries'):,} | {get('full', shape, 'points'):,} | "
+            f"{get('nightly', shape, 'queries'):,} | {get('nightly', shape, 'points'):,} |" for shape in shapes]
+
+
 def _reached(name: str, value: float) -> str:
     return "yes" if value <= TARGETS[name] else "no"
 
@@ -326,7 +336,13 @@ def render(scale: float, m: dict[str, Any], f: dict[str, Any], facts: dict[str, 
         "",
         "| endpoint | full | nightly |", "|---|---|---|",
         *(f"| `{k}` | {m['requests']['full'].get(k, 0):,} | {m['requests']['nightly'].get(k, 0):,} |"
-          for k in sorted(set(m["requests"]["full"]) | set(m["requests"]["nightly"]))),
+          for k in sorted(set(m["requests"]["full"]) | set(m["requests"]["nightly"])) if not k.startswith(SHAPE)),
+        "",
+        "Where the GraphQL points go: queries and points per query shape (its outermost connections; full / "
+        "nightly):",
+        "",
+        "| query shape | queries, full | points, full | queries, nightly | points, nightly |", "|---|---|---|---|---|",
+        *_shape_rows(m["requests"]),
         "",
         "## Records per raw table (first full sync)",
         "",

@@ -147,6 +147,8 @@ def load_org(root: Path, *, before_cutoff: bool) -> Org:
 
 
 POINTS = "points github graphql"  # not a request: the points GitHub's GraphQL queries cost (its own limit)
+NOT_MODIFIED = "not modified (304, free) github"
+SHAPE = "graphql shape "  # `graphql shape <connections> queries|points`: where the points go, per query shape
 
 
 def endpoint(prefix: str, path: str) -> str:
@@ -173,8 +175,12 @@ def main(argv: list[str] | None = None) -> int:
                                          "pagerduty": server.pagerduty_url, "github_token": server.github_token,
                                          "pagerduty_token": server.pagerduty_token}))
     done.wait()
-    counts = Counter(endpoint(r.prefix, r.path) for r in server.requests)
+    # a 304 (If-None-Match matched) is not counted against GitHub's limit: listed apart, as NOT_MODIFIED
+    counts = Counter(endpoint(r.prefix, r.path) for r in server.requests if r.status != 304)
+    counts[NOT_MODIFIED] = sum(1 for r in server.requests if r.status == 304)
     counts[POINTS] = server.graphql_budget.used  # GitHub GraphQL points (rateLimit.cost) the queries cost
+    for shape, (queries, points) in server.graphql_budget.by_shape.items():
+        counts[f"{SHAPE}{shape} queries"], counts[f"{SHAPE}{shape} points"] = queries, points
     server.stop()
     args.requests_file.write_text(json.dumps(dict(sorted(counts.items())), indent=1))
     return 0

@@ -13,13 +13,20 @@ from typing import Any
 from bench.run import RESULTS_DIR, TARGETS
 
 
-def latest(results: Path) -> dict[float, dict[str, Any]]:
-    by_scale: dict[float, tuple[str, dict[str, Any]]] = {}
+def api(data: dict[str, Any]) -> str:
+    """How the run collected GitHub (results before GraphQL: REST)."""
+    return str(data.get("measured", {}).get("github_api", "rest"))
+
+
+def latest(results: Path) -> dict[tuple[float, str], dict[str, Any]]:
+    """The newest result of every (scale, GitHub API): REST and GraphQL side by side."""
+    by_key: dict[tuple[float, str], tuple[str, dict[str, Any]]] = {}
     for path in sorted(results.glob("*.json")):
         data = json.loads(path.read_text())
-        if "figures" in data and (data["scale"] not in by_scale or path.name > by_scale[data["scale"]][0]):
-            by_scale[data["scale"]] = (path.name, data)
-    return {scale: data for scale, (_, data) in sorted(by_scale.items())}
+        key = (data.get("scale"), api(data))
+        if "figures" in data and (key not in by_key or path.name > by_key[key][0]):
+            by_key[key] = (path.name, {**data, "file": path.name})
+    return {key: data for key, (_, data) in sorted(by_key.items(), key=lambda item: (item[0][0], item[0][1] != "rest"))}
 
 
 def _github(d: dict[str, Any], phase: str) -> int:
@@ -28,9 +35,15 @@ def _github(d: dict[str, Any], phase: str) -> int:
     return cost[phase]["total"] if cost else d["figures"]["requests"][phase]["github"]
 
 
-def render(runs: dict[float, dict[str, Any]]) -> str:
+def _part(d: dict[str, Any], phase: str, what: str) -> str:
+    cost = d["figures"].get("github_cost")
+    return f"{cost[phase][what]:,}" if cost else (f"{d['figures']['requests'][phase]['github']:,}"
+                                                  if what == "rest" else "0")
+
+
+def render(runs: dict[tuple[float, str], dict[str, Any]]) -> str:
     scales = list(runs)
-    head = "| figure | " + " | ".join(f"scale {s:g}" for s in scales) + " | target |"
+    head = "| figure | " + " | ".join(f"scale {s:g}, {a}" for s, a in scales) + " | target |"
     rule = "|---" * (len(scales) + 2) + "|"
 
     def row(label: str, fmt: Any, target: str = "") -> str:
@@ -46,9 +59,10 @@ def render(runs: dict[float, dict[str, Any]]) -> str:
         return d["measured"]["steps"][name]
 
     lines = [
-        "# Benchmark summary (newest result per scale)", "",
+        "# Benchmark summary (newest result per scale and GitHub API)", "",
         "Figures measured under load on a shared machine; see each results file for its load average.", "",
         head, rule,
+        row("results file", lambda d: f"`{d['file']}`"),
         row("engineers", lambda d: f"{d['measured']['manifest']['engineers']:,}"),
         row("records generated", lambda d: f"{sum(d['measured']['manifest']['records'].values()):,}"),
         row("page events", lambda d: f"{d['measured']['manifest']['records'].get('events', 0):,}"),
@@ -71,13 +85,18 @@ def render(runs: dict[float, dict[str, Any]]) -> str:
         row("raw SQL s", lambda d: f"{step(d, 'rawsql')['seconds']:.1f}"),
         row("nightly ingest + build s", lambda d: f"{fig(d, 'nightly_seconds'):.0f}"),
         row("GitHub points + requests, full sync", lambda d: f"{_github(d, 'full'):,}"),
+        row("… of which GraphQL points", lambda d: _part(d, "full", "points")),
+        row("… of which REST requests (Actions runs and jobs under GraphQL)", lambda d: _part(d, "full", "rest")),
         row("… hours at 5,000/h", lambda d: f"{_github(d, 'full') / 5000:.1f}"),
         row("GitHub points + requests, one-day sync", lambda d: f"{_github(d, 'nightly'):,}"),
+        row("… of which GraphQL points", lambda d: _part(d, "nightly", "points")),
+        row("… of which REST requests", lambda d: _part(d, "nightly", "rest")),
         row("load average (mean, 1 min)", lambda d: f"{d['load']['mean']:.1f}"),
     ]
     if len(scales) > 1:
-        lines += ["", "Growth from one scale to the next (× per 10× more organisation):", "",
-                  "| step | " + " | ".join(f"{a:g} → {b:g}" for a, b in itertools.pairwise(scales)) + " |",
+        lines += ["", "From one column to the next (× per 10× more organisation, or REST → GraphQL):", "",
+                  "| step | " + " | ".join(f"{a[0]:g} {a[1]} → {b[0]:g} {b[1]}"
+                                           for a, b in itertools.pairwise(scales)) + " |",
                   "|---" * len(scales) + "|"]
         for name in ("ingest_full", "build_full", "rawsql", "ingest_nightly", "build_nightly"):
             cells = []

@@ -66,6 +66,7 @@ class PointsBudget:
     def __init__(self, limit: int = POINTS_PER_HOUR) -> None:
         self.limit = limit
         self.used = 0
+        self.by_shape: dict[str, list[int]] = {}  # query shape → [queries, points]: where the points go
         self.reset_at = int(time.time()) + 3600
         self._lock = threading.Lock()
 
@@ -79,6 +80,12 @@ class PointsBudget:
                 return False
             self.used += cost
             return True
+
+    def record(self, shape: str, cost: int) -> None:
+        with self._lock:
+            tally = self.by_shape.setdefault(shape, [0, 0])
+            tally[0] += 1
+            tally[1] += cost
 
     @property
     def remaining(self) -> int:
@@ -106,7 +113,7 @@ def respond(org: Org, body: bytes, budget: PointsBudget) -> tuple[int, Json, dic
     if errors:
         return 200, {"errors": [error.formatted for error in errors]}, budget.headers()
     try:
-        cost, nodes = query_cost(document, variables)
+        cost, nodes, shape = _priced(document, variables)
     except PaginationError as exc:
         return 200, {"errors": [{"type": exc.kind, "message": str(exc)}]}, budget.headers()
     if nodes > MAX_NODES:
@@ -116,6 +123,7 @@ def respond(org: Org, body: bytes, budget: PointsBudget) -> tuple[int, Json, dic
     if not budget.charge(cost):
         message = "API rate limit already exceeded for user ID 1."
         return 200, {"errors": [{"type": "RATE_LIMITED", "message": message}]}, budget.headers()
+    budget.record(shape, cost)
     root = _Root(org, cost, nodes, budget)
     result = execute(schema(), document, root_value=root.fields(), variable_values=variables)
     payload: Json = {"data": result.data}
@@ -135,36 +143,52 @@ class PaginationError(ValueError):
 def query_cost(document: DocumentNode, variables: Mapping[str, Any]) -> tuple[int, int]:
     """(points, nodes) of the document's operation: each connection is one request per node that holds it
     and `first`/`last` nodes per request; points are requests / 100, rounded, at least 1."""
+    points, nodes, _shape = _priced(document, variables)
+    return points, nodes
+
+
+def query_requests(document: DocumentNode, variables: Mapping[str, Any]) -> tuple[int, int, list[str]]:
+    """(requests, nodes, outermost connections) of the document's operation, before rounding to points."""
     fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
-    totals = [0, 0]  # requests, nodes
+    totals: list[Any] = [0, 0, []]  # requests, nodes, names of the connections no other connection holds
     for op in document.definitions:
         if isinstance(op, OperationDefinitionNode):
             root = schema().get_root_type(op.operation)
             _walk(op.selection_set, root, 1, fragments, dict(variables), totals)
-    return max(1, round(totals[0] / 100)), totals[1]
+    return totals[0], totals[1], totals[2]
+
+
+def _priced(document: DocumentNode, variables: Mapping[str, Any]) -> tuple[int, int, str]:
+    """(points, nodes, shape): the shape names the query by its outermost connections (`pullRequests`,
+    `commits+reviews`, …), for counting where the points go."""
+    requests, nodes, outer = query_requests(document, variables)
+    return max(1, round(requests / 100)), nodes, "+".join(sorted(set(outer))) or "(no connection)"
 
 
 def _walk(selection: SelectionSetNode | None, parent: Any, multiplier: int, fragments: Mapping[str, Any],
-          variables: dict[str, Any], totals: list[int]) -> None:
+          variables: dict[str, Any], totals: list[Any], outermost: bool = True) -> None:
     if selection is None:
         return
     for node in selection.selections:
         if isinstance(node, FragmentSpreadNode):
             fragment = fragments[node.name.value]
             _walk(fragment.selection_set, schema().get_type(fragment.type_condition.name.value), multiplier,
-                  fragments, variables, totals)
+                  fragments, variables, totals, outermost)
         elif isinstance(node, InlineFragmentNode):
             target = schema().get_type(node.type_condition.name.value) if node.type_condition else parent
-            _walk(node.selection_set, target, multiplier, fragments, variables, totals)
+            _walk(node.selection_set, target, multiplier, fragments, variables, totals, outermost)
         elif isinstance(node, FieldNode) and hasattr(parent, "fields") and node.name.value in parent.fields:
             named = get_named_type(parent.fields[node.name.value].type)
-            inner = multiplier
+            inner, outer = multiplier, outermost
             if named.name.endswith("Connection"):
                 size = _page_size(node, variables)
                 totals[0] += multiplier
                 inner = multiplier * size
                 totals[1] += inner
-            _walk(node.selection_set, named, inner, fragments, variables, totals)
+                if outermost:
+                    totals[2].append(node.name.value)
+                outer = False
+            _walk(node.selection_set, named, inner, fragments, variables, totals, outer)
 
 
 def _page_size(node: FieldNode, variables: Mapping[str, Any]) -> int:

@@ -60,6 +60,9 @@ class GitHubApi:
         self.raw_query = raw_query
 
     def handle(self) -> Reply:
+        owned = re.fullmatch(r"/(orgs|users)/([^/]+)/repos", self.path)
+        if owned:
+            return self.paginate(self.owner_repositories(owned.group(1), owned.group(2)))
         m = re.fullmatch(r"/repos/([^/]+)/([^/]+)(/.*)?", self.path)
         if not m:
             raise HttpError(github_not_found())
@@ -127,6 +130,15 @@ class GitHubApi:
         return reply
 
     # -- endpoints -----------------------------------------------------------------------------
+
+    def owner_repositories(self, kind: str, login: str) -> list[dict]:
+        """`/orgs/{org}/repos` (the organisation's) and `/users/{user}/repos` (a user's; an organisation is
+        a user too), by full name; 404 for an owner with none, or an organisation that is not one."""
+        repos = [data.repository for name, data in sorted(self.org.github.items())
+                 if name.split("/", 1)[0].lower() == login.lower()]
+        if not repos or (kind == "orgs" and login.lower() != self.org.owner.lower()):
+            raise HttpError(github_not_found())
+        return repos
 
     def list_pulls(self, repo: Any) -> list[dict]:
         state = first(self.query, "state", "open") or "open"

@@ -12,6 +12,7 @@ routes live beside its simulator: ``github_routes``, ``pagerduty_routes``, and `
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
 import time
@@ -201,6 +202,12 @@ class ReplayServer:
         with self._lock:
             self._requests.append(request)
 
+    def _refund(self) -> dict[str, str]:
+        """Give back the request a 304 consumed; the rate-limit headers after it."""
+        with self._lock:
+            self._used = max(self._used - 1, 0)
+        return self._rate_headers(consume=False)[0]
+
     def _rate_headers(self, consume: bool) -> tuple[dict[str, str], bool]:
         with self._lock:
             now = int(time.time())
@@ -292,7 +299,9 @@ class _Handler(BaseHTTPRequestHandler):
                 elif method not in ("GET", "HEAD"):
                     reply = github_not_found()
                 else:
-                    reply = GitHubApi(server.org, server.github_url, path, query, raw_query).handle()
+                    reply = self._conditional(GitHubApi(server.org, server.github_url, path, query, raw_query).handle())
+                    if reply.status == 304:  # GitHub does not count a 304 against the rate limit
+                        headers = server._refund()
                 reply.headers = {**headers, **reply.headers}
                 return reply
             if prefix == "pagerduty":
@@ -311,6 +320,19 @@ class _Handler(BaseHTTPRequestHandler):
         except HttpError as err:
             err.reply.headers = {**headers, **err.reply.headers}
             return err.reply
+
+    def _conditional(self, reply: Reply) -> Reply:
+        """GitHub's conditional requests: a 200 carries an ETag of its body; a request whose `If-None-Match`
+        names the current one gets `304 Not Modified` with no body."""
+        if reply.status != 200 or reply.raw is not None:
+            return reply
+        digest = hashlib.sha256(json.dumps(reply.body, separators=(",", ":"), default=str).encode()).hexdigest()
+        etag = f'"{digest[:40]}"'
+        reply.headers = {**reply.headers, "ETag": etag}
+        sent = [tag.strip().removeprefix("W/") for tag in (self.headers.get("If-None-Match") or "").split(",")]
+        if etag in sent:
+            return Reply(304, raw=b"", headers={"ETag": etag})
+        return reply
 
     def _graphql(self) -> Reply:
         """GraphQL answers with its own points budget (not the REST one) in its X-RateLimit-* headers."""

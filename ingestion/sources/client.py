@@ -1,26 +1,57 @@
-"""The HTTP client every API source shares: a dlt RESTClient with retries and clear one-line errors."""
+"""The HTTP client every API source shares: a dlt RESTClient with retries and clear one-line errors.
+
+- Waits follow the server: `Retry-After`, else (GitHub's rate-limit `403`/`429` with `X-RateLimit-Remaining: 0`)
+  until `X-RateLimit-Reset`, else dlt's exponential backoff. Every wait goes through `sleep` (tests replace it).
+- Conditional requests (`conditional=True`): the ETag of every page is kept in the resource's dlt state (so it
+  is committed with the load it describes) and sent back as `If-None-Match`; a `304 Not Modified` is a page
+  with no change (its records are loaded already), which GitHub does not count against the rate limit.
+- A budget (`RunBudget`, SOURCES__GITHUB__MAX_REQUESTS_PER_RUN): every request but a 304 spends one;
+  `BudgetExhausted` is raised before a request the budget cannot pay for.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import re
-from collections.abc import Iterator, Mapping
+import time
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from dlt.common.configuration import resolve_configuration
 from dlt.common.configuration.specs.runtime_configuration import RuntimeConfiguration
-from dlt.sources.helpers.requests.retry import Client
+from dlt.sources.helpers.requests.retry import (
+    DEFAULT_RETRY_EXCEPTIONS,
+    retry_if_predicate,
+    retry_if_status,
+    wait_exponential_retry_after,
+)
+from dlt.sources.helpers.requests.session import Session
 from dlt.sources.helpers.rest_client import RESTClient
 from dlt.sources.helpers.rest_client.paginators import BasePaginator
-from requests import HTTPError, Response
+from requests import HTTPError, PreparedRequest, Response
+from requests.adapters import HTTPAdapter
 from requests.auth import AuthBase
 from requests.exceptions import JSONDecodeError as RequestsJSONDecodeError
+from tenacity import RetryCallState, Retrying, retry_any, retry_if_exception_type, stop_after_attempt
 
 from ingestion.errors import SourceError, TokenRejected
+from ingestion.sources.budget import BudgetExhausted, RunBudget, wait_seconds
 
 RETRY_STATUS = (429, 500, 502, 503, 504)
 BAD_JSON = (json.JSONDecodeError, RequestsJSONDecodeError)
+NOT_MODIFIED = 304
+
+
+def sleep(seconds: float) -> None:
+    """Every wait the REST and GraphQL clients make goes through here: tests replace it (no real waiting) and
+    assert the wait that was asked for."""
+    time.sleep(seconds)
+
+
+def clock() -> float:
+    """Now, as a Unix timestamp (X-RateLimit-Reset is one); tests pin it."""
+    return time.time()
 
 
 def _sanitize(url: str) -> str:
@@ -38,26 +69,104 @@ def _is_rate_limited(response: Response | None, exception: BaseException | None)
     )
 
 
+class _ServerWait(wait_exponential_retry_after):
+    """dlt's wait (Retry-After, else exponential backoff), plus GitHub's primary limit: when no request
+    remains, until X-RateLimit-Reset."""
+
+    def _get_retry_after(self, retry_state: RetryCallState) -> float | None:
+        outcome = retry_state.outcome
+        if outcome is None:
+            return None
+        # a response, or the HTTPError carrying it that a response hook raised
+        response = outcome.result() if not outcome.failed else getattr(outcome.exception(), "response", None)
+        if not isinstance(response, Response):
+            return None
+        seconds = wait_seconds(response.headers, default=-1.0, now=clock())
+        return None if seconds < 0 else seconds
+
+
+def _session(runtime: RuntimeConfiguration) -> Session:
+    """A requests session whose `send` retries as dlt's `Client` does (429/5xx, GitHub's rate-limit 403,
+    connection errors and timeouts), waiting as the server says, through `sleep`."""
+    session = Session(timeout=runtime.request_timeout, raise_for_status=False)
+    adapter = HTTPAdapter(pool_maxsize=50)  # as dlt's Client: parallel child fetches share the pool
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    retry = Retrying(
+        wait=_ServerWait(multiplier=runtime.request_backoff_factor, max=runtime.request_max_retry_delay),
+        retry=retry_any(retry_if_status(RETRY_STATUS), retry_if_predicate(_is_rate_limited),
+                        retry_if_exception_type(tuple(DEFAULT_RETRY_EXCEPTIONS))),
+        stop=stop_after_attempt(runtime.request_max_attempts), reraise=True,
+        retry_error_callback=lambda state: state.outcome.result() if state.outcome is not None else None,
+        sleep=lambda seconds: sleep(seconds),
+    )
+    session.send = retry.wraps(session.send)  # type: ignore[method-assign]
+    return session
+
+
+class _Conditional(AuthBase):
+    """The source's auth, then `If-None-Match` with the ETag stored for the URL; checks the budget first."""
+
+    def __init__(self, auth: AuthBase, etags: dict[str, Any] | None, budget: RunBudget | None) -> None:
+        self.auth, self.etags, self.budget = auth, etags, budget
+
+    def __call__(self, request: PreparedRequest) -> PreparedRequest:
+        if self.budget is not None and not self.budget.can_spend():
+            raise BudgetExhausted(f"this run's request budget ({self.budget.limit}) is spent")
+        request = self.auth(request)
+        stored = (self.etags or {}).get(str(request.url))
+        if stored:
+            request.headers["If-None-Match"] = stored["etag"]
+        return request
+
+
 class ApiClient:
     """A dlt RESTClient for one tool whose session retries 429/5xx (honouring Retry-After and GitHub's
-    rate-limit 403) with exponential backoff from dlt's runtime settings, and which turns a final error
-    into a one-line domain error naming the tool and URL — never the token."""
+    rate-limit 403 until its reset) with exponential backoff from dlt's runtime settings, and which turns a
+    final error into a one-line domain error naming the tool and URL — never the token. `conditional`: send
+    the stored ETags (see the module); `budget`: count requests against it."""
 
     def __init__(self, tool: str, base_url: str, auth: AuthBase, paginator: BasePaginator | None = None,
-                 headers: Mapping[str, str] | None = None) -> None:
+                 headers: Mapping[str, str] | None = None, *, conditional: bool | Callable[[str], bool] = False,
+                 budget: RunBudget | None = None) -> None:
         runtime = resolve_configuration(RuntimeConfiguration())  # RUNTIME__REQUEST_* settings
-        session = Client(
-            raise_for_status=False,
-            status_codes=RETRY_STATUS,
-            retry_condition=_is_rate_limited,
-            request_timeout=runtime.request_timeout,
-            request_max_attempts=runtime.request_max_attempts,
-            request_backoff_factor=runtime.request_backoff_factor,
-            request_max_retry_delay=runtime.request_max_retry_delay,
-        ).session
-        self.tool = tool
+        self.tool, self.auth, self.conditional, self.budget = tool, auth, conditional, budget
         self.rest = RESTClient(base_url=base_url.rstrip("/"), auth=auth, paginator=paginator,
-                               session=session, headers=dict(headers or {}))
+                               session=_session(runtime), headers=dict(headers or {}))
+        self.not_modified = 0  # 304s answered (not counted by GitHub)
+
+    def _etags(self, path: str) -> dict[str, Any] | None:
+        """This resource's stored ETags (dlt state), or None outside a resource or when `path` is not asked
+        conditionally (a list whose unchanged records must still be seen, e.g. to re-read their children)."""
+        if not (self.conditional(path) if callable(self.conditional) else self.conditional):
+            return None
+        try:
+            import dlt
+
+            state = dlt.current.resource_state()
+        except Exception:  # noqa: BLE001 - no resource context (a worker thread, a plain call): no ETags
+            return None
+        etags: dict[str, Any] = state.setdefault("etags", {})
+        return etags
+
+    def _hooks(self, etags: dict[str, Any] | None) -> dict[str, list[Any]]:
+        def account(response: Response, *args: Any, **kwargs: Any) -> None:
+            url = str(response.request.url)
+            if response.status_code == NOT_MODIFIED:
+                self.not_modified += 1
+                stored = (etags or {}).get(url) or {}
+                response._content = b"[]"  # no change: an empty page; paging goes on where it went before
+                if stored.get("link"):
+                    response.headers["Link"] = stored["link"]
+                return
+            if self.budget is not None:
+                self.budget.spend(1)
+            if etags is not None and response.status_code == 200 and response.headers.get("ETag"):
+                etags[url] = {"etag": response.headers["ETag"], "link": response.headers.get("Link")}
+        return {"response": [account, _raise_for_status]}
+
+    def _auth(self, etags: dict[str, Any] | None) -> AuthBase:
+        return _Conditional(self.auth, etags, self.budget)
 
     def _error(self, error: HTTPError) -> SourceError:
         """The one-line domain error for a response that stayed bad after retries."""
@@ -74,7 +183,8 @@ class ApiClient:
         """Every page of a paginated endpoint; a truncated or non-JSON body is a SourceError."""
         seen: set[str] = set()
         try:
-            for number, page in enumerate(self.rest.paginate(path, hooks={"response": [_raise_for_status]},
+            etags = self._etags(path)
+            for number, page in enumerate(self.rest.paginate(path, hooks=self._hooks(etags), auth=self._auth(etags),
                                                              **kwargs), start=1):
                 # a server that repeats a page (a Link or offset that loops) would page forever
                 digest = hashlib.sha256(json.dumps(page, sort_keys=True, default=str).encode()).hexdigest() \
@@ -93,7 +203,7 @@ class ApiClient:
     def get(self, path: str, **kwargs: Any) -> Any:
         """One GET returning the decoded body."""
         try:
-            response = self.rest.get(path, hooks={"response": [_raise_for_status]}, **kwargs)
+            response = self.rest.get(path, hooks=self._hooks(None), auth=self._auth(None), **kwargs)
             return response.json()
         except HTTPError as exc:
             raise self._error(exc) from None

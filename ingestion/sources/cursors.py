@@ -60,3 +60,17 @@ class Cursors:
         new = advanced_mark(self._marks.get(key), values, self._clock())
         if new is not None:
             self._marks[key] = new
+
+    def hold(self, key: str, value: datetime) -> None:
+        """Move the mark back to `value` if it is past it: records from `value` on were not all processed
+        (a budget stopped the sync), so the next sync starts there again."""
+        mark = self._marks.get(key)
+        if mark is None or parse_timestamp(mark) > value:
+            self._marks[key] = value.isoformat()
+
+    def restore(self, key: str, mark: datetime | None) -> None:
+        """Put the mark back to what it was (None: no mark, a first sync)."""
+        if mark is None:
+            self._marks.pop(key, None)
+        else:
+            self._marks[key] = mark.isoformat()

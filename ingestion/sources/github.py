@@ -172,10 +172,11 @@ TABLES: dict[str, dict[str, TableSpec]] = {
 }
 
 
-def _client(base_url: str, access_token: str) -> ApiClient:
+def _client(base_url: str, access_token: str, **options: Any) -> ApiClient:
+    """`options`: `conditional` (If-None-Match with stored ETags), `budget` (client.py)."""
     return ApiClient(
         TOOL, base_url, BearerTokenAuth(access_token), HeaderLinkPaginator(),
-        headers={"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28"},
+        headers={"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28"}, **options,
     )
 
 
@@ -196,29 +197,37 @@ def github_source(
     """Pull requests with commits and reviews, default-branch commits, deployments with statuses, issues;
     through GraphQL (`api="graphql"`, the default) or REST (`api="rest"`): the same tables and rows.
     `owner/*` entries of `repositories` are discovered (github_discovery.py)."""
-    repositories = _discover(repositories, base_url, access_token, include_archived, include_forks,
-                             exclude_repositories)
-    start = start_date_from(start_date)
-    raw = TABLES["raw_github"]
     if api not in ("graphql", "rest"):
         raise SourceError(f"SOURCES__GITHUB__API must be graphql or rest, not {api!r}")
+    budget = RunBudget(max_requests_per_run)  # GraphQL points plus REST requests (discovery's too)
+    repositories = _discover(repositories, base_url, access_token, include_archived, include_forks,
+                             exclude_repositories, budget, api)
+    start = start_date_from(start_date)
+    raw = TABLES["raw_github"]
     if api == "graphql":
-        client = GraphQLClient(base_url, access_token, budget=RunBudget(max_requests_per_run))
+        client = GraphQLClient(base_url, access_token, budget=budget)
         specs = {"pull_request": PULL_REQUEST, "commit": COMMIT, "review": REVIEW, "issue": ISSUE,
                  "deployment": DEPLOYMENT, "deployment_status": DEPLOYMENT_STATUS}
         return graphql_resources(client, repositories, start, tables=raw, specs=specs, full_refresh=full_refresh,
                                  deployment_lookback_hours=deployment_lookback_hours)
-    walk = Walk(_client(base_url, access_token), "github", start, keys=lambda: repositories,
-                full_refresh=full_refresh)
+    # conditional requests (a 304 costs nothing), but not for the deployments list: its unchanged deployments are
+    # read again for their statuses
+    api = _client(base_url, access_token, conditional=lambda path: not path.endswith("/deployments"))
+    walk = Walk(api, "github", start, keys=lambda: repositories, full_refresh=full_refresh)
     deployments = with_lookback(DEPLOYMENTS, timedelta(hours=deployment_lookback_hours))
     return [resource for endpoint in (PULL_REQUESTS, COMMITS, deployments, ISSUES)
             for resource in resources(walk, endpoint)]
 
 
 def _discover(repositories: list[str], base_url: str, access_token: str, include_archived: bool,
-              include_forks: bool, exclude: list[str] | None) -> list[str]:
-    """The configured repositories with every `owner/*` expanded and the exclusions applied."""
-    client = GraphQLClient(base_url, access_token) if any(is_pattern(r) for r in repositories) else None
+              include_forks: bool, exclude: list[str] | None, budget: RunBudget | None = None,
+              api: str = "graphql") -> list[str]:
+    """The configured repositories with every `owner/*` expanded and the exclusions applied (REST: the
+    repository lists; GraphQL: `repositoryOwner.repositories`)."""
+    if not any(is_pattern(r) for r in repositories):
+        return expand_repositories(repositories, None, exclude=exclude)
+    client = GraphQLClient(base_url, access_token, budget=budget) if api == "graphql" \
+        else _client(base_url, access_token, budget=budget)
     return expand_repositories(repositories, client, include_archived=include_archived,
                                include_forks=include_forks, exclude=exclude)
 
@@ -234,11 +243,15 @@ def github_actions_source(
     include_archived: bool = False,
     include_forks: bool = False,
     exclude_repositories: list[str] | None = None,
+    api: str = "graphql",
+    max_requests_per_run: int | None = None,
 ) -> Sequence[DltResource]:
     """GitHub Actions workflow runs, created since the cursor minus a look-back (runs finish later), and the
-    jobs of the runs that changed since the last sync."""
+    jobs of the runs that changed since the last sync. Lists are asked conditionally (a 304 costs nothing);
+    `max_requests_per_run` bounds repository discovery here (the endpoint walker does not spend a budget yet)."""
+    budget = RunBudget(max_requests_per_run)
     repositories = _discover(repositories, base_url, access_token, include_archived, include_forks,
-                             exclude_repositories)
-    walk = Walk(_client(base_url, access_token), "github", start_date_from(start_date), keys=lambda: repositories,
-                full_refresh=full_refresh)
+                             exclude_repositories, budget, api)
+    walk = Walk(_client(base_url, access_token, conditional=True), "github", start_date_from(start_date),
+                keys=lambda: repositories, full_refresh=full_refresh)
     return resources(walk, with_lookback(WORKFLOW_RUNS, timedelta(hours=run_lookback_hours)))

@@ -4,8 +4,8 @@ is picked up by the next one, with its history from `start_date`: it has no curs
 
 Archived repositories and forks are left out unless `include_archived` / `include_forks`; `exclude_repositories`
 takes globs (`acme/sandbox-*`) matched case-insensitively against `owner/name`, and applies to repositories named
-explicitly too. Discovery asks GraphQL (`repositoryOwner { repositories }`, 100 a query) whichever API the
-collection uses: GitHub.com and every supported GitHub Enterprise Server have it.
+explicitly too. Discovery asks the API the collection uses: GraphQL (`repositoryOwner { repositories }`, 100 a
+query), or REST (`GET /orgs/{org}/repos`, a user's `/users/{user}/repos` when the owner is no organisation).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from fnmatch import fnmatchcase
 from typing import Any
 
 from ingestion.errors import SourceError
+from ingestion.sources.client import ApiClient
 from ingestion.sources.github_graphql_client import GraphQLClient, PageSize
 
 OWNER_REPOSITORIES = """
@@ -33,7 +34,7 @@ def is_pattern(entry: str) -> bool:
     return entry.endswith("/*")
 
 
-def expand_repositories(entries: Sequence[str], client: GraphQLClient | None, *, include_archived: bool = False,
+def expand_repositories(entries: Sequence[str], client: GraphQLClient | ApiClient | None, *, include_archived: bool = False,
                         include_forks: bool = False, exclude: Iterable[str] | None = None) -> list[str]:
     """`entries` with every `owner/*` replaced by that owner's repositories, filtered; order kept, no
     duplicates."""
@@ -45,7 +46,9 @@ def expand_repositories(entries: Sequence[str], client: GraphQLClient | None, *,
             continue
         if client is None:
             raise SourceError(f"GitHub: {entry!r} needs discovery, which needs an access token")
-        for repo in owner_repositories(client, entry[:-2]):
+        owned = owner_repositories(client, entry[:-2]) if isinstance(client, GraphQLClient) \
+            else rest_owner_repositories(client, entry[:-2])
+        for repo in owned:
             if (repo["isArchived"] and not include_archived) or (repo["isFork"] and not include_forks):
                 continue
             chosen[repo["nameWithOwner"]] = None
@@ -69,3 +72,17 @@ def owner_repositories(client: GraphQLClient, login: str) -> list[dict[str, Any]
         if not info.get("hasNextPage"):
             return found
         after = info.get("endCursor")
+
+
+def rest_owner_repositories(client: ApiClient, login: str) -> list[dict[str, Any]]:
+    """The same through REST: the organisation's repositories, else the user's, as GraphQL names their fields."""
+    for path, params in ((f"/orgs/{login}/repos", {"type": "all"}), (f"/users/{login}/repos", {"type": "owner"})):
+        try:
+            repos = [repo for page in client.pages(path, params={**params, "per_page": 100}) for repo in page]
+        except SourceError as exc:
+            if " 404 " in str(exc):
+                continue
+            raise
+        return [{"nameWithOwner": repo.get("full_name"), "isArchived": bool(repo.get("archived")),
+                 "isFork": bool(repo.get("fork"))} for repo in repos if isinstance(repo, dict)]
+    raise SourceError(f"GitHub: no organisation or user {login!r} visible to the token (from {login}/*)")

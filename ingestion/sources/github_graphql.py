@@ -1,10 +1,12 @@
 """GitHub collection through GraphQL (`SOURCES__GITHUB__API=graphql`, the default): the same raw tables and the
-same rows as the REST path, for a fraction of the requests.
+same rows as the REST path, for a fraction of the requests (what each query costs: github_graphql_queries.py).
 
-- Pull requests: a page of them per query, each with its reviews, commits (with parents), labels and
-  closing-issue references; a nested connection that does not fit in the page (a PR with 250 commits) is paged
-  to its end by follow-up queries on that pull request.
+- Pull requests: a page of them per query, each with its reviews, labels, closing-issue references and its
+  first commits (with parents); the commits and reviews of the few longer pull requests follow in batched
+  queries, many pull requests a query, paged to their end.
 - Issues (`filterBy: {since}`), the default branch's history (`since`) and deployments with their statuses.
+- The first page of every repository comes in bulk, several repositories a query: a nightly in which each
+  repository changed a little costs a few points, not one per repository and list.
 - GraphQL answers are turned back into the REST payload shapes and projected by the REST path's own field
   specs, so both paths validate and convert every field the same way.
 """
@@ -21,86 +23,14 @@ import dlt
 from dlt.sources import DltResource
 
 from ingestion.errors import SourceError
+from ingestion.sources import github_graphql_queries as q
 from ingestion.sources.cursors import Cursors
 from ingestion.sources.github_graphql_client import BudgetExhausted, GraphQLClient, PageSize
-from ingestion.sources.github_walk import Page, Pages, desc_walk, progress_row
+from ingestion.sources.github_walk import Page, Pages, desc_walk, progress_row, walk_since
 from ingestion.sources.projection import project_rows, table_hints
 from ingestion.timestamps import isoformat_z, parse_timestamp
 
-PR_PAGE, CHILD_PAGE, LIST_PAGE = 25, 30, 100  # ceilings; the page size adapts below them
-
-COMMIT_FIELDS = "oid message author { name email date user { login } } committer { email date } " \
-                "parents(first: 5) { nodes { oid } }"
-REVIEW_FIELDS = "fullDatabaseId author { login } state submittedAt commit { oid }"
-PR_FIELDS = f"""
-  fullDatabaseId number title body state isDraft author {{ login }} headRefName headRefOid baseRefName
-  createdAt updatedAt closedAt mergedAt mergeCommit {{ oid }} potentialMergeCommit {{ oid }} mergedBy {{ login }}
-  additions deletions changedFiles
-  labels(first: 50) {{ nodes {{ name }} }}
-  closingIssuesReferences(first: 10) {{ nodes {{ number }} }}
-  commits(first: $children) {{ totalCount pageInfo {{ hasNextPage endCursor }} nodes {{ commit {{ {COMMIT_FIELDS} }} }} }}
-  reviews(first: $children) {{ pageInfo {{ hasNextPage endCursor }} nodes {{ {REVIEW_FIELDS} }} }}
-"""
-PULL_REQUESTS = f"""
-query($owner: String!, $name: String!, $first: Int!, $children: Int!, $after: String) {{
-  rateLimit {{ cost remaining resetAt }}
-  repository(owner: $owner, name: $name) {{
-    pullRequests(first: $first, after: $after, orderBy: {{field: UPDATED_AT, direction: DESC}}) {{
-      totalCount pageInfo {{ hasNextPage endCursor }}
-      nodes {{ {PR_FIELDS} }}
-    }}
-  }}
-}}"""
-HISTORY_PATH = ("defaultBranchRef", "target", "history")
-PR_CHILDREN = """
-query($owner: String!, $name: String!, $number: Int!, $first: Int!, $after: String) {
-  rateLimit { cost remaining resetAt }
-  repository(owner: $owner, name: $name) {
-    pullRequest(number: $number) {
-      %s(first: $first, after: $after) { pageInfo { hasNextPage endCursor } nodes { %s } }
-    }
-  }
-}"""
-HISTORY = f"""
-query($owner: String!, $name: String!, $first: Int!, $after: String, $since: GitTimestamp) {{
-  rateLimit {{ cost remaining resetAt }}
-  repository(owner: $owner, name: $name) {{
-    defaultBranchRef {{ target {{ ... on Commit {{
-      history(first: $first, after: $after, since: $since) {{
-        totalCount pageInfo {{ hasNextPage endCursor }} nodes {{ {COMMIT_FIELDS} }}
-      }}
-    }} }} }}
-  }}
-}}"""
-ISSUES = """
-query($owner: String!, $name: String!, $first: Int!, $after: String, $since: DateTime) {
-  rateLimit { cost remaining resetAt }
-  repository(owner: $owner, name: $name) {
-    issues(first: $first, after: $after, orderBy: {field: UPDATED_AT, direction: ASC}, filterBy: {since: $since}) {
-      pageInfo { hasNextPage endCursor }
-      nodes {
-        fullDatabaseId number title body state stateReason author { login } assignees(first: 1) { nodes { login } }
-        labels(first: 50) { nodes { name } } milestone { title } createdAt updatedAt closedAt
-      }
-    }
-  }
-}"""
-DEPLOYMENTS = """
-query($owner: String!, $name: String!, $first: Int!, $after: String) {
-  rateLimit { cost remaining resetAt }
-  repository(owner: $owner, name: $name) {
-    deployments(first: $first, after: $after, orderBy: {field: CREATED_AT, direction: DESC}) {
-      totalCount pageInfo { hasNextPage endCursor }
-      nodes {
-        databaseId commitOid ref { name } task environment description creator { login } createdAt updatedAt
-        statuses(first: 30) {
-          pageInfo { hasNextPage endCursor }
-          nodes { id state environment description creator { login } createdAt updatedAt }
-        }
-      }
-    }
-  }
-}"""
+HEAD_PAGES = {"pulls": 4, "list": 10}  # the first page of every repository, asked in bulk (a nightly needs little more)
 
 
 def graphql_resources(client: GraphQLClient, repositories: Sequence[str], start: datetime, *,
@@ -109,24 +39,19 @@ def graphql_resources(client: GraphQLClient, repositories: Sequence[str], start:
     """The `github` source's resources on GraphQL: pull requests (with their commits and reviews), commits,
     deployments (with statuses) and issues, plus each repository's progress; `specs` are the REST path's field
     specs, `tables` its tables (with `sync_progress`)."""
-    sizes = {name: PageSize(ceiling) for name, ceiling in
-             (("pulls", PR_PAGE), ("children", CHILD_PAGE), ("list", LIST_PAGE))}
-    fetch = _Fetcher(client, sizes, specs)
+    fetch = _Fetcher(client, specs)
     lookback = timedelta(hours=deployment_lookback_hours)
 
-    run = _Run(repositories, start, full_refresh)
-    pull_pages = run.walked("pull_requests", lambda repo: fetch.pages_of(PULL_REQUESTS, repo, ("pullRequests",),
-                                                                     sizes["pulls"], children=CHILD_PAGE),
-                        lambda node: parse_timestamp(node["updatedAt"]), fetch.pull_bundle)
-    history_pages = run.walked("commits", lambda repo: fetch.pages_of(HISTORY, repo, HISTORY_PATH, sizes["list"]),
-                           lambda node: parse_timestamp((node.get("committer") or {})["date"]),
-                           lambda repo, nodes: {"commits": fetch.rows(nodes, "commit", repo)}, inclusive=True)
-    deployment_pages = run.walked("deployments",
-                              lambda repo: fetch.pages_of(DEPLOYMENTS, repo, ("deployments",), sizes["list"]),
-                              lambda node: parse_timestamp(node["createdAt"]), fetch.deployment_bundle,
-                              lookback=lookback, inclusive=True)
+    run = _Run(repositories, start, full_refresh, fetch)
+    pull_pages = run.walked("pull_requests", q.PULLS, lambda node: parse_timestamp(node["updatedAt"]),
+                            fetch.pull_bundle, children=True)
+    history_pages = run.walked("commits", q.COMMITS,
+                               lambda node: parse_timestamp((node.get("committer") or {})["date"]),
+                               lambda repo, nodes: {"commits": fetch.rows(nodes, "commit", repo)}, inclusive=True)
+    deployment_pages = run.walked("deployments", q.DEPLOYMENT_LIST, lambda node: parse_timestamp(node["createdAt"]),
+                                  fetch.deployment_bundle, lookback=lookback, inclusive=True)
 
-    issue_pages = dlt.resource(run.issues(fetch, sizes["list"]), name="issues", selected=False)
+    issue_pages = dlt.resource(run.issues(), name="issues", selected=False)
 
     picked = [_rows_of(pull_pages, table, tables) for table in
               ("pull_requests", "pull_request_commits", "pull_request_reviews")]
@@ -138,52 +63,66 @@ def graphql_resources(client: GraphQLClient, repositories: Sequence[str], start:
 
 
 class _Run:
-    """What every resource of one run shares: the repositories, `start_date`, and whether to start over."""
+    """What every resource of one run shares: the repositories, `start_date`, whether to start over, the
+    fetcher."""
 
-    def __init__(self, repositories: Sequence[str], start: datetime, full_refresh: bool) -> None:
-        self.repositories, self.start, self.full_refresh = repositories, start, full_refresh
+    def __init__(self, repositories: Sequence[str], start: datetime, full_refresh: bool, fetch: _Fetcher) -> None:
+        self.repositories, self.start, self.full_refresh, self.fetch = repositories, start, full_refresh, fetch
 
-    def walked(self, resource: str, pages: Callable[[str], Pages], stamp: Callable[[dict], datetime],
-               bundle: Callable[[str, list[dict]], dict[str, list[dict]]], **walk: Any) -> DltResource:
+    def walked(self, resource: str, shape: q.Shape, stamp: Callable[[dict], datetime],
+               bundle: Callable[[str, list[dict]], dict[str, list[dict]]], *, lookback: timedelta = timedelta(0),
+               inclusive: bool = False, children: bool = False) -> DltResource:
         """A hidden resource (named as the REST one, so both paths share cursors) yielding {table: rows}
-        bundles from a resumable newest-first walk per repository, and each repository's progress."""
+        bundles from a resumable newest-first walk per repository, and each repository's progress. The first
+        page of every repository comes in bulk; pull requests' long nested lists follow in batches, and those
+        of pages already fetched are completed even when the budget stops the walk."""
         def run() -> Iterator[dict[str, list[dict]]]:
             cursors = Cursors(self.start, full_refresh=self.full_refresh)
             walks: dict[str, Any] = dlt.current.resource_state().setdefault("walks", {})
             if self.full_refresh:
                 walks.clear()
+            head = HEAD_PAGES["pulls" if children else "list"]
+            self.fetch.prefetch(shape, [(repo, walk_since(walks, cursors, repo, lookback))
+                                        for repo in self.repositories], head)
             stopped = False
             for repo in self.repositories:
                 try:
                     if stopped:
                         raise BudgetExhausted("budget spent on an earlier repository")
-                    for nodes in desc_walk(walks, cursors, repo, pages(repo), stamp, **walk):
+                    for nodes in desc_walk(walks, cursors, repo, self.fetch.pages_of(shape, repo), stamp,
+                                           lookback=lookback, inclusive=inclusive):
                         yield bundle(repo, nodes)
+                        if children:
+                            yield from self.fetch.flush(full_only=True)
                 except BudgetExhausted:
                     stopped = True
                 yield {"sync_progress": [progress_row(repo, resource, walks.get(repo), complete=not stopped)]}
+            if children:
+                yield from self.fetch.flush(full_only=False)
         return dlt.resource(run, name=resource, selected=False)
 
-    def issues(self, fetch: _Fetcher, size: PageSize) -> Callable[[], Iterator[dict[str, list[dict]]]]:
+    def issues(self) -> Callable[[], Iterator[dict[str, list[dict]]]]:
         """Issues oldest change first from the cursor (`filterBy: {since}`): resumable page by page."""
         def run() -> Iterator[dict[str, list[dict]]]:
             cursors = Cursors(self.start, full_refresh=self.full_refresh)
+            self.fetch.prefetch(q.ISSUE_LIST, [(repo, cursors.start(repo)) for repo in self.repositories],
+                                HEAD_PAGES["list"])
             stopped = False
             for repo in self.repositories:
                 try:
                     if stopped:
                         raise BudgetExhausted("budget spent on an earlier repository")
-                    yield from _changed_issues(fetch, size, cursors, repo)
+                    yield from _changed_issues(self.fetch, cursors, repo)
                 except BudgetExhausted:
                     stopped = True
                 yield {"sync_progress": [progress_row(repo, "issues", None, complete=not stopped)]}
         return run
 
 
-def _changed_issues(fetch: _Fetcher, size: PageSize, cursors: Cursors, repo: str) -> Iterator[dict[str, list]]:
+def _changed_issues(fetch: _Fetcher, cursors: Cursors, repo: str) -> Iterator[dict[str, list]]:
     since = cursors.start(repo)
-    pages = fetch.pages_of(ISSUES, repo, ("issues",), size)
-    probe = next(pages(None, since, 2))[0]  # 1 point: `since` is inclusive, so look at two
+    pages = fetch.pages_of(q.ISSUE_LIST, repo)
+    probe = next(pages(None, since, 2))[0]  # the bulk first page, else 1 point: `since` is inclusive, look at two
     changed = pages(None, since, None) if any(_stamp(node) > since for node in probe) else iter(())
     for nodes, _end, _total in changed:
         rows = [row for row in fetch.rows(nodes, "issue", repo) if row["updated_at"] > since]
@@ -201,63 +140,120 @@ def _rows_of(pages: DltResource, table: str, tables: Mapping[str, Any], name: st
 
 
 class _Fetcher:
-    """Queries, pagination and the GraphQL → REST-shape mapping."""
+    """Queries, pagination (bulk first pages, batched follow-ups) and the GraphQL → REST-shape mapping."""
 
-    def __init__(self, client: GraphQLClient, sizes: Mapping[str, PageSize], specs: Mapping[str, Any]) -> None:
-        self.client, self.sizes, self.specs = client, sizes, specs
+    def __init__(self, client: GraphQLClient, specs: Mapping[str, Any]) -> None:
+        self.client, self.specs = client, specs
+        self.sizes: dict[int, PageSize] = {}  # per shape: the adaptive page size, at most one point a page
+        self.heads: dict[tuple[int, str, str], tuple[Page, bool]] = {}  # (shape, repo, since) → first page
+        self.pending: list[q.Pending] = []  # pull requests' nested lists still to page
+        self.batch = PageSize(64)  # repositories or follow-ups in one bulk query
 
-    def pages_of(self, query: str, repo: str, path: Sequence[str], size: PageSize, **variables: Any) -> Pages:
-        """`pages(after, since)`: the pages of the connection at `path` under `repository`, from after the
-        cursor `after`, following `endCursor`."""
-        owner, name = repo.split("/", 1)
+    def size(self, shape: q.Shape) -> PageSize:
+        return self.sizes.setdefault(id(shape), PageSize(shape.ceiling()))
+
+    def prefetch(self, shape: q.Shape, wanted: Sequence[tuple[str, datetime]], first: int) -> None:
+        """The first page of every (repository, since) in as few one-point queries as fit, kept for the walks.
+        A spent budget just stops it: the walks then ask for themselves (and stop on it)."""
+        todo = list(wanted)
+        first = min(first, shape.ceiling())
+        per_query = max(1, (q.POINT_REQUESTS - 1) // shape.requests(first))
+        try:
+            while todo:
+                taken: list[tuple[str, datetime]] = []
+
+                def build(most: int) -> tuple[str, dict[str, Any]]:
+                    taken[:] = todo[: max(1, min(most, per_query))]
+                    return q.repositories_query([(repo, shape.selection(first, None, since))
+                                                 for repo, since in taken]), {}
+                data = self.client.query(build, self.batch)
+                for i, (repo, since) in enumerate(taken):
+                    connection = _dig(data, (f"r{i}", *shape.path), repo)
+                    self.heads[(id(shape), repo, isoformat_z(since))] = _page(connection)
+                todo = todo[len(taken):]
+        except BudgetExhausted:
+            return
+
+    def pages_of(self, shape: q.Shape, repo: str) -> Pages:
+        """`pages(after, since)`: the pages of the connection `shape` under `repository`, from after the
+        cursor `after`, following `endCursor`; the first page from the bulk one when there is one."""
+        size = self.size(shape)
 
         def pages(after: str | None, since: datetime, fixed: int | None = None) -> Iterator[Page]:
+            head = self.heads.get((id(shape), repo, isoformat_z(since))) if after is None else None
+            if head is not None:
+                yield head[0]
+                if not head[1]:
+                    return
+                after = head[0][1]
             while True:
                 def build(first: int, after: str | None = after) -> tuple[str, dict[str, Any]]:
-                    dated = {"since": isoformat_z(since)} if "$since" in query else {}
-                    return query, {"owner": owner, "name": name, "first": fixed or first, "after": after,
-                                   **dated, **variables}
-                connection = _dig(self.client.query(build, size), ("repository", *path), repo)
-                info = connection.get("pageInfo") or {}
-                nodes = [node for node in connection.get("nodes") or [] if isinstance(node, dict)]
-                yield nodes, info.get("endCursor"), connection.get("totalCount")
-                if not info.get("hasNextPage"):
+                    return q.repositories_query([(repo, shape.selection(fixed or first, after, since))]), {}
+                page, more = _page(_dig(self.client.query(build, size), ("r0", *shape.path), repo))
+                yield page
+                if not more:
                     return
-                after = info.get("endCursor")
+                after = page[1]
         return pages
 
     def pull_bundle(self, repo: str, nodes: list[dict]) -> dict[str, list[dict]]:
-        """A page of pull requests' rows with their commits' and reviews' (nested pages followed)."""
+        """A page of pull requests' rows with the commits and reviews that came with them; longer lists are
+        queued for `flush`."""
         out: dict[str, list[dict]] = {"pull_requests": [], "pull_request_commits": [], "pull_request_reviews": []}
         for node in nodes:
             out["pull_requests"] += self._rows([_pull(node)], "pull_request", repo, "pull_requests")
             number = node.get("number")
-            commits = self._complete(repo, number, node.get("commits"), "commits", f"commit {{ {COMMIT_FIELDS} }}")
-            reviews = self._complete(repo, number, node.get("reviews"), "reviews", REVIEW_FIELDS)
-            out["pull_request_commits"] += self._rows([_commit(c.get("commit")) for c in commits], "commit", repo,
-                                                      "pull_request_commits", "sha", pull_request_number=number)
-            out["pull_request_reviews"] += self._rows([_review(r) for r in reviews], "review", repo,
-                                                      "pull_request_reviews", pull_request_number=number)
+            commits = self._nested(repo, number, node.get("commits"), "commits")
+            reviews = self._nested(repo, number, node.get("reviews"), "reviews")
+            out["pull_request_commits"] += self._commit_rows(repo, number, commits)
+            out["pull_request_reviews"] += self._review_rows(repo, number, reviews)
         return out
 
-    def _complete(self, repo: str, number: Any, connection: Any, field: str, selection: str) -> list[dict]:
-        """A pull request's nested connection paged to its end (the first page came with the pull request)."""
+    def _commit_rows(self, repo: str, number: Any, nodes: list[dict]) -> list[dict]:
+        return self._rows([_commit(c.get("commit")) for c in nodes], "commit", repo, "pull_request_commits", "sha",
+                          pull_request_number=number)
+
+    def _review_rows(self, repo: str, number: Any, nodes: list[dict]) -> list[dict]:
+        return self._rows([_review(r) for r in nodes], "review", repo, "pull_request_reviews",
+                          pull_request_number=number)
+
+    def _nested(self, repo: str, number: Any, connection: Any, field: str) -> list[dict]:
+        """The nodes of a pull request's nested connection that came with it; the rest is queued."""
         connection = connection if isinstance(connection, dict) else {}
         nodes = [n for n in connection.get("nodes") or [] if isinstance(n, dict)]
         info = connection.get("pageInfo") or {}
-        if not info.get("hasNextPage"):
-            return nodes
-        query = PR_CHILDREN % (field, selection)
-        owner, name = repo.split("/", 1)
-        after = info.get("endCursor")
-        while after:
-            def build(first: int, after: str = after) -> tuple[str, dict[str, Any]]:
-                return query, {"owner": owner, "name": name, "number": number, "first": first, "after": after}
-            page = _dig(self.client.query(build, self.sizes["children"]), ("repository", "pullRequest", field), repo)
-            nodes += [n for n in page.get("nodes") or [] if isinstance(n, dict)]
-            page_info = page.get("pageInfo") or {}
-            after = page_info.get("endCursor") if page_info.get("hasNextPage") else None
+        if info.get("hasNextPage") and info.get("endCursor") and isinstance(number, int):
+            total = connection.get("totalCount")
+            remaining = total - len(nodes) if isinstance(total, int) else q.MAX_FIRST
+            self.pending.append(q.Pending(repo, number, field, info["endCursor"], remaining))
         return nodes
+
+    def flush(self, *, full_only: bool) -> Iterator[dict[str, list[dict]]]:
+        """Page the queued nested lists, many pull requests (of any repositories) a query: only while a full
+        one-point batch is queued (`full_only`), else to the end. Not bounded by the run's budget: these
+        complete pull requests whose pages were already fetched (an overshoot of a point or two)."""
+        while self.pending and (not full_only or sum(p.requests() for p in self.pending) >= q.POINT_REQUESTS):
+            packed = q.pack(self.pending, q.Pending.requests)
+            batch: list[q.Pending] = []
+            groups: list[tuple[str, list[q.Pending]]] = []
+
+            def build(most: int) -> tuple[str, dict[str, Any]]:  # a gateway error halves the batch
+                batch[:] = packed[: max(1, most)]
+                query, groups[:] = q.followup_query(batch)
+                return query, {}
+            data = self.client.query(build, self.batch, force=True)
+            self.pending = self.pending[len(batch):]
+            out: dict[str, list[dict]] = {"pull_request_commits": [], "pull_request_reviews": []}
+            for i, (repo, items) in enumerate(groups):
+                for item in items:
+                    connection = _dig(data, (f"r{i}", f"{item.field[0]}{item.number}", item.field), repo)
+                    (nodes, end, _total), more = _page(connection)
+                    rows = self._commit_rows if item.field == "commits" else self._review_rows
+                    out[f"pull_request_{item.field}"] += rows(repo, item.number, nodes)
+                    if more and end:
+                        self.pending.append(q.Pending(repo, item.number, item.field, end,
+                                                      item.remaining - len(nodes)))
+            yield out
 
     def deployment_bundle(self, repo: str, nodes: list[dict]) -> dict[str, list[dict]]:
         out: dict[str, list[dict]] = {"deployments": [], "deployment_statuses": []}
@@ -279,6 +275,13 @@ class _Fetcher:
         """Rows of raw table `table`; a record that breaks its contract is quarantined as on the REST path."""
         return project_rows(items, self.specs[kind], source="github", endpoint=f"graphql {kind} of {repo}",
                             table=table, extra={"repository": repo, **extra}, id_path=id_path)
+
+
+def _page(connection: Mapping[str, Any]) -> tuple[Page, bool]:
+    """(nodes, endCursor, totalCount) of a connection, and whether more follow."""
+    info = connection.get("pageInfo") or {}
+    nodes = [node for node in connection.get("nodes") or [] if isinstance(node, dict)]
+    return (nodes, info.get("endCursor"), connection.get("totalCount")), bool(info.get("hasNextPage"))
 
 
 # ---------------------------------------------------------------- GraphQL node → REST payload shape

@@ -16,8 +16,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -25,11 +24,14 @@ import requests
 from requests import RequestException, Response
 
 from ingestion.errors import SourceError, TokenRejected
+from ingestion.sources import client as rest_client
+from ingestion.sources.budget import BudgetExhausted, RunBudget, wait_seconds
+
+__all__ = ["BudgetExhausted", "GraphQLClient", "PageSize", "RunBudget", "graphql_endpoint", "wait_seconds"]
 
 TOOL = "GitHub GraphQL"
 SHRINK_STATUS = (502, 504)
 SECONDARY_POINTS_PER_MINUTE = 2000
-MAX_WAIT_SECONDS = 3700.0  # one reset window: a longer wait means the server's clock or headers are wrong
 
 
 def graphql_endpoint(base_url: str) -> str:
@@ -41,26 +43,6 @@ def graphql_endpoint(base_url: str) -> str:
     if parts.path.endswith("/api/v3"):
         return base[: -len("/v3")] + "/graphql"
     return base + "/graphql"
-
-
-class BudgetExhausted(SourceError):
-    """This run's request budget (SOURCES__GITHUB__MAX_REQUESTS_PER_RUN) is spent: stop cleanly."""
-
-
-@dataclass
-class RunBudget:
-    """Points (GraphQL) plus requests (REST) one run may spend; None = unbounded."""
-
-    limit: int | None = None
-    spent: int = 0
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
-
-    def can_spend(self, amount: int = 1) -> bool:
-        return self.limit is None or self.spent + amount <= self.limit
-
-    def spend(self, amount: int) -> None:
-        with self._lock:
-            self.spent += amount
 
 
 @dataclass
@@ -95,10 +77,12 @@ class GraphQLClient:
 
     def __init__(self, base_url: str, access_token: str, *, budget: RunBudget | None = None,
                  timeout: float = 60.0, attempts: int = 6,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+                 sleep: Callable[[float], None] | None = None) -> None:
         self.endpoint = graphql_endpoint(base_url)
         self.budget = budget or RunBudget()
-        self.timeout, self.attempts, self.sleep = timeout, attempts, sleep
+        self.timeout, self.attempts = timeout, attempts
+        self.sleep = sleep or (lambda seconds: rest_client.sleep(seconds))  # looked up when called: tests pin it
+        self.waits: list[float] = []  # every wait asked for (rate limits, pacing)
         self.session = requests.Session()  # retries are ours (page size, waits), not a transport's
         self.session.headers.update({"Authorization": f"bearer {access_token}",
                                      "Content-Type": "application/json"})
@@ -106,9 +90,11 @@ class GraphQLClient:
         self._minute: list[tuple[float, int]] = []
         self._lock = threading.Lock()
 
-    def query(self, build: Callable[[int], tuple[str, Mapping[str, Any]]], size: PageSize) -> dict[str, Any]:
-        """Run the query `build(page_size)` returns, shrinking the page on 502/504/timeouts; returns `data`."""
-        if not self.budget.can_spend():
+    def query(self, build: Callable[[int], tuple[str, Mapping[str, Any]]], size: PageSize, *,
+              force: bool = False) -> dict[str, Any]:
+        """Run the query `build(page_size)` returns, shrinking the page on 502/504/timeouts; returns `data`.
+        `force`: even when the run's budget is spent (it is still counted)."""
+        if not force and not self.budget.can_spend():
             raise BudgetExhausted(f"{TOOL}: this run's request budget ({self.budget.limit}) is spent")
         for _attempt in range(self.attempts):
             text, variables = build(size.value)
@@ -175,20 +161,11 @@ class GraphQLClient:
                 wait = 60 - (now - self._minute[0][0]) if used >= SECONDARY_POINTS_PER_MINUTE else 0.0
             if wait <= 0:
                 return
+            self.waits.append(wait)
             self.sleep(wait)
 
     def _wait(self, response: Response) -> None:
         """Sleep as GitHub says: `Retry-After` seconds, or until `X-RateLimit-Reset` when none remain."""
-        self.sleep(wait_seconds(response.headers, default=1.0))
-
-
-def wait_seconds(headers: Mapping[str, str], *, default: float, now: float | None = None) -> float:
-    """How long GitHub asks us to wait: Retry-After, else until X-RateLimit-Reset when Remaining is 0."""
-    retry_after = headers.get("Retry-After") or headers.get("retry-after")
-    if retry_after and retry_after.strip().isdigit():
-        return min(float(retry_after), MAX_WAIT_SECONDS)
-    remaining, reset = headers.get("X-RateLimit-Remaining"), headers.get("X-RateLimit-Reset")
-    if remaining == "0" and reset and reset.isdigit():
-        moment = now if now is not None else datetime.now(UTC).timestamp()
-        return min(max(float(reset) - moment, 0.0) + 1.0, MAX_WAIT_SECONDS)
-    return default
+        wait = wait_seconds(response.headers, default=1.0, now=rest_client.clock())
+        self.waits.append(wait)
+        self.sleep(wait)

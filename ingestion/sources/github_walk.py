@@ -39,6 +39,12 @@ def progress_row(repo: str, resource: str, walk: dict[str, Any] | None, *, compl
             "total": walk.get("total"), "checked_at": datetime.now(UTC)}
 
 
+def walk_since(walks: dict[str, Any], cursors: Cursors, repo: str, lookback: timedelta = timedelta(0)) -> datetime:
+    """The date `desc_walk` first asks from: the interrupted walk's ceiling, else the floor."""
+    saved = walks.get(repo)
+    return parse_timestamp(saved["ceiling"]) if saved is not None else cursors.start(repo, lookback)
+
+
 def desc_walk(walks: dict[str, Any], cursors: Cursors, repo: str, pages: Pages, stamp: Callable[[dict], datetime],
               *, lookback: timedelta = timedelta(0), inclusive: bool = False) -> Iterator[list[dict]]:
     """The nodes newer than the floor, page by page, newest first (`inclusive`: the floor itself too). The

@@ -145,9 +145,9 @@ def test_a_query_the_schema_rejects_stops_the_sync_with_its_reason(
     serve: Callable[..., ReplayServer], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     serve(_long_pull_org().build())
-    from ingestion.sources import github_graphql
+    from ingestion.sources import github_graphql_queries
 
-    monkeypatch.setattr(github_graphql, "ISSUES", github_graphql.ISSUES.replace("closedAt", "closedAt resolvedAt"))
+    monkeypatch.setattr(github_graphql_queries, "ISSUES", github_graphql_queries.ISSUES.replace("closedAt", "closedAt resolvedAt"))
     with pytest.raises(SourceError, match="Cannot query field 'resolvedAt' on type 'Issue'"):
         ingest_source("github", tmp_path / "w.duckdb")
 
@@ -215,3 +215,35 @@ def test_the_replay_schema_is_githubs_own_copy() -> None:
     fixture = Path(__file__).parents[1] / "fixtures" / "github-graphql" / "schema.graphql"
     assert SCHEMA_PATH.read_bytes() == fixture.read_bytes()
     assert "type PullRequest implements" in fixture.read_text(encoding="utf-8")
+
+
+def test_each_query_costs_the_point_it_was_sized_for() -> None:
+    """The source's arithmetic of what its queries cost agrees with GitHub's formula as the replay server prices
+    them, and each query is valid against GitHub's schema: a page, a bulk first page of several repositories and
+    a batch of follow-ups each stay within one point (149 requests)."""
+    from graphql import parse, validate
+
+    from ingestion.demo.github_graphql import query_requests, schema
+    from ingestion.sources import github_graphql_queries as q
+
+    since = datetime(2026, 1, 1, tzinfo=UTC)
+
+    def requests_of(text: str) -> int:
+        document = parse(text)
+        assert validate(schema(), document) == []
+        return query_requests(document, {})[0]
+
+    assert (q.PULLS.ceiling(), q.PULLS.requests(q.PULLS.ceiling())) == (16, 145)  # 16 PRs × (4 + 5 commits) + 1
+    for shape in (q.PULLS, q.COMMITS, q.ISSUE_LIST, q.DEPLOYMENT_LIST):
+        first = shape.ceiling()
+        page = q.repositories_query([("acme/a", shape.selection(first, "Y3Vyc29yOnYyOjE=", since))])
+        assert requests_of(page) == shape.requests(first) <= q.POINT_REQUESTS
+        heads = q.repositories_query([(f"acme/r{i}", shape.selection(4, None, since)) for i in range(3)])
+        assert requests_of(heads) == 3 * shape.requests(4)
+    pending = [q.Pending("acme/a", 7, "commits", "abc", 245), q.Pending("acme/a", 7, "reviews", "def"),
+               q.Pending("acme/b", 9, "commits", "xyz", 3), q.Pending("acme/b", 11, "commits", "uvw", 60)]
+    batch = q.pack(pending, q.Pending.requests)
+    assert [p.number for p in batch] == [7, 7, 9]  # 101 + 1 + 4 requests; the next 61 would pass 149
+    text, groups = q.followup_query(batch)
+    assert [repo for repo, _ in groups] == ["acme/a", "acme/b"]
+    assert requests_of(text) == 106 == sum(p.requests() for p in batch)
