@@ -1,5 +1,4 @@
-"""GitHub's limits against the replay server: conditional requests (ETag / If-None-Match, a 304 is free), the
-run's budget counting REST requests, and waits that follow GitHub's headers (Retry-After, X-RateLimit-Reset),
+"""GitHub's limits against the replay server: conditional requests (ETag / If-None-Match, a 304 is free) and waits that follow GitHub's headers (Retry-After, X-RateLimit-Reset),
 asked of an injectable sleep: no test waits for real."""
 
 from __future__ import annotations
@@ -68,30 +67,6 @@ def test_a_sync_with_nothing_changed_gets_304s_loads_nothing_and_counts_less(
     assert pulls and set(pulls) == {304}
     # deployments are listed in full (their statuses are re-read for the look-back), never conditionally
     assert {r.status for r in server.requests[mark:] if r.path.endswith("/deployments")} == {200}
-
-
-def test_the_budget_counts_rest_requests_and_a_stopped_actions_sync_resumes(
-    serve: Callable[..., ReplayServer], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    server = serve(_org())
-    whole, parts = tmp_path / "whole.duckdb", tmp_path / "parts.duckdb"
-    ingest_source("github_actions", whole)
-    uninterrupted = _counted(server, 0)
-    assert uninterrupted > 200
-
-    monkeypatch.setenv("SOURCES__GITHUB__MAX_REQUESTS_PER_RUN", "60")
-    counted = []
-    for _night in range(30):
-        mark = len(server.requests)
-        ingest_source("github_actions", parts)  # stops cleanly at the budget: no error
-        counted.append(_counted(server, mark))
-        if counted[-1] < 60:
-            break
-    assert len(counted) >= 3 and all(n <= 60 for n in counted), counted  # never past the budget
-    # resuming re-reads the run lists of a repository whose jobs were held back (a job asked again is a 304)
-    assert sum(counted) <= uninterrupted + 4 * len(counted), (counted, uninterrupted)
-    for table in ACTIONS:
-        assert _rows(parts, "raw_github_actions", table) == _rows(whole, "raw_github_actions", table), table
 
 
 def test_waits_are_the_ones_github_asks_for(
