@@ -345,7 +345,10 @@ def ladder_section(marts: Marts, annotations: pd.DataFrame) -> Section:
     if maturity.empty:
         section.empty_reason = "No teams yet: build the warehouse (see the README)."
         return section
-    section.table = ladder_html(maturity)
+    active = (maturity["measured_weeks"] > 0) | (maturity["targets"] > 0)
+    idle = sorted(maturity.loc[~active, "team"])
+    section.table = ladder_html(maturity[active]) + (
+        f'<p class="question">No delivery data and no goal yet: {html.escape(", ".join(idle))}.</p>' if idle else "")
     return section
 
 

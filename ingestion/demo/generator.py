@@ -260,9 +260,9 @@ class _Simulation:
         """The improvement action the first team filed as a GitHub issue (labels `improvement` and the goal it
         serves, seeds/metric_targets.csv), due with its milestone; no random draw, so nothing else changes."""
         opened = self.cutoff - timedelta(days=3, hours=6)
-        self.b.issue(team.repos[0], author=team.people[0], title="Deploys wait for the weekly release train",
-                     opened_at=opened, labels=["improvement", f"goal:{team.name}-deploys"],
-                     assignee=team.people[0], milestone=("Release train", self.cutoff + timedelta(days=11)))
+        self.b.issue(team.repos[0], author=team.people[0], title="Large pull requests wait days for a review",
+                     opened_at=opened, labels=["improvement", f"goal:{team.name}-lead-time"],
+                     assignee=team.people[0], milestone=("Review load", self.cutoff + timedelta(days=11)))
 
     @staticmethod
     def hours_from(rng: random.Random, bounds: tuple[float, float]) -> timedelta:

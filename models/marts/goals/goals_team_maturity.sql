@@ -49,8 +49,8 @@ team_metric_definitions as (
     select
         cast(null as {{ dbt.type_string() }}) as team,
         cast(null as {{ dbt.type_string() }}) as metric_name,
-        cast(null as timestamp) as first_defined_at,
-        cast(null as timestamp) as last_changed_at
+        cast(null as date) as first_defined_at,
+        cast(null as date) as last_changed_at
     from teams
     where 1 = 0
 ),
@@ -140,7 +140,11 @@ metric_evidence as (
         count(distinct team_metric_definitions.metric_name) as team_metrics,
         count(distinct case
             when coalesce(team_metric_definitions.last_changed_at, team_metric_definitions.first_defined_at)
-                >= {{ dbt.dateadd('day', -1 * var('maturity_metric_change_days'), 'cast(window_bounds.last_day as timestamp)') }}
+                >= cast({{ dbt.dateadd(
+                    'day', -1 * var('maturity_metric_change_days'), 'cast(window_bounds.last_day as timestamp)'
+                ) }} as date)
+                and coalesce(team_metric_definitions.last_changed_at, team_metric_definitions.first_defined_at)
+                <= window_bounds.last_day
                 then team_metric_definitions.metric_name
         end) as team_metrics_changed,
         max(coalesce(team_metric_definitions.last_changed_at, team_metric_definitions.first_defined_at))
@@ -318,9 +322,11 @@ final as (
             when 2 then case
                 when due_targets = 0
                     then team || ' set ' || cast(targets as {{ dbt.type_string() }})
-                        || ' targets, none due yet: look back at the goal due on '
+                        || case when targets = 1 then ' target' else ' targets' end
+                        || ', none due yet: look back at the goal due on '
                         || cast(next_due_date as {{ dbt.type_string() }}) || ' when it falls due'
-                else team || ' set ' || cast(targets as {{ dbt.type_string() }}) || ' targets but looked back at '
+                else team || ' set ' || cast(targets as {{ dbt.type_string() }})
+                    || case when targets = 1 then ' target' else ' targets' end || ' but looked back at '
                     || case when looked_back_due_targets = 0 then 'none'
                         else cast(looked_back_due_targets as {{ dbt.type_string() }}) || ' of '
                             || cast(due_targets as {{ dbt.type_string() }}) end
