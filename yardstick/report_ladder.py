@@ -42,20 +42,26 @@ def _count(value: object) -> int:
     return 0 if value is None or pd.isna(value) else int(value)
 
 
+def _n(value: object, noun: str) -> str:
+    """`1 goal`, `2 goals`, `0 goals`."""
+    count = _count(value)
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
 def evidence(row: pd.Series) -> dict[int, str]:
     """The evidence behind each rung of one team, in words."""
     return {
-        1: f"{_count(row.measured_weeks)} weeks of delivery data",
-        2: f"{_count(row.targets)} goals with a target",
-        3: f"{_count(row.looked_back_due_targets)} of {_count(row.due_targets)} due goals looked back on "
+        1: f"{_n(row.measured_weeks, 'week')} of delivery data",
+        2: f"{_n(row.targets, 'goal')} with a target",
+        3: f"{_count(row.looked_back_due_targets)} of {_n(row.due_targets, 'due goal')} looked back on "
            f"({_share(row.looped_back_share)})",
-        4: f"looked at in {_count(row.weeks_looked_at)} recent weeks: {_count(row.report_views)} report views, "
-           f"{_count(row.reviews)} reviews",
-        5: f"{_count(row.team_metrics)} team-defined metrics, {_count(row.team_metrics_changed)} added or changed "
+        4: f"looked at in {_n(row.weeks_looked_at, 'recent week')}: {_n(row.report_views, 'report view')}, "
+           f"{_n(row.reviews, 'recorded review')}",
+        5: f"{_n(row.team_metrics, 'team-defined metric')}, {_count(row.team_metrics_changed)} added or changed "
            "lately",
-        6: f"{_count(row.course_corrected_goals)} of {_count(row.off_track_goals)} off-track goals acted on "
+        6: f"{_count(row.course_corrected_goals)} of {_n(row.off_track_goals, 'off-track goal')} acted on "
            f"({_share(row.course_correction_share)})",
-        7: f"{_count(row.looked_back_goals)} of {_count(row.targets)} goals looked back on "
+        7: f"{_count(row.looked_back_goals)} of {_n(row.targets, 'goal')} looked back on "
            f"({_share(row.data_driven_share)})",
     }
 
