@@ -10,6 +10,7 @@
     'fct_builds', 'fct_changes', 'fct_deployments', 'fct_incidents', 'fct_page_views', 'fct_sessions',
     'flow_pr_hygiene_weekly', 'flow_review_load', 'flow_stage_breakdown_weekly',
     'goals_actions', 'goals_status', 'goals_team_maturity',
+    'metrics_team_daily', 'metrics_time_spine_daily',
     'planning_investment_monthly', 'planning_issue_cycle_time', 'planning_sprint_outcomes',
     'product_funnel_daily', 'product_metric_daily', 'product_metric_segments_daily', 'product_release_impact',
     'quality_link_coverage', 'quality_team_monthly',

@@ -108,6 +108,34 @@ def _collect(args: argparse.Namespace) -> None:
     serve(directory, [k.strip() for k in str(keys).split(",")], host=args.host, port=args.port)
 
 
+def _metrics_list(args: argparse.Namespace) -> None:
+    from yardstick.metrics import list_metrics
+
+    rows = [(m.name, m.better or "", m.unit or "", m.defined_in, m.description) for m in list_metrics()]
+    header = ("metric", "better", "unit", "defined_in", "description")
+    widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(4)]
+    for row in [header, *rows]:
+        print("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths)) + "  " + row[4])
+
+
+def _split(values: Sequence[str] | None) -> list[str]:
+    return [part.strip() for value in values or [] for part in value.split(",") if part.strip()]
+
+
+def _metrics_query(args: argparse.Namespace) -> None:
+    from yardstick.metrics import query
+
+    sql, frame = query(default_warehouse(), _split(args.metrics), _split(args.group_by), args.where or [],
+                       args.limit, _split(args.order))
+    if args.explain:
+        print(sql)
+    if args.csv:
+        frame.to_csv(args.csv, index=False)
+        print(f"{len(frame)} rows written to {args.csv}")
+    else:
+        print(frame.to_string(index=False) if len(frame) else "(no rows)")
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="yardstick", description="Engineering-metrics warehouse.")
     root.add_argument("--verbose", action="store_true", help="show the traceback on failure")
@@ -153,6 +181,23 @@ def parser() -> argparse.ArgumentParser:
 
     docs = commands.add_parser("docs", help="generate the dbt docs site (offline) into target/")
     docs.set_defaults(func=_docs)
+
+    metrics = commands.add_parser("metrics", help="the semantic layer: list metrics, query them (read-only)")
+    metrics_commands = metrics.add_subparsers(dest="metrics_command", required=True)
+    metrics_list = metrics_commands.add_parser("list", help="every metric: description, direction, unit, file")
+    metrics_list.set_defaults(func=_metrics_list)
+    metrics_query = metrics_commands.add_parser(
+        "query", help="query metrics from the published warehouse through MetricFlow, read-only")
+    metrics_query.add_argument("--metrics", action="append", required=True, help="metric names, comma-separated")
+    metrics_query.add_argument("--group-by", action="append",
+                               help="dimensions or entities, comma-separated (e.g. team,metric_time__week)")
+    metrics_query.add_argument("--where", action="append",
+                               help="a MetricFlow filter, e.g. \"{{ Dimension('change__repository') }} = 'acme/x'\"")
+    metrics_query.add_argument("--order", action="append", help="order by these (prefix - for descending)")
+    metrics_query.add_argument("--limit", type=int, help="at most this many rows")
+    metrics_query.add_argument("--csv", help="write the rows to this CSV file instead of printing them")
+    metrics_query.add_argument("--explain", action="store_true", help="print the SQL MetricFlow generated")
+    metrics_query.set_defaults(func=_metrics_query)
 
     collect = commands.add_parser("collect", help="receive Segment-style events over HTTP into NDJSON files")
     collect.add_argument("--host", default="127.0.0.1")

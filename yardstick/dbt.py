@@ -55,5 +55,9 @@ def dbt(args: list[str], warehouse: Path, *, vars: Mapping[str, Any] | None = No
 def build(warehouse: Path, *, vars: Mapping[str, Any] | None = None,
           callbacks: Sequence[Callable[[Any], None]] = (), full_refresh: bool = False) -> None:
     """Seeds, models, snapshots and every test (data tests, unit tests, contracts), in DAG order. Incremental
-    models recompute what was loaded since their last build; `full_refresh` rebuilds every table from scratch."""
+    models recompute what was loaded since their last build; `full_refresh` rebuilds every table from scratch.
+    The teams' metric files (metrics/*.yml) are checked first; MetricFlow's own checks run as dbt parses."""
+    from yardstick.metrics import check_team_metric_files
+
+    check_team_metric_files()
     dbt(["build", "--full-refresh"] if full_refresh else ["build"], warehouse, vars=vars, callbacks=callbacks)

@@ -18,6 +18,7 @@ from plotly.subplots import make_subplots
 
 from yardstick import clock
 from yardstick.report_ladder import Tracking, ladder_html, tracker_script
+from yardstick.report_metrics import team_metrics_section
 
 TIER_COLOURS = {"elite": "#1a9850", "high": "#91cf60", "medium": "#fee08b", "low": "#fc8d59"}
 STATUS_COLOURS = {"met": "#1a9850", "on_track": "#91cf60", "off_track": "#fc8d59", "missed": "#d73027",
@@ -358,7 +359,7 @@ def _round(value: object) -> object:
 
 SECTIONS: list[Callable[[Marts, pd.DataFrame], Section]] = [
     dora_section, stages_section, hygiene_section, planning_section, quality_section, product_section, ai_section,
-    goals_section, ladder_section]
+    goals_section, team_metrics_section, ladder_section]
 
 PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Yardstick report</title>

@@ -39,12 +39,16 @@ SAFE = [
     r"yardstick status",
     r"yardstick --help",
     r"yardstick report --track https://collect\.example\.com --write-key wk_report_change_me",  # writes report/
+    r"yardstick metrics (list|query .*)",  # read-only: the published file opened read_only=True
 ]
 # what each safe command must print, where the README says what it shows
 EXPECTED = {
     "marts.dora_team_monthly": ["team", "month_start", "deployments", "payments"],
     "from run_log": ["run_id", "status", "succeeded"],
     "raw_github._rejected": ["table_name", "record_id", "reason"],
+    "yardstick metrics list": ["metric", "better", "lead_time", "payments_api_prs_merged_without_review"],
+    "--metrics lead_time,change_failure_rate": ["team", "metric_time__week", "lead_time", "payments"],
+    "--metrics merged_prs": ["change__repository", "merged_prs"],
     "yardstick status": ["Last 10 nightly runs", "succeeded", "Data freshness per source", "pull_requests"],
 }
 

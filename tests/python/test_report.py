@@ -71,7 +71,8 @@ def test_no_console_errors_and_no_network(page_facts: dict) -> None:
 
 def test_sections_with_data_draw_their_charts(page_facts: dict) -> None:
     sections = page_facts["sections"]
-    assert list(sections) == ["dora", "stages", "hygiene", "planning", "quality", "product", "ai", "goals", "ladder"]
+    assert list(sections) == ["dora", "stages", "hygiene", "planning", "quality", "product", "ai", "goals",
+                             "team-metrics", "ladder"]
     for name in ("dora", "stages", "hygiene", "quality", "ai", "goals"):
         assert sections[name]["charts"], f"{name} has no chart"
         assert all(box["width"] > 300 and box["height"] > 100 for box in sections[name]["charts"]), name

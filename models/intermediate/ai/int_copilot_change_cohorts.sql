@@ -4,7 +4,7 @@
 with
 
 changes as (
-    select * from {{ ref('fct_changes') }}
+    select * from {{ ref('int_change_facts') }}
 ),
 
 pull_requests as (

@@ -1,7 +1,16 @@
 -- The value of each goal's metric for its team (or the whole organisation, team `org`) over the `goal_window_days`
 -- days ending at an evaluation date: at `start_date` (for a blank baseline) and at the judging date (today, or the
 -- due date once it has passed). Metrics follow docs/architecture.md §9; a metric of the catalogue not measured
--- here (yet) has a NULL value, so its goal reads `no_data`.
+-- here (yet) has a NULL value, so its goal reads `no_data`. A team-defined metric (metrics/*.yml) is measured from
+-- its MetricFlow definition (macros/semantic_layer.sql) on the intermediate facts its semantic model publishes
+-- (config.meta.intermediate_model); one over another semantic model has no value here.
+{%- set team_plans = [] -%}
+{%- for metric in semantic_team_metrics() if is_team_metric(metric) -%}
+    {%- set plan = semantic_metric_plan(metric) -%}
+    {%- if plan and plan.intermediate_model -%}
+        {%- do team_plans.append({'metric': metric, 'plan': plan}) -%}
+    {%- endif -%}
+{%- endfor %}
 with
 
 targets as (
@@ -10,15 +19,15 @@ targets as (
 ),
 
 deployments as (
-    select * from {{ ref('fct_deployments') }}
+    select * from {{ ref('int_deployment_facts') }}
 ),
 
 changes as (
-    select * from {{ ref('fct_changes') }}
+    select * from {{ ref('int_change_facts') }}
 ),
 
 incidents as (
-    select * from {{ ref('fct_incidents') }}
+    select * from {{ ref('int_incident_facts') }}
 ),
 
 copilot_person_weeks as (
@@ -189,6 +198,44 @@ ai_impact_values as (
         and other.cohort = 'other'
 ),
 
+-- team-defined metrics over the window; the window's columns renamed so the metric's own SQL reads the facts'
+goal_windows as (
+    select
+        goal_id as window_goal_id,
+        evaluation as window_evaluation,
+        team as window_team,
+        metric as window_metric,
+        window_start_at as window_from,
+        window_end_at as window_to
+    from windows
+),
+
+team_metric_values as (
+    {%- for item in team_plans %}
+    select
+        goal_windows.window_goal_id as goal_id,
+        goal_windows.window_evaluation as evaluation,
+        {{ item.plan.value }} as metric_value
+    from goal_windows
+    inner join {{ ref(item.plan.intermediate_model) }}
+        on goal_windows.window_metric = '{{ item.metric.name }}'
+        and (goal_windows.window_team = 'org' or {{ item.plan.team }} = goal_windows.window_team)
+        and {{ item.plan.time }} >= goal_windows.window_from
+        and {{ item.plan.time }} < goal_windows.window_to
+    where {{ item.plan.filter }}
+    group by goal_windows.window_goal_id, goal_windows.window_evaluation
+    {%- if not loop.last %}
+    union all
+    {%- endif -%}
+    {%- else %}
+    select
+        cast(null as {{ dbt.type_string() }}) as goal_id,
+        cast(null as {{ dbt.type_string() }}) as evaluation,
+        cast(null as {{ type_double() }}) as metric_value
+    where 1 = 0
+    {%- endfor %}
+),
+
 final as (
     select
         -- ids
@@ -221,6 +268,7 @@ final as (
             when 'ai_active_engineers' then ai_adoption_values.ai_active_engineers
             when 'ai_lead_time_difference' then ai_impact_values.lead_time_difference
             when 'ai_change_failure_rate_difference' then ai_impact_values.change_failure_rate_difference
+            else team_metric_values.metric_value
         end as {{ type_double() }}) as metric_value
     from windows
     left join deployment_values
@@ -241,6 +289,9 @@ final as (
     left join ai_impact_values
         on windows.goal_id = ai_impact_values.goal_id
         and windows.evaluation = ai_impact_values.evaluation
+    left join team_metric_values
+        on windows.goal_id = team_metric_values.goal_id
+        and windows.evaluation = team_metric_values.evaluation
 )
 
 select * from final

@@ -1,39 +1,30 @@
+-- The published fact: int_incident_facts (models/intermediate/incidents/), under an enforced contract. Goals and the
+-- intermediate layer read int_incident_facts; BI tools, the report and the semantic layer read this.
 with
 
-incidents as (
-    select * from {{ ref('int_incidents') }}
-),
-
-incident_deployments as (
-    select * from {{ ref('int_incident_deployments') }}
+incident_facts as (
+    select * from {{ ref('int_incident_facts') }}
 ),
 
 final as (
     select
-        -- ids
-        incidents.incident_id,
-        incidents.service,
-        incidents.repository,
-        incidents.team,
-        incident_deployments.deployment_id as caused_by_deployment_id,
-        incident_deployments.link_method,
-        -- text
-        incidents.title,
-        incidents.status,
-        incidents.urgency,
-        -- timestamps
-        incidents.started_at,
-        incidents.acknowledged_at,
-        incidents.resolved_at,
-        -- measures
-        {{ hours_between('incidents.started_at', 'incidents.acknowledged_at') }} as hours_to_acknowledge,
-        {{ hours_between('incidents.started_at', 'incidents.resolved_at') }} as hours_to_restore,
-        {{ hours_between('incident_deployments.deployed_at', 'incidents.started_at') }} as hours_to_detect,
-        -- lineage
-        incidents.source_system
-    from incidents
-    left join incident_deployments
-        on incidents.incident_id = incident_deployments.incident_id
+        incident_id,
+        service,
+        repository,
+        team,
+        caused_by_deployment_id,
+        link_method,
+        title,
+        status,
+        urgency,
+        started_at,
+        acknowledged_at,
+        resolved_at,
+        hours_to_acknowledge,
+        hours_to_restore,
+        hours_to_detect,
+        source_system
+    from incident_facts
 )
 
 select * from final

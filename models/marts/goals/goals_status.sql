@@ -9,8 +9,9 @@ targets as (
     {{ goal_targets() }}
 ),
 
+-- seeds/metric_catalogue.csv and the teams' own metrics (metrics/*.yml), macros/semantic_layer.sql
 catalogue as (
-    select * from {{ ref('metric_catalogue') }}
+    {{ goal_metric_catalogue() }}
 ),
 
 metric_values as (
