@@ -45,14 +45,10 @@ reviews as (
 ),
 
 team_metric_definitions as (
-    -- TODO(issue 17 item 2): read int_team_metric_definitions (metrics-layer) once it is merged
-    select
-        cast(null as {{ dbt.type_string() }}) as team,
-        cast(null as {{ dbt.type_string() }}) as metric_name,
-        cast(null as date) as first_defined_at,
-        cast(null as date) as last_changed_at
-    from teams
-    where 1 = 0
+    -- the metrics teams defined themselves (metrics/<team>.yml) still defined today, with the day a build first
+    -- saw each and the day it first saw its current definition
+    select * from {{ ref('int_team_metric_definitions') }}
+    where is_current
 ),
 
 all_teams as (
