@@ -34,9 +34,12 @@ def test_three_teams_on_three_rungs(demo: Path) -> None:
     ladder = {team: (rung, step) for team, rung, step in query(demo, """
         select team, maturity_rung, next_step from marts.goals_team_maturity
         where team in ('payments', 'search', 'platform')""")}
-    assert {team: rung for team, (rung, _) in ladder.items()} == {"payments": 4, "search": 3, "platform": 2}
+    assert {team: rung for team, (rung, _) in ladder.items()} == {"payments": 6, "search": 3, "platform": 2}
+    # payments: reviews in 3 of the last 4 weeks (rung 4), its own metric in metrics/payments.yml (5), an
+    # improvement issue for its missed lead-time goal (6), but 2 of its 3 goals looked back on (0.67 < 0.75).
     # search looked back at its one due goal but reviewed its metrics in one week only; platform's one goal is not
     # due yet (2026-11-02 + 9 days' shift → due 2027-02-09)
+    assert ladder["payments"][1] == "payments looked back at 2 of 3 goals: look back at the goal due on 2027-02-09"
     assert ladder["search"][1] == ("search looked at its metrics in 1 of the last 4 weeks: review them weekly "
                                    "(record it in seeds/metric_reviews.csv) or open its section of the report")
     assert ladder["platform"][1] == ("platform set 1 target, none due yet: look back at the goal due on "
