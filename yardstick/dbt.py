@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +21,46 @@ os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
 # profiles.yml reads the warehouse path from this var (dbt renders `var()` there for --vars values only)
 WAREHOUSE_VAR = "yardstick_warehouse"
 
+@contextmanager
+def stable_path(warehouse: Path) -> Iterator[Path]:
+    """The path dbt is given for `warehouse`: a symbolic link, always at the same place in dbt's target directory
+    (named like the file up to its first dot, as DuckDB names the database), held for one dbt invocation.
+
+    dbt parses the whole project again (seconds; most of a small build) whenever the profile or the `--vars` differ
+    from its last run, and the warehouse path is in both. A refresh builds a work copy, the tests build many
+    warehouses: through the link dbt sees one path and parses only what changed. Invocations sharing a target
+    directory take turns (a lock beside the link; dbt itself cannot share target/ either), so the link never moves
+    under a running build. DuckDB follows the link; its WAL would sit beside the link, so a WAL left there by a
+    crashed build (of whatever file the link named then) is removed before the link moves, and one a build leaves
+    behind is checkpointed into the file, so code opening the file by its own path sees every table."""
+    target = Path(os.environ.get("DBT_TARGET_PATH", "target"))
+    real = warehouse.resolve()
+    link = (target if target.is_absolute() else PROJECT_DIR / target) / f"{real.name.split('.')[0]}.duckdb"
+    link.parent.mkdir(parents=True, exist_ok=True)
+    with link.with_name(link.name + ".lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes, or when the process dies
+        if not (link.is_symlink() and Path(os.readlink(link)) == real):
+            _wal(link).unlink(missing_ok=True)
+            staged = link.with_name(f".{link.name}.{os.getpid()}")
+            staged.unlink(missing_ok=True)
+            staged.symlink_to(real)
+            staged.replace(link)  # atomic: the link always names one file
+        yield link
+        _checkpoint(link)
+
+
+def _wal(path: Path) -> Path:
+    return path.with_name(path.name + ".wal")
+
+
+def _checkpoint(link: Path) -> None:
+    """Fold a WAL left beside the link into the file (DuckDB checkpoints on close: a safety net)."""
+    if _wal(link).exists():
+        import duckdb
+
+        with duckdb.connect(str(link)) as connection:
+            connection.execute("checkpoint")
+
 
 def dbt(args: list[str], warehouse: Path, *, vars: Mapping[str, Any] | None = None,
         callbacks: Sequence[Callable[[Any], None]] = ()) -> Any:
@@ -29,7 +71,6 @@ def dbt(args: list[str], warehouse: Path, *, vars: Mapping[str, Any] | None = No
     # the file log at info, not dbt's default debug: one line per node, and a third off the build time (bench/)
     command = [*args, "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR), "--quiet",
                "--log-level-file", "info"]
-    command += ["--vars", json.dumps({**dict(vars or {}), WAREHOUSE_VAR: str(warehouse)})]
     # PostgreSQL and Spark sessions get the person key's padded keys from the environment (DuckDB's come from the
     # dbt-duckdb plugin yardstick.dbt_plugin); never in SQL text or logs, and nothing leaks past the call
     settings: dict[str, str] = {}
@@ -38,7 +79,8 @@ def dbt(args: list[str], warehouse: Path, *, vars: Mapping[str, Any] | None = No
     if "spark" in args:
         inner, outer = person_key.pads(person_key.resolve())
         settings |= {"YARDSTICK_PERSON_KEY_IPAD": inner.hex(), "YARDSTICK_PERSON_KEY_OPAD": outer.hex()}
-    with environment(settings):
+    with stable_path(warehouse) as link, environment(settings):
+        command += ["--vars", json.dumps({**dict(vars or {}), WAREHOUSE_VAR: str(link)})]
         result = dbtRunner(callbacks=list(callbacks)).invoke(command)
     if result.exception is not None:
         raise BuildFailed(f"dbt {args[0]} failed: {result.exception}")

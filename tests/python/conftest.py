@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import fcntl
 import os
+import sys
 import traceback
 from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
 
 import pytest
+from dbt_unit_tests import UNIT_TESTS_OFF
 from postgres_server import Postgres, running_postgres
 
 from ingestion.demo.org import Org
@@ -26,6 +28,14 @@ TEST_PERSON_KEY = "yardstick-tests-person-key"
 os.environ["YARDSTICK_PERSON_KEY"] = TEST_PERSON_KEY
 
 PROJECT = Path(__file__).resolve().parents[2]
+
+# dbt's unit tests once per run, not in each of the suite's builds (dbt_unit_tests.py)
+os.environ.update(UNIT_TESTS_OFF)
+
+# pyspark (installed by `make test-spark`) takes a process whose __main__ has no file, as in a pytest-xdist worker,
+# for its own doctest run and calls sys.exit() when Great Expectations imports it (pyspark/sql/connect/utils.py)
+if not hasattr(main := sys.modules["__main__"], "__file__") and getattr(main, "__spec__", None) is None:
+    main.__file__ = "pytest-xdist worker"
 
 # pytest-xdist: two dbt runs at once must not share the project's target/ (partial parse, manifest, compiled SQL)
 # nor logs/, so each worker (and the `yardstick` processes it starts) gets its own

@@ -14,6 +14,7 @@ import dlt
 import duckdb
 import psycopg
 import pytest
+from dbt_unit_tests import with_unit_tests
 from postgres_server import ADMIN_PASSWORD, Postgres
 
 from ingestion.demo.events import generate_events, product_vars
@@ -55,7 +56,7 @@ def warehouse(postgres: Postgres, tmp_path_factory: pytest.TempPathFactory) -> P
         ensure_raw_tables(None, connection=con)
     # DuckDB: models and seeds only (its data and unit tests run in every other suite); PostgreSQL: everything
     dbt.dbt(["build", "--resource-type", "seed", "--resource-type", "model"], path, vars=product_vars(story))
-    with environment(_pg_settings(postgres)):
+    with environment(_pg_settings(postgres)), with_unit_tests():
         dbt.dbt(["build", "--target", "postgres"], path, vars=product_vars(story))
     return path
 

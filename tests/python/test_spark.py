@@ -16,6 +16,7 @@ from typing import Any
 
 import duckdb
 import pytest
+from dbt_unit_tests import with_unit_tests
 
 from ingestion.demo.server import ReplayServer
 from yardstick.demo import environment, source_settings
@@ -94,7 +95,8 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Built]:
         try:
             with tempfile.TemporaryDirectory(prefix="yardstick-parquet-") as scratch:
                 raw_tables = copy_raw_tables(warehouse, spark, Path(scratch))
-            dbt.dbt(["build", "--target", "spark"], warehouse, vars=vars)
+            with with_unit_tests():  # models, data tests and unit tests on Spark
+                dbt.dbt(["build", "--target", "spark"], warehouse, vars=vars)
             yield Built(warehouse, spark, raw_tables)
         finally:
             spark.stop()
