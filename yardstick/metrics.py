@@ -15,7 +15,8 @@ from typing import Any
 import yaml
 
 from ingestion.errors import YardstickError
-from yardstick.dbt import PROJECT_DIR
+from yardstick.dbt import PROJECT_DIR, WAREHOUSE_VAR
+from yardstick.errors import BuildFailed
 
 # where teams keep their metric files; dbt_project.yml reads the same variable (model-paths)
 METRICS_DIR_ENV = "YARDSTICK_METRICS_DIR"
@@ -80,9 +81,11 @@ def _project_files() -> list[Path]:
 
 
 def parse_project(*, force: bool = False) -> Path:
-    """`dbt parse` into <target>/semantic (no warehouse is opened) and return the directory holding
-    semantic_manifest.json and manifest.json; reused while no project file is newer."""
-    from yardstick.dbt import dbt
+    """`dbt parse` into <target>/semantic and return the directory holding semantic_manifest.json and
+    manifest.json; reused while no project file is newer. Parsing never opens a warehouse, and it goes around
+    `yardstick.dbt.dbt` on purpose: that one re-points the shared warehouse link in dbt's target directory, which
+    a nightly building at the same time is using."""
+    from dbt.cli.main import dbtRunner
 
     target = _target_dir()
     manifest = target / "semantic_manifest.json"
@@ -92,8 +95,14 @@ def parse_project(*, force: bool = False) -> Path:
             return target
     check_team_metric_files()
     with tempfile.TemporaryDirectory() as scratch:
-        # parse never connects; the path only names the database in the manifest (rewritten at query time)
-        dbt(["parse", "--target-path", str(target)], Path(scratch) / "warehouse.duckdb")
+        # the path only names the database in the manifest (load_semantic_manifest renames it at query time)
+        command = ["parse", "--target-path", str(target), "--project-dir", str(PROJECT_DIR), "--profiles-dir",
+                   str(PROJECT_DIR), "--quiet", "--log-path", str(Path(scratch) / "logs"),
+                   "--vars", json.dumps({WAREHOUSE_VAR: str(Path(scratch) / "warehouse.duckdb")})]
+        result = dbtRunner().invoke(command)
+    if result.exception is not None or not result.success:
+        reason = " ".join(str(result.exception or "see dbt's output").split())
+        raise BuildFailed(f"dbt parse failed: {reason}")
     return target
 
 

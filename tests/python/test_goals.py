@@ -27,10 +27,11 @@ def goal(warehouse: Path, goal_id: str) -> tuple:
 def test_a_verdict_is_frozen_at_the_due_date(scenario_warehouse: Path, tmp_path: Path) -> None:
     warehouse = tmp_path / "warehouse.duckdb"
     shutil.copyfile(private_path(scenario_warehouse), warehouse)  # every layer: dbt rebuilds goals on it
+    # goals read the intermediate facts (int_change_facts, docs/architecture.md §9a), never marts.
     # seeds/metric_targets.csv: payments-lead-time aims for a 24 h median lead time by 2026-10-31.
     # Two payments changes ship in the 28 days before that (10 and 28 October), at 20 h and 22 h → median 21 h: met.
     with duckdb.connect(str(warehouse)) as con:
-        con.execute("""insert into marts.fct_changes (pull_request_key, repository, team, number, merged_at,
+        con.execute("""insert into intermediate.int_change_facts (pull_request_key, repository, team, number, merged_at,
                            deployed_at, lead_time_hours, source_system)
                        values ('github:acme/payments-api#90', 'acme/payments-api', 'payments', 90,
                                '2026-10-10 08:00:00', '2026-10-10 10:00:00', 20, 'github'),
@@ -46,7 +47,7 @@ def test_a_verdict_is_frozen_at_the_due_date(scenario_warehouse: Path, tmp_path:
 
     # late data arrives for the judged window: it would now be missed (median 30 h) — the verdict stands
     with duckdb.connect(str(warehouse)) as con:
-        con.execute("update marts.fct_changes set lead_time_hours = 40 where number = 91 "
+        con.execute("update intermediate.int_change_facts set lead_time_hours = 40 where number = 91 "
                     "and repository = 'acme/payments-api'")
     build_goals(warehouse, as_of="2026-11-20")
     assert goal(warehouse, "payments-lead-time") == (status, value, frozen, judged_on)

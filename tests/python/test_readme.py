@@ -48,7 +48,7 @@ EXPECTED = {
     "raw_github._rejected": ["table_name", "record_id", "reason"],
     "yardstick metrics list": ["metric", "better", "lead_time", "payments_api_prs_merged_without_review"],
     "--metrics lead_time,change_failure_rate": ["team", "metric_time__week", "lead_time", "payments"],
-    "--metrics merged_prs": ["change__repository", "merged_prs"],
+    "--metrics merged_prs": ["change__repository", "metric_time__month", "share_unreviewed", "acme/payments-api"],
     "yardstick status": ["Last 10 nightly runs", "succeeded", "Data freshness per source", "pull_requests"],
 }
 

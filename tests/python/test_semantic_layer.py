@@ -150,6 +150,28 @@ def test_marts_agree_with_metricflow(demo_warehouse: Path, metric: str) -> None:
     assert _disagreements(expected, _metricflow(demo_warehouse, metric, grain)) == []
 
 
+def test_planning_and_product_marts_agree_with_metricflow(demo_warehouse: Path) -> None:
+    """Per sprint (the `team_sprint` entity) and, for the organisation-wide product metrics, per day."""
+    with duckdb.connect(str(demo_warehouse), read_only=True) as con:
+        sprints = con.execute("select team || '/' || sprint_key, planning_accuracy, scope_creep_issues, "
+                              "predictability_stddev from marts.planning_sprint_outcomes").fetchall()
+        product = con.execute("select metric, cast(metric_date as varchar), value "
+                              "from marts.product_metric_daily").fetchall()
+    _, frame = query(demo_warehouse, ["planning_accuracy", "scope_creep", "predictability"], ["team_sprint"])
+    answered = {row.team_sprint: row for row in frame.itertuples(index=False)}
+    assert len(sprints) >= 3
+    for sprint, accuracy, creep, spread in sprints:
+        row = answered[sprint]
+        assert _disagreements({"a": accuracy, "c": creep, "s": spread},
+                              {"a": row.planning_accuracy, "c": row.scope_creep, "s": row.predictability}) == []
+    for metric in ("errors_per_user", "page_views_per_user", "p75_page_load_ms"):
+        expected = {("org", day): value for name, day, value in product if name == metric}
+        _, frame = query(demo_warehouse, [metric], ["metric_time__day"])
+        answered_days = {("org", str(pd.Timestamp(row.metric_time__day).date())): getattr(row, metric)
+                         for row in frame.itertuples(index=False)}
+        assert expected and _disagreements(expected, answered_days) == [], metric
+
+
 def test_metrics_team_daily_agrees_with_metricflow(demo_warehouse: Path) -> None:
     with duckdb.connect(str(demo_warehouse), read_only=True) as con:
         daily = con.execute("select metric, team, cast(metric_date as varchar), value "

@@ -75,13 +75,21 @@ def test_the_build_puts_it_in_metrics_team_daily(built: Path) -> None:
     assert all(path.endswith("payments_flow.yml") for *_, path in rows)
 
 
-def test_the_build_records_the_definitions(built: Path) -> None:
+def test_the_build_records_the_definitions(built: Path, scenario_warehouse: Path) -> None:
+    """The new metric is first seen by this build (its day: var as_of_date); payments' metric keeps the day the
+    scenario's build first saw it, whatever day that was."""
+    sql = ("select metric_name, team, defined_in, first_defined_at, last_changed_at, is_current "
+           "from intermediate.int_team_metric_definitions order by metric_name")
+    with duckdb.connect(str(scenario_warehouse.with_name("warehouse.private.duckdb")), read_only=True) as con:
+        earlier = con.execute(sql).fetchall()
     with duckdb.connect(str(built / "warehouse.private.duckdb"), read_only=True) as con:
-        rows = con.execute("select metric_name, team, first_defined_at, last_changed_at, is_current "
-                           "from intermediate.int_team_metric_definitions order by metric_name").fetchall()
-    assert rows == [
-        ("payments_api_merged_prs", "payments_flow", date(2026, 3, 15), date(2026, 3, 15), True),
-        ("payments_api_prs_merged_without_review", "payments", date(2026, 3, 15), date(2026, 3, 15), True)]
+        rows = con.execute(sql).fetchall()
+    assert [row[:3] for row in earlier] == [
+        ("payments_api_prs_merged_without_review", "payments", "metrics/payments.yml")]
+    new, kept = rows
+    assert new[:2] == ("payments_api_merged_prs", "payments_flow") and new[2].endswith("payments_flow.yml")
+    assert new[3:] == (date(2026, 3, 15), date(2026, 3, 15), True)
+    assert kept[:2] == earlier[0][:2] and kept[3:] == earlier[0][3:]  # first seen and unchanged since
 
 
 def test_metrics_query_answers_it_by_week(built: Path, monkeypatch: pytest.MonkeyPatch) -> None:
