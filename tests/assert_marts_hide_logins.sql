@@ -14,6 +14,7 @@
     'planning_investment_monthly', 'planning_issue_cycle_time', 'planning_sprint_outcomes',
     'product_funnel_daily', 'product_metric_daily', 'product_metric_segments_daily', 'product_release_impact',
     'quality_link_coverage', 'quality_team_monthly',
+    'usage_team_weekly',
 ] %}
 {%- for mart in marts %}
 -- depends_on: {{ ref(mart) }}

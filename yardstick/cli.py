@@ -36,8 +36,12 @@ def _demo(args: argparse.Namespace) -> None:
 
 def _report(args: argparse.Namespace) -> None:
     from yardstick.report import render
+    from yardstick.report_ladder import Tracking
 
-    print(f"Report: {render(default_warehouse(), Path(args.output))}")
+    if bool(args.track) != bool(args.write_key):
+        raise ValueError("--track and --write-key go together: the collector's URL and a write key it accepts")
+    tracking = Tracking(args.track, args.write_key) if args.track else None
+    print(f"Report: {render(default_warehouse(), Path(args.output), tracking)}")
 
 
 def _ingest(args: argparse.Namespace) -> None:
@@ -170,6 +174,9 @@ def parser() -> argparse.ArgumentParser:
 
     report = commands.add_parser("report", help="write the HTML report (team-level charts) of the warehouse")
     report.add_argument("--output", default="report", help="directory for index.html (default: ./report)")
+    report.add_argument("--track", metavar="URL", help="send a view of each team's section to this collector "
+                        "(`yardstick collect`, Segment API) as the report is read")
+    report.add_argument("--write-key", metavar="KEY", help="a write key the --track collector accepts")
     report.set_defaults(func=_report)
 
     docs = commands.add_parser("docs", help="generate the dbt docs site (offline) into target/")

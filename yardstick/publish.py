@@ -24,7 +24,7 @@ import duckdb
 
 PUBLIC_SCHEMAS = ("marts", "ops")
 # seeds that name people (logins, e-mails, team memberships) stay in the private file
-PRIVATE_SEEDS = frozenset({"identities", "people_teams"})
+PRIVATE_SEEDS = frozenset({"identities", "people_teams", "people_roles"})
 
 
 def default_warehouse() -> Path:

@@ -17,6 +17,7 @@ import plotly.io as pio
 from plotly.subplots import make_subplots
 
 from yardstick import clock
+from yardstick.report_ladder import Tracking, ladder_html, tracker_script
 from yardstick.report_metrics import team_metrics_section
 
 TIER_COLOURS = {"elite": "#1a9850", "high": "#91cf60", "medium": "#fee08b", "low": "#fc8d59"}
@@ -278,11 +279,14 @@ def goals_section(marts: Marts, annotations: pd.DataFrame) -> Section:
                          height=120 + 40 * len(goals))
     section.figure = figure
     actions = marts.frame("select * from marts.goals_actions order by due_date", "marts.goals_actions")
-    rows = "".join(f"<tr><td>{html.escape(str(a.goal_id))}</td><td>{html.escape(str(a.resolution))}</td>"
-                   f"<td>{a.due_date:%Y-%m-%d}</td><td>{html.escape(str(a.status))}</td></tr>"
+    rows = "".join(f"<tr><td>{html.escape(_label(a.goal_id))}</td>"
+                   f"<td>{html.escape(_label(a.resolution if pd.notna(a.resolution) else a.opportunity))}</td>"
+                   f"<td>{html.escape(_label(a.owner_role))}</td><td>{html.escape(_label(a.source))}</td>"
+                   f"<td>{'–' if pd.isna(a.due_date) else f'{a.due_date:%Y-%m-%d}'}</td>"
+                   f"<td>{html.escape(str(a.status))}</td></tr>"
                    for a in actions.itertuples())
-    section.table = ("<table><caption>Improvement actions</caption><tr><th>goal</th><th>action</th><th>due</th>"
-                     f"<th>status</th></tr>{rows}</table>") if rows else ""
+    section.table = ("<table><caption>Improvement actions</caption><tr><th>goal</th><th>action</th><th>owner</th>"
+                     f"<th>recorded in</th><th>due</th><th>status</th></tr>{rows}</table>") if rows else ""
     return section
 
 
@@ -331,13 +335,31 @@ def ai_section(marts: Marts, annotations: pd.DataFrame) -> Section:
     return section
 
 
+def ladder_section(marts: Marts, annotations: pd.DataFrame) -> Section:
+    """Each team's rung of the seven-rung maturity ladder, the evidence behind it and the next step, in words; the
+    team blocks are what `--track` reports views of."""
+    section = Section("ladder", "Metrics maturity by team",
+                      "Do teams look at their metrics and act on them? Each team's rung, its evidence and the one "
+                      "next step that would lift it.")
+    maturity = marts.frame("select * from marts.goals_team_maturity order by maturity_rung desc, team",
+                           "marts.goals_team_maturity")
+    if maturity.empty:
+        section.empty_reason = "No teams yet: build the warehouse (see the README)."
+        return section
+    active = (maturity["measured_weeks"] > 0) | (maturity["targets"] > 0)
+    idle = sorted(maturity.loc[~active, "team"])
+    section.table = ladder_html(maturity[active]) + (
+        f'<p class="question">No delivery data and no goal yet: {html.escape(", ".join(idle))}.</p>' if idle else "")
+    return section
+
+
 def _round(value: object) -> object:
     return round(float(value), 2) if value is not None and not pd.isna(value) else value
 
 
 SECTIONS: list[Callable[[Marts, pd.DataFrame], Section]] = [
     dora_section, stages_section, hygiene_section, planning_section, quality_section, product_section, ai_section,
-    goals_section, team_metrics_section]
+    goals_section, team_metrics_section, ladder_section]
 
 PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Yardstick report</title>
@@ -346,14 +368,17 @@ body {{ font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 1100px
 nav a {{ margin-right: 1rem; }} section {{ margin: 2.5rem 0; }} .question {{ color: #555; }}
 table {{ border-collapse: collapse; margin: 1rem 0; }} td, th {{ border: 1px solid #ddd; padding: 4px 8px; }}
 caption {{ text-align: left; font-weight: 600; }} .empty {{ color: #777; font-style: italic; }}
+article.team {{ border-top: 1px solid #ddd; padding: 0.5rem 0 1rem; }} .next-step {{ font-weight: 600; }}
+li.lacks {{ color: #777; }}
 </style>
 <script>{plotly_js}</script></head>
 <body><h1>Yardstick report</h1><p>Built {built} from {warehouse}. Team-level numbers; nobody is ranked.</p>
-<nav>{nav}</nav>{sections}</body></html>"""
+<nav>{nav}</nav>{sections}{tracker}</body></html>"""
 
 
-def render(warehouse: Path, output: Path) -> Path:
-    """Write the report to `output` (a directory; the page is index.html) and return the page's path."""
+def render(warehouse: Path, output: Path, tracking: Tracking | None = None) -> Path:
+    """Write the report to `output` (a directory; the page is index.html) and return the page's path. With
+    `tracking`, the page sends a view of each team's block to that collector (`yardstick report --track`)."""
     from plotly.offline import get_plotlyjs
 
     marts = Marts(warehouse)
@@ -366,12 +391,13 @@ def render(warehouse: Path, output: Path) -> Path:
     for section in sections:
         body = (pio.to_html(section.figure, full_html=False, include_plotlyjs=False,
                             config={"displaylogo": False, "responsive": True})
-                if section.figure is not None else f'<p class="empty">{html.escape(section.empty_reason)}</p>')
+                if section.figure is not None else f'<p class="empty">{html.escape(section.empty_reason)}</p>'
+                if section.empty_reason else "")
         parts.append(f'<section id="{section.anchor}"><h2>{html.escape(section.title)}</h2>'
                      f'<p class="question">{html.escape(section.question)}</p>{section.table}{body}</section>')
     page = PAGE.format(plotly_js=get_plotlyjs(), built=clock.today().isoformat(), warehouse=html.escape(warehouse.name),
                        nav="".join(f'<a href="#{s.anchor}">{html.escape(s.title)}</a>' for s in sections),
-                       sections="".join(parts))
+                       sections="".join(parts), tracker=tracker_script(tracking) if tracking else "")
     output.mkdir(parents=True, exist_ok=True)
     target = output / "index.html"
     target.write_text(page, encoding="utf-8")

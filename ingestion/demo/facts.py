@@ -134,6 +134,7 @@ class _IssueSpec:
     state_reason: str | None
     labels: list[str]
     assignee: str | None
+    milestone: tuple[str, datetime] | None = None  # (title, due on)
 
 
 @dataclass

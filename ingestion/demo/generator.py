@@ -256,6 +256,14 @@ class _Simulation:
                          title=f"Consider {rng.choice(_THINGS)}", opened_at=opened,
                          closed_at=self.before_cutoff(closed), state_reason="not_planned" if closed else None)
 
+    def improvement_issue(self, team: _Team) -> None:
+        """The improvement action the first team filed as a GitHub issue (labels `improvement` and the goal it
+        serves, seeds/metric_targets.csv), due with its milestone; no random draw, so nothing else changes."""
+        opened = self.cutoff - timedelta(days=3, hours=6)
+        self.b.issue(team.repos[0], author=team.people[0], title="Large pull requests wait days for a review",
+                     opened_at=opened, labels=["improvement", f"goal:{team.name}-lead-time"],
+                     assignee=team.people[0], milestone=("Review load", self.cutoff + timedelta(days=11)))
+
     @staticmethod
     def hours_from(rng: random.Random, bounds: tuple[float, float]) -> timedelta:
         return timedelta(minutes=round(60 * rng.uniform(*bounds)))
@@ -526,6 +534,7 @@ class _Simulation:
             self.pull_requests(team)
             if team.tracker == "github":
                 self.backlog(team)
+                self.improvement_issue(team)
         for team in self.teams:
             for repo in team.repos:
                 self.operate(team, repo)

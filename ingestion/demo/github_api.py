@@ -291,6 +291,15 @@ class GitHubRenderer(GitHubObjects):
             "changed_files": p.changed_files,
         }
 
+    @staticmethod
+    def milestone(full: str, i: _IssueSpec) -> Json | None:
+        if i.milestone is None:
+            return None
+        title, due_on = i.milestone
+        mid = 5_000_000 + _hash_int("milestone", full, title, span=900_000)
+        return {"url": f"{GITHUB_API}/repos/{full}/milestones/1", "id": mid, "number": 1, "title": title,
+                "state": "open", "due_on": iso(due_on)}
+
     def label(self, full: str, name: str) -> Json:
         lid = 4_000_000_000 + _hash_int("label", full, name, span=900_000_000)
         return {
@@ -526,7 +535,8 @@ class GitHubRenderer(GitHubObjects):
             "labels": [self.label(full, name) for name in i.labels],
             "state": "closed" if closed else "open", "locked": False,
             "assignee": self.user(i.assignee) if i.assignee else None,
-            "assignees": [self.user(i.assignee)] if i.assignee else [], "milestone": None, "comments": 0,
+            "assignees": [self.user(i.assignee)] if i.assignee else [], "milestone": self.milestone(full, i),
+            "comments": 0,
             "created_at": iso(i.opened_at), "updated_at": iso(updated), "closed_at": iso(i.closed_at),
             "author_association": "MEMBER", "active_lock_reason": None, "body": i.body or None,
             "timeline_url": f"{api}/issues/{number}/timeline", "performed_via_github_app": None,

@@ -445,7 +445,8 @@ class _Repository:
             "body": i.get("body") or "", "state": _upper(i.get("state")), "stateReason": _upper(i.get("state_reason")),
             "author": _actor(i.get("user")), "createdAt": i.get("created_at"), "updatedAt": i.get("updated_at"),
             "closedAt": i.get("closed_at"), "url": i.get("html_url"),
-            "milestone": {"title": milestone.get("title")} if isinstance(milestone, Mapping) else None,
+            "milestone": {"title": milestone.get("title"), "dueOn": milestone.get("due_on")}
+            if isinstance(milestone, Mapping) else None,
             "assignees": _paged(assignees, _actor),
             "labels": _paged(i.get("labels") or [], lambda label: {"name": label.get("name")}),
         }

@@ -239,6 +239,7 @@ class OrgBuilder:
         state_reason: str | None = None,
         labels: list[str] | None = None,
         assignee: str | None = None,
+        milestone: tuple[str, datetime] | None = None,
     ) -> IssueRef:
         """Record a GitHub issue (numbered with the repository's pull requests, in opened order).
         ``state_reason``: ``completed`` (the default when closed), ``not_planned`` or ``reopened``."""
@@ -249,7 +250,8 @@ class OrgBuilder:
         if closed_at is not None and state_reason is None:
             state_reason = "completed"
         spec = _IssueSpec(self._next(), repo, author, title, body, utc(opened_at),
-                          utc(closed_at) if closed_at else None, state_reason, list(labels or []), assignee)
+                          utc(closed_at) if closed_at else None, state_reason, list(labels or []), assignee,
+                          (milestone[0], utc(milestone[1])) if milestone else None)
         self._issues.append(spec)
         return IssueRef(self, spec)
 

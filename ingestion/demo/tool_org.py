@@ -251,8 +251,42 @@ def jira_from_pull_requests(org: Org, projects: dict[str, Collection[str]]) -> J
                 if match and match.group(1) == key:
                     data.issues.append(_issue(pull, repo.pull_commits.get(pull["number"], []), sprints, end,
                                               board_id * 100_000))
+    data.issues += [issue for board_id, (key, repos) in enumerate(sorted(projects.items()), start=1)
+                    if (issue := _improvement_issue(org, key, repos, end, board_id * 100_000)) is not None]
     data.issues.sort(key=lambda issue: int(issue["id"]))
     return data
+
+
+# the improvement action each Jira team of the demo filed (label `improvement`, its goal in seeds/metric_targets.csv)
+IMPROVEMENTS = {"SEA": ("Release the ranking service behind a canary", "search-cfr", 20, 10),
+                "PLA": ("Automate the Jenkins deploy approval", "platform-deploys", 10, 20)}
+IMPROVEMENT_NUMBER = 9000
+
+
+def _improvement_issue(org: Org, key: str, repos: Collection[str], end: datetime, id_base: int) -> Json | None:
+    """An open Task labelled `improvement` and `goal:<goal_id>`, filed `days_ago` before the demo's last change
+    and due `due_in` days after it, assigned to the project's first pull-request author."""
+    if key not in IMPROVEMENTS:
+        return None
+    title, goal, days_ago, due_in = IMPROVEMENTS[key]
+    authors = sorted(p["user"]["login"] for repo in sorted(repos) if repo in org.github for p in org.github[repo].pulls)
+    if not authors:
+        return None
+    person, created = _account(authors[0], None), end - timedelta(days=days_ago)
+    number = IMPROVEMENT_NUMBER
+    return {
+        "id": str(id_base + number), "key": f"{key}-{number}", "self": f"{JIRA_SITE}/rest/api/3/issue/{id_base + number}",
+        "fields": {
+            "project": {"key": key}, "summary": title, "issuetype": {"name": "Task", "subtask": False},
+            "status": {"id": _STATUSES["todo"][0], "name": _STATUSES["todo"][1],
+                       "statusCategory": {"key": _STATUSES["todo"][2]}},
+            "priority": {"name": "High"}, "resolution": None, "labels": ["improvement", f"goal:{goal}"],
+            "assignee": person, "reporter": person, "created": _jira_time(created), "updated": _jira_time(created),
+            "resolutiondate": None, "duedate": (end + timedelta(days=due_in)).date().isoformat(),
+            STORY_POINTS_FIELD: None, SPRINT_FIELD: [],
+        },
+        "changelog": {"histories": []},
+    }
 
 
 def _issue(pull: Json, commits: list[Json], sprints: list[Json], end: datetime, id_base: int) -> Json:

@@ -82,7 +82,8 @@ ISSUE = fields(
     ("state", "state", "text", True, frozenset({"open", "closed"})),
     ("state_reason", "state_reason", "text", False, frozenset({"completed", "not_planned", "reopened", "duplicate"})),
     ("user_login", "user.login"), ("assignee_login", "assignee.login"), ("label_names", "label_names"),
-    ("milestone_title", "milestone.title"), ("created_at", "created_at", "timestamp", True),
+    ("milestone_title", "milestone.title"), ("milestone_due_on", "milestone.due_on", "timestamp"),
+    ("created_at", "created_at", "timestamp", True),
     ("updated_at", "updated_at", "timestamp", True), ("closed_at", "closed_at", "timestamp"),
 )
 WORKFLOW_JOB = fields(

@@ -367,7 +367,8 @@ def _issue(node: Mapping[str, Any]) -> dict:
         "body": node.get("body") or None, "state": _lower(node.get("state")),
         "state_reason": _lower(node.get("stateReason")), "user": _login(node.get("author")),
         "assignee": {"login": assignees[0]} if assignees else None, "label_names": ",".join(labels) or None,
-        "milestone": milestone if isinstance(milestone, Mapping) else None, "created_at": node.get("createdAt"),
+        "milestone": {"title": milestone.get("title"), "due_on": milestone.get("dueOn")}
+        if isinstance(milestone, Mapping) else None, "created_at": node.get("createdAt"),
         "updated_at": node.get("updatedAt"), "closed_at": node.get("closedAt"),
     }
 

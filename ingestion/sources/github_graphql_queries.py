@@ -59,7 +59,7 @@ issues(first: %(first)s, after: %(after)s, orderBy: {field: UPDATED_AT, directio
   pageInfo { hasNextPage endCursor }
   nodes {
     fullDatabaseId number title body state stateReason author { login } assignees(first: 1) { nodes { login } }
-    labels(first: 100) { nodes { name } } milestone { title } createdAt updatedAt closedAt
+    labels(first: 100) { nodes { name } } milestone { title dueOn } createdAt updatedAt closedAt
   }
 }"""
 DEPLOYMENTS = """

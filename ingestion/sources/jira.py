@@ -62,7 +62,7 @@ ISSUE = fields(
     ("assignee_name", "fields.assignee.displayName"), ("reporter_account_id", "fields.reporter.accountId"),
     ("parent_key", "fields.parent.key"),
     ("created_at", "fields.created", "timestamp", True), ("updated_at", "fields.updated", "timestamp", True),
-    ("resolved_at", "fields.resolutiondate", "timestamp"),
+    ("resolved_at", "fields.resolutiondate", "timestamp"), ("due_date", "fields.duedate"),  # `YYYY-MM-DD`
 )
 ISSUE_EXTRA = fields(
     ("sprint_ids", "sprint_ids"),  # space-separated ids from the sprint field
@@ -119,7 +119,7 @@ class JiraTokenPaginator(JSONResponseCursorPaginator):
 
 # the issue fields the raw table reads (the enhanced search returns only the fields it is asked for)
 ISSUE_FIELDS = ("project", "summary", "issuetype", "status", "priority", "resolution", "labels", "assignee",
-                "reporter", "parent", "created", "updated", "resolutiondate")
+                "reporter", "parent", "created", "updated", "resolutiondate", "duedate")
 
 
 def _id(item: Any) -> Any:

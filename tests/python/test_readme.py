@@ -38,6 +38,7 @@ SAFE = [
     r"\.venv/bin/python -c \"import duckdb; .*read_only=True.*\"",
     r"yardstick status",
     r"yardstick --help",
+    r"yardstick report --track https://collect\.example\.com --write-key wk_report_change_me",  # writes report/
     r"yardstick metrics (list|query .*)",  # read-only: the published file opened read_only=True
 ]
 # what each safe command must print, where the README says what it shows

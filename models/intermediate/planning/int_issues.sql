@@ -45,6 +45,7 @@ jira as (
         created_at,
         updated_at,
         resolved_at,
+        due_date,
         -- lineage
         'jira' as source_system
     from jira_issues
@@ -81,6 +82,8 @@ github as (
         created_at,
         updated_at,
         closed_at as resolved_at,
+        -- GitHub issues have no due date: their milestone's, if it has one
+        milestone_due_on as due_date,
         -- lineage
         'github' as source_system
     from github_issues

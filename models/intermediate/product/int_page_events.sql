@@ -10,6 +10,8 @@ with
 
 segment_events as (
     select * from {{ ref('stg_events__segment_events') }}
+    -- views of the Yardstick report itself (`yardstick report --track`) are not the product's: int_report_section_views
+    where not (event_type = 'page' and coalesce(event_name, '') = 'Yardstick report')
 ),
 
 snowplow_events as (

@@ -17,6 +17,7 @@ renamed as (
         state_reason,
         label_names as labels,
         milestone_title,
+        cast({{ to_utc('milestone_due_on') }} as date) as milestone_due_on,
         -- people
         user_login as author_login,
         assignee_login,

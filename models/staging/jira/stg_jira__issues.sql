@@ -32,6 +32,7 @@ renamed as (
         {{ to_utc('created_at') }} as created_at,
         {{ to_utc('updated_at') }} as updated_at,
         {{ to_utc('resolved_at') }} as resolved_at,
+        cast(due_date as date) as due_date,
         -- load metadata
         _dlt_load_id as loaded_by
     from source
