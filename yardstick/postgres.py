@@ -47,7 +47,7 @@ class Mart:
     description: str
     columns: dict[str, str]  # column → description
     primary_key: tuple[str, ...]  # the grain (a unique / unique_combination test)
-    not_null: frozenset[str] = frozenset()  # columns with a not_null test
+    not_null: frozenset[str] = frozenset()  # columns with a not_null test or constraint
 
 
 def _pg_type(duck_type: str) -> tuple[str, bool]:
@@ -84,8 +84,10 @@ def public_marts() -> dict[str, Mart]:
     for unique_id, node in manifest["nodes"].items():
         if node["resource_type"] == "model" and node.get("access") == "public" and node["schema"] == SCHEMA:
             columns = {name: col.get("description", "") for name, col in node.get("columns", {}).items()}
+            constrained = {name for name, col in node.get("columns", {}).items()  # the contract's not_null
+                           if any(c.get("type") == "not_null" for c in col.get("constraints") or [])}
             marts[node["name"]] = Mart(node["name"], node.get("description", ""), columns, keys.get(unique_id, ()),
-                                       frozenset(not_null.get(unique_id, ())))
+                                       frozenset(not_null.get(unique_id, set()) | constrained))
     return marts
 
 
