@@ -160,7 +160,8 @@ def postgres() -> Iterator[Postgres]:
 # Most expensive modules first (full dbt builds each; figures in the README's "Tests" section), so that on
 # pytest-xdist's two workers the long ones start at once and the short ones fill in behind them.
 # test_readme reads the demo test_demo_product builds: apart, so its worker does other work meanwhile.
-SLOW_FIRST = ["test_readers", "test_nightly", "test_postgres_portability", "test_bench", "test_postgres",
+SLOW_FIRST = ["test_readers", "test_nightly", "test_incremental_equals_full", "test_team_metrics", "test_maturity_demo",
+              "test_postgres_portability", "test_bench", "test_postgres", "test_semantic_layer",
               "test_mixed_tools", "test_beyond_dora", "test_github_graphql", "test_github_copilot",
               "test_demo_product", "test_product_analytics", "test_report", "test_dora_end_to_end", "test_goals",
               "test_publish", "test_readme"]
