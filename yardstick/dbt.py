@@ -21,6 +21,7 @@ os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
 # profiles.yml reads the warehouse path from this var (dbt renders `var()` there for --vars values only)
 WAREHOUSE_VAR = "yardstick_warehouse"
 
+
 @contextmanager
 def stable_path(warehouse: Path) -> Iterator[Path]:
     """The path dbt is given for `warehouse`: a symbolic link, always at the same place in dbt's target directory
