@@ -19,6 +19,7 @@ from typing import Any
 import dlt
 import duckdb
 
+from ingestion.environment import environment
 from ingestion.errors import SourceError, YardstickError, find_domain_error
 from ingestion.sources import events, git, github, github_copilot, gitlab, jenkins, jira, pagerduty
 from ingestion.sources.projection import (
@@ -108,18 +109,9 @@ def arrow_load_columns() -> Iterator[None]:
     """The API sources yield Arrow tables, which dlt loads without its row normaliser; ask it to add the
     `_dlt_load_id` and `_dlt_id` columns every raw table carries (dlt's `normalize.parquet_normalizer` settings,
     read from the environment while the pipeline runs, then restored)."""
-    keys = {"NORMALIZE__PARQUET_NORMALIZER__ADD_DLT_LOAD_ID": "true",
-            "NORMALIZE__PARQUET_NORMALIZER__ADD_DLT_ID": "true"}
-    saved = {key: os.environ.get(key) for key in keys}
-    os.environ.update(keys)
-    try:
+    with environment({"NORMALIZE__PARQUET_NORMALIZER__ADD_DLT_LOAD_ID": "true",
+                      "NORMALIZE__PARQUET_NORMALIZER__ADD_DLT_ID": "true"}):
         yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 def ingest_source(name: str, warehouse: Path | None, *, full_refresh: bool = False,

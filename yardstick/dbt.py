@@ -10,8 +10,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from ingestion.environment import environment
 from yardstick import build_state, person_key
-from yardstick.env import environment
 from yardstick.errors import BuildFailed
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent

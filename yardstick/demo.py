@@ -15,8 +15,8 @@ from ingestion.demo.events import generate_events, product_vars
 from ingestion.demo.generator import generate_org, split_by_tool
 from ingestion.demo.server import ReplayServer
 from ingestion.demo.tool_org import jenkins_jobs
+from ingestion.environment import environment
 from yardstick import clock
-from yardstick.env import environment
 from yardstick.refresh import Progress, RefreshResult, refresh
 
 __all__ = ["environment", "project_repository", "run_demo", "source_settings", "tool_settings"]

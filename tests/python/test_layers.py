@@ -14,7 +14,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 # group → (layer, module prefixes, groups it may import). Lowest layer first; longest prefix wins.
 LAYERS: dict[str, tuple[int, tuple[str, ...], frozenset[str]]] = {
-    "leaf": (0, ("ingestion", "ingestion.errors", "ingestion.timestamps"), frozenset({"leaf"})),
+    "leaf": (0, ("ingestion", "ingestion.errors", "ingestion.timestamps", "ingestion.environment"),
+             frozenset({"leaf"})),
     "sources": (1, ("ingestion.sources",), frozenset({"leaf", "sources"})),
     "pipeline": (2, ("ingestion.pipeline",), frozenset({"leaf", "sources"})),
     # the demo simulates the tools independently of the clients that read them: never ingestion.sources
