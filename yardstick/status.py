@@ -96,29 +96,41 @@ def freshness(warehouse: Path) -> list[Freshness]:
     return results
 
 
+PROGRESS_DATASETS = ("raw_github", "raw_github_actions")  # the GitHub sources' `sync_progress` tables
+COUNTED = {"pull_requests": "", "workflow_runs": " workflow runs"}  # what `n of m` counts, first one pending
+
+
 def sync_progress(warehouse: Path) -> dict[str, str]:
     """Each GitHub repository's sync: `complete`, or `partial (n of m)` while a first sync cut short by
     SOURCES__GITHUB__MAX_REQUESTS_PER_RUN is still being resumed (n of the repository's m pull requests
-    fetched; the commits, deployments or issues still to come are named)."""
+    fetched, else of its workflow runs; the commits, deployments, issues or runs still to come are named).
+    Both GitHub sources (GraphQL or REST, and Actions) write the same progress rows."""
+    rows: list[tuple] = []
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        exists = con.execute("select count(*) from information_schema.tables where table_schema = 'raw_github' "
-                             "and table_name = 'sync_progress'").fetchone()[0]
-        rows = con.execute("select repository, resource, complete, done, total from raw_github.sync_progress "
-                           "order by repository, resource").fetchall() if exists else []
+        for dataset in PROGRESS_DATASETS:
+            exists = con.execute("select count(*) from information_schema.tables where table_schema = ? "
+                                 "and table_name = 'sync_progress'", [dataset]).fetchone()[0]
+            if exists:
+                rows += con.execute(f"select repository, resource, complete, done, total from {dataset}.sync_progress "
+                                    "order by repository, resource").fetchall()
     states: dict[str, str] = {}
-    for repo in dict.fromkeys(row[0] for row in rows):
+    for repo in sorted(dict.fromkeys(row[0] for row in rows)):
         mine = {resource: (complete, done, total)
                 for name, resource, complete, done, total in rows if name == repo}
         pending = [resource for resource, (complete, _, _) in mine.items() if not complete]
-        if not pending:
-            states[repo] = "complete"
-            continue
-        complete, done, total = mine.get("pull_requests", (True, None, None))
-        of = total if total is not None else "?"
-        counted = f"{done or 0} of {of}" if not complete else "pull requests done"
-        others = [resource for resource in pending if resource != "pull_requests"]
-        states[repo] = f"partial ({counted})" + (f", {', '.join(others)} to come" if others else "")
+        states[repo] = _partial(mine, pending) if pending else "complete"
     return states
+
+
+def _partial(mine: dict[str, tuple], pending: list[str]) -> str:
+    counted = next((resource for resource in COUNTED if resource in pending), None)
+    if counted is not None:
+        _, done, total = mine[counted]
+        head = f"{done or 0} of {total if total is not None else '?'}{COUNTED[counted]}"
+    else:
+        head = "pull requests done" if "pull_requests" in mine else "workflow runs done"
+    others = [resource for resource in pending if resource != counted]
+    return f"partial ({head})" + (f", {', '.join(others)} to come" if others else "")
 
 
 def _aware(value: Any) -> datetime | None:

@@ -200,6 +200,11 @@ class ApiClient:
         except BAD_JSON as exc:
             raise SourceError(f"{self.tool} sent a body that is not valid JSON for {path}: {exc}") from exc
 
+    def relative(self, url: str) -> str:
+        """A URL of this API (a next page's link) as a path from the base URL, which resumes a listing there."""
+        base = self.rest.base_url.rstrip("/")
+        return url[len(base):] if url.startswith(base + "/") else url
+
     def get(self, path: str, **kwargs: Any) -> Any:
         """One GET returning the decoded body."""
         try:

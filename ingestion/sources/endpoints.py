@@ -25,10 +25,14 @@ What an `Endpoint` says, and what the walker does with it:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+import sys
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
+from urllib.parse import urlparse
 
 import dlt
 import pyarrow as pa
@@ -36,13 +40,17 @@ import pyarrow.compute as pc
 from dlt.sources import DltResource
 from dlt.sources.helpers.rest_client.paginators import BasePaginator
 
+from ingestion.sources.budget import BudgetExhausted
 from ingestion.sources.client import ApiClient
 from ingestion.sources.columns import from_rows, project_records
 from ingestion.sources.cursors import Clock, Cursors, utc_now
+from ingestion.sources.github_walk import PROGRESS_TABLE, desc_walk, progress_row
 from ingestion.sources.projection import Field, guarded, lookup, table_hints
-from ingestion.timestamps import isoformat_z
+from ingestion.timestamps import isoformat_z, parse_timestamp
 
-Rows = list[dict[str, Any]]
+Bundle = dict[str, Any]  # table → a page's rows (Arrow) and its children's, or progress rows
+PROGRESS = "sync_progress"  # each key's progress (GitHub: `yardstick status` shows complete or partial)
+CHILD_WORKERS = 5  # a `parallel` child's requests in flight (dlt's default extract workers)
 
 
 @dataclass(frozen=True)
@@ -57,6 +65,7 @@ class Incremental:
     newest_first: bool = False  # the listing is newest first: stop after the first page with an older record
     after: str | None = None  # client-side filter on `field`: ">" (strictly newer than the start) or ">="
     advance_if: Callable[[Mapping[str, Any]], bool] | None = None  # rows that may move the mark (default: all)
+    resumable: bool = False  # newest first, walked resumably (github_walk.desc_walk): see `_walked`
 
     def value(self, row: Mapping[str, Any]) -> datetime | None:
         value = row.get(self.field)
@@ -160,6 +169,8 @@ class Walk:
     key_in_path: Callable[[Any], str] = str
     full_refresh: bool = False
     clock: Clock = utc_now  # "now" for the cursors (a mark never passes it)
+    progress: bool = False  # each key's progress into `sync_progress` (complete, or partial: see `_listing`)
+    stopped: list[str] = field(default_factory=list)  # the endpoints a spent budget stopped in this sync
 
     def rows(self, endpoint: Endpoint, items: Sequence[Any], path: str, key: Any, extra: Mapping[str, Any],
              fields_: tuple[Field, ...] | None = None) -> pa.Table:
@@ -191,7 +202,9 @@ class Walk:
 
 def resources(walk: Walk, endpoint: Endpoint) -> list[DltResource]:
     """The dlt resources of one top-level endpoint: its own (or its hidden pages resource and the tables
-    embedded in each page) and a transformer per child endpoint."""
+    embedded in each page), or, for a listing, a hidden resource yielding each page's rows with its children's
+    ({table: rows} bundles: a page counts as done only once its children are fetched) and a transformer per
+    table picking them."""
     if endpoint.pages:
         def pages() -> Iterator[list[Any]]:
             yield from _pages(walk, endpoint)
@@ -203,11 +216,15 @@ def resources(walk: Walk, endpoint: Endpoint) -> list[DltResource]:
         return [hidden, dlt.transformer(own, data_from=hidden, name=endpoint.table, **_hints(walk, endpoint)),
                 *(_embedded_resource(walk, e, hidden) for e in endpoint.embedded)]
 
-    def listing() -> Iterator[Rows]:
+    def listing() -> Iterator[Bundle]:
         yield from _listing(walk, endpoint)
 
-    parent = dlt.resource(listing, name=endpoint.table, **_hints(walk, endpoint))
-    return [parent, *_children(walk, endpoint, parent)]
+    # the hidden resource keeps the endpoint's name, so its cursors stay where they were
+    hidden = dlt.resource(listing, name=endpoint.table, selected=False)
+    specs = dict(tables(endpoint))
+    if walk.progress:
+        specs[PROGRESS] = PROGRESS_TABLE
+    return [hidden, *(_picked(hidden, table, spec) for table, spec in specs.items())]
 
 
 def _nonempty(table: pa.Table) -> Iterator[pa.Table]:
@@ -219,22 +236,14 @@ def _hints(walk: Walk, endpoint: Endpoint) -> dict[str, Any]:
     return table_hints(tables(endpoint)[endpoint.table])
 
 
-def _children(walk: Walk, endpoint: Endpoint, parent: DltResource) -> list[DltResource]:
-    out = []
-    for child in endpoint.children:
-        transformer = _child_resource(walk, child, parent)
-        out.extend([transformer, *_children(walk, child, transformer)])
-    return out
-
-
-def _child_resource(walk: Walk, child: Endpoint, parent: DltResource) -> DltResource:
-    marks: dict[str, Any] = {}  # the child's cursors and marks as this sync began (one source instance = one sync)
-
-    def child_rows(parents: Rows) -> Iterator[Rows]:
-        yield from _child_rows(walk, child, marks, parents)
-
-    return dlt.transformer(child_rows, data_from=parent, name=child.table, parallelized=child.parallel,
-                           **_hints(walk, child))
+def _picked(hidden: DltResource, table: str, spec: Any) -> DltResource:
+    """A transformer loading one table's rows from the listing's bundles."""
+    def pick(bundle: Bundle) -> Iterator[Any]:
+        rows = bundle.get(table)
+        if rows is not None and len(rows):
+            yield rows
+    name = f"{table}_rows" if table != PROGRESS else f"{hidden.name}_progress"
+    return dlt.transformer(pick, data_from=hidden, name=name, table_name=table, **table_hints(spec))
 
 
 def _embedded_resource(walk: Walk, embedded: Embedded, pages: DltResource) -> DltResource:
@@ -268,33 +277,137 @@ def _params(endpoint: Endpoint, since: datetime | None) -> dict[str, Any]:
     return params
 
 
-def _listing(walk: Walk, endpoint: Endpoint) -> Iterator[Rows]:
-    """Every key's records since its cursor, validated; the cursor advances page by page."""
+def _listing(walk: Walk, endpoint: Endpoint) -> Iterator[Bundle]:
+    """Every key's records since its cursor, validated, with their children. A spent budget stops the listing
+    cleanly: what was fetched loads, no mark passes what was not, and the next sync resumes."""
+    state = dlt.current.resource_state()
     cursors = Cursors(walk.start, full_refresh=walk.full_refresh, clock=walk.clock)
+    walks: dict[str, Any] = state.setdefault("walks", {})
+    if walk.full_refresh:
+        walks.clear()
+    kids = _ChildMarks(walk, endpoint)
+    inc = endpoint.incremental
     for key in walk.keys():
-        yield from _key_listing(walk, endpoint, cursors, key)
+        complete = False
+        try:
+            if walk.stopped:
+                raise BudgetExhausted("spent on an earlier listing")
+            yield from _walked(walk, endpoint, cursors, walks, kids, key) if inc and inc.resumable \
+                else _key_listing(walk, endpoint, cursors, kids, key)
+            complete = True
+        except BudgetExhausted:
+            _stopped(walk, endpoint, key, state.get("etags"))
+        if walk.progress:
+            walked = walks.get(_cursor_key(endpoint, key))
+            yield {PROGRESS: [progress_row(str(key), endpoint.table, walked, complete=complete)]}
 
 
-def _key_listing(walk: Walk, endpoint: Endpoint, cursors: Cursors, key: Any) -> Iterator[Rows]:
+def _stopped(walk: Walk, endpoint: Endpoint, key: Any, etags: dict[str, Any] | None) -> None:
+    """The budget stopped this key's listing: a one-line notice (once per endpoint), and the listing's stored
+    ETags forgotten (a `304` next time would hide a page whose children were not all fetched)."""
+    if endpoint.table not in walk.stopped:
+        walk.stopped.append(endpoint.table)
+        print(f"{walk.source}: {endpoint.table}: this run's request budget is spent; stopped at {key or 'the listing'}"
+              " with what was fetched so far loaded; the next run resumes there", file=sys.stderr, flush=True)
+    prefix = walk.path(endpoint.path, key)
+    for url in [url for url in (etags or {}) if urlparse(url).path.startswith(prefix)]:
+        del etags[url]  # type: ignore[index]
+
+
+def _key_listing(walk: Walk, endpoint: Endpoint, cursors: Cursors, kids: _ChildMarks, key: Any) -> Iterator[Bundle]:
+    """One key's listing, its mark moving page by page (a budget can stop only an oldest-first one of these; a
+    newest-first one that it can stop is `resumable`)."""
     inc = endpoint.incremental
     mark = _cursor_key(endpoint, key)
     since = cursors.start(mark, inc.lookback) if inc else None
     path = walk.path(endpoint.path, key)
     extra = {endpoint.key_column: key} if endpoint.key_column else {}
-    for page in _raw_pages(walk, endpoint, path, since):
-        listed = walk.rows(endpoint, page, path, key, extra, endpoint.list_fields or None)
-        fresh = inc.fresh(listed, since) if inc and since is not None else listed
-        rows = _details(walk, endpoint, key, fresh, extra) if endpoint.detail else fresh
-        if rows.num_rows:
-            yield rows
-        if inc:
-            cursors.advance(mark, inc.values(rows))
-        if inc and inc.newest_first and fresh.num_rows < listed.num_rows:
-            break
+    before = cursors.mark(mark)
+    try:
+        for page in _raw_pages(walk, endpoint, path, since):
+            listed = walk.rows(endpoint, page, path, key, extra, endpoint.list_fields or None)
+            fresh = inc.fresh(listed, since) if inc and since is not None else listed
+            rows = (yield from _bundled(walk, endpoint, kids, key, fresh, extra))[endpoint.table]
+            if inc:
+                cursors.advance(mark, inc.values(rows))
+            if inc and inc.newest_first and fresh.num_rows < listed.num_rows:
+                break
+    except BudgetExhausted:
+        moved = cursors.mark(mark)
+        if moved is not None and moved != before:
+            # records stamped the same second may straddle the page the budget cut: read that second again
+            cursors.hold(mark, moved - timedelta(microseconds=1))
+        raise
 
 
-def _raw_pages(walk: Walk, endpoint: Endpoint, path: str, since: datetime | None) -> Iterator[list[Any]]:
-    kwargs: dict[str, Any] = {"params": _params(endpoint, since)}
+def _walked(walk: Walk, endpoint: Endpoint, cursors: Cursors, walks: dict[str, Any], kids: _ChildMarks,
+            key: Any) -> Iterator[Bundle]:
+    """One key's newest-first listing as a resumable walk (github_walk.desc_walk): its mark moves only once the
+    walk is complete; a stopped walk keeps where it was (the next page's link) and resumes there."""
+    inc = endpoint.incremental
+    assert inc is not None
+    mark = _cursor_key(endpoint, key)
+    saved = walks.get(mark)
+    floor = parse_timestamp(saved["floor"]) if saved else cursors.start(mark, inc.lookback)
+    kids.begin(mark, resuming=saved is not None)
+    listing = _Listing(walk, endpoint, key)
+    extra = {endpoint.key_column: key} if endpoint.key_column else {}
+    for nodes in desc_walk(walks, cursors, mark, listing, lambda row: inc.value(row) or floor,
+                           lookback=inc.lookback, inclusive=inc.after != ">"):
+        yield from _bundled(walk, endpoint, kids, key, pa.Table.from_pylist(nodes, schema=listing.schema), extra)
+    kids.end(mark)
+
+
+class _Listing:
+    """One key's listing as github_walk's `Pages`: `(rows, next page's link, total)` per page, from the top
+    (`after` None; the first page asked once, then kept) or from a saved link."""
+
+    def __init__(self, walk: Walk, endpoint: Endpoint, key: Any) -> None:
+        self.walk, self.endpoint, self.key = walk, endpoint, key
+        self.path = walk.path(endpoint.path, key)
+        self.schema: pa.Schema | None = None
+        self.head: dict[str, tuple[list[dict], str | None, int | None]] = {}
+
+    def __call__(self, after: str | None, since: datetime, first: int | None = None) -> Iterator[
+            tuple[list[dict], str | None, int | None]]:
+        top = isoformat_z(since)
+        if after is None and top in self.head:
+            page = self.head[top]
+            yield page
+            if page[1] is None:
+                return
+            after = page[1]
+        for number, raw in enumerate(_raw_pages(self.walk, self.endpoint, after or self.path,
+                                                None if after else since, params=after is None)):
+            page = (self._rows(raw), self._next(raw), self._total(raw))
+            if after is None and number == 0:
+                self.head[top] = page
+            yield page
+
+    def _rows(self, raw: list[Any]) -> list[dict]:
+        extra = {self.endpoint.key_column: self.key} if self.endpoint.key_column else {}
+        table = self.walk.rows(self.endpoint, raw, self.path, self.key, extra, self.endpoint.list_fields or None)
+        self.schema = table.schema
+        return table.to_pylist()
+
+    def _next(self, raw: list[Any]) -> str | None:
+        paginator = getattr(raw, "paginator", None)
+        url = getattr(paginator, "_next_reference", None) if paginator is not None and paginator.has_next_page \
+            else None
+        return self.walk.api.relative(url) if url else None
+
+    def _total(self, raw: list[Any]) -> int | None:
+        response = getattr(raw, "response", None)
+        if response is None or not self.endpoint.data_selector or response.status_code != 200:
+            return None
+        body = response.json()
+        total = body.get("total_count") if isinstance(body, dict) else None
+        return total if isinstance(total, int) else None
+
+
+def _raw_pages(walk: Walk, endpoint: Endpoint, path: str, since: datetime | None, *,
+               params: bool = True) -> Iterator[list[Any]]:
+    kwargs: dict[str, Any] = {"params": _params(endpoint, since) if params else {}}
     if endpoint.data_selector:
         kwargs["data_selector"] = endpoint.data_selector
     if endpoint.paginator:
@@ -311,39 +424,133 @@ def _details(walk: Walk, endpoint: Endpoint, key: Any, listed: pa.Table, extra: 
     return walk.gathered(endpoint, pages)
 
 
+def _bundled(walk: Walk, endpoint: Endpoint, kids: _ChildMarks, key: Any, fresh: pa.Table,
+             extra: Mapping[str, Any]) -> Generator[Bundle, None, Bundle]:
+    """A page's rows (read in full when the endpoint has a `detail`) and their children's, as one bundle. When
+    the budget stops it, what was fetched is yielded, then BudgetExhausted raised: the page is not done."""
+    bundle: Bundle = {}
+    try:
+        rows = _details(walk, endpoint, key, fresh, extra) if endpoint.detail else fresh
+        bundle[endpoint.table] = rows
+        for child in endpoint.children:
+            _with_children(walk, child, kids, rows, bundle)
+    except BudgetExhausted:
+        kids.discard()
+        yield bundle
+        raise
+    kids.advance()
+    if any(len(rows) for rows in bundle.values()):
+        yield bundle
+    return bundle
+
+
 # ---------------------------------------------------------------------------------------------- children
 
 
-def _child_rows(walk: Walk, child: Endpoint, marks: dict[str, Any], parents: pa.Table) -> Iterator[pa.Table]:
-    """The child's records of every parent row of a batch (of those changed since the child's mark, when
-    incremental), projected as one table: Arrow's and dlt's cost per table is fixed, so one table per parent
-    would cost more than the rows."""
-    if child.incremental and "cursors" not in marks:  # made once per sync: a full refresh clears the marks once
-        marks["cursors"] = Cursors(walk.start, full_refresh=walk.full_refresh, clock=walk.clock)
-    pages, changed = [], []
+def _with_children(walk: Walk, child: Endpoint, kids: _ChildMarks, parents: pa.Table, bundle: Bundle) -> None:
+    """Add to `bundle` the child's records of every parent row of a page (of those changed since the child's
+    mark, when incremental), projected as one table (Arrow's cost per table is fixed), and their own
+    children's. `parallel` children are read in worker threads, a request per parent row."""
+    wanted = []
     for parent in parents.to_pylist():
         key = parent.get(child.key_column) if child.key_column else None
-        changed_at = _changed_since_mark(child, marks, key, parent)
-        if child.incremental and changed_at is None:
-            continue
-        pages.extend(_one_parent(walk, child, key, parent))
-        changed.append((key, changed_at))
-    yield from _nonempty(walk.gathered(child, pages))
-    for key, changed_at in changed:
-        if changed_at is not None:
-            marks["cursors"].advance(_cursor_key(child, key), [changed_at])
+        changed_at = kids.changed(child, key, parent)
+        if child.incremental is None or changed_at is not None:
+            wanted.append((key, parent, changed_at))
+    tasks = [partial(_one_parent, walk, child, key, parent) for key, parent, _ in wanted]
+    fetched, stop = _fetch_all(tasks, CHILD_WORKERS if child.parallel else 1)
+    bundle[child.table] = walk.gathered(child, [page for pages in fetched for page in pages])
+    kids.fetched(child, [(key, changed_at) for (key, _, changed_at), _ in zip(wanted, fetched, strict=False)])
+    if stop is not None:
+        raise stop
+    for grandchild in child.children:
+        _with_children(walk, grandchild, kids, bundle[child.table], bundle)
 
 
-def _changed_since_mark(child: Endpoint, marks: dict[str, Any], key: Any, parent: Mapping[str, Any]) -> Any:
-    """The parent's change time when it changed after the child's mark as the sync began, else None."""
-    if child.incremental is None:
-        return None
-    seen = marks.setdefault("seen", {})
-    mark = _cursor_key(child, key)
-    if mark not in seen:
-        seen[mark] = marks["cursors"].mark(mark)
-    changed_at = child.incremental.value(parent)
-    return changed_at if seen[mark] is None or changed_at > seen[mark] else None
+def _fetch_all(tasks: Sequence[Callable[[], Any]], workers: int) -> tuple[list[Any], BudgetExhausted | None]:
+    """The results of `tasks` in order, up to the first one a spent budget stopped (and that stop)."""
+    if workers == 1 or len(tasks) < 2:
+        done = []
+        for task in tasks:
+            try:
+                done.append(task())
+            except BudgetExhausted as stop:
+                return done, stop
+        return done, None
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        futures = [pool.submit(task) for task in tasks]
+        done = []
+        for future in futures:
+            try:
+                done.append(future.result())
+            except BudgetExhausted as stop:
+                for later in futures:
+                    later.cancel()
+                return done, stop
+    return done, None
+
+
+class _ChildMarks:
+    """The marks of a listing's incremental children (in each child's own resource state): a child is read
+    again only for parents that changed after its mark as the sync began, or, while the parent's walk of a key
+    is unfinished (a budget stopped it), as that walk began."""
+
+    def __init__(self, walk: Walk, endpoint: Endpoint) -> None:
+        self.cursors: dict[str, Cursors] = {}
+        self.floors: dict[str, dict[str, Any]] = {}
+        self.seen: dict[tuple[str, str], datetime | None] = {}
+        self.pending: list[tuple[Endpoint, str, datetime]] = []
+        for child in _descendants(endpoint):
+            if child.incremental is not None:
+                state = dlt.current.resource_state(child.table)
+                self.cursors[child.table] = Cursors(walk.start, full_refresh=walk.full_refresh, state=state,
+                                                    clock=walk.clock)
+                self.floors[child.table] = state.setdefault("walk_floors", {})
+                if walk.full_refresh:
+                    self.floors[child.table].clear()
+
+    def begin(self, mark: str, *, resuming: bool) -> None:
+        """A parent walk of `mark` begins (or resumes): children compare with the marks as it first began."""
+        for table, cursors in self.cursors.items():
+            floors = self.floors[table]
+            if not resuming or mark not in floors:
+                current = cursors.mark(mark)
+                floors[mark] = current.isoformat() if current else None
+            self.seen[(table, mark)] = parse_timestamp(floors[mark]) if floors[mark] else None
+
+    def end(self, mark: str) -> None:
+        for floors in self.floors.values():
+            floors.pop(mark, None)
+
+    def changed(self, child: Endpoint, key: Any, parent: Mapping[str, Any]) -> Any:
+        """The parent's change time when it changed after the child's mark, else None."""
+        if child.incremental is None:
+            return None
+        mark = _cursor_key(child, key)
+        if (child.table, mark) not in self.seen:
+            self.seen[(child.table, mark)] = self.cursors[child.table].mark(mark)
+        seen = self.seen[(child.table, mark)]
+        changed_at = child.incremental.value(parent)
+        return changed_at if seen is None or changed_at > seen else None
+
+    def fetched(self, child: Endpoint, done: Sequence[tuple[Any, Any]]) -> None:
+        """Parents whose children were fetched: their marks move once the page is done (`advance`)."""
+        self.pending += [(child, _cursor_key(child, key), at) for key, at in done if at is not None]
+
+    def advance(self) -> None:
+        for child, mark, at in self.pending:
+            self.cursors[child.table].advance(mark, [at])
+        self.pending.clear()
+
+    def discard(self) -> None:
+        """The page was cut short: its parents' children come again with the next sync."""
+        self.pending.clear()
+
+
+def _descendants(endpoint: Endpoint) -> Iterator[Endpoint]:
+    for child in endpoint.children:
+        yield child
+        yield from _descendants(child)
 
 
 def _one_parent(walk: Walk, child: Endpoint, key: Any, parent: Mapping[str, Any]) -> list[tuple[list[Any], str, Any,

@@ -132,17 +132,19 @@ PULL_REQUESTS = Endpoint(  # updated since the cursor: the list newest first, ea
     "pull_requests", "/repos/{key}/pulls", PULL_REQUEST, key_column="repository",
     params={"state": "all", "sort": "updated", "direction": "desc", "per_page": PER_PAGE},
     list_fields=PULL_REQUEST_LIST_ITEM, detail="/repos/{key}/pulls/{record[number]}", prepare=_with_label_names,
-    incremental=Incremental("updated_at", newest_first=True, after=">"),
+    incremental=Incremental("updated_at", newest_first=True, after=">", resumable=True),
     children=(_pr_child("commits", COMMIT, ("repository", "pull_request_number", "sha"), "sha"),
               _pr_child("reviews", REVIEW, ("id",))),
 )
 COMMITS = Endpoint(  # every commit reachable from the default branch, by committer date
     "commits", "/repos/{key}/commits", COMMIT, ("repository", "sha"), key_column="repository", id_path="sha",
-    params={"since": None, "per_page": PER_PAGE}, incremental=Incremental("committed_at", param="since"),
+    params={"since": None, "per_page": PER_PAGE},
+    incremental=Incremental("committed_at", param="since", resumable=True),
 )
 DEPLOYMENTS = Endpoint(  # newest first, down to the cursor minus a look-back (statuses settle after a run)
     "deployments", "/repos/{key}/deployments", DEPLOYMENT, key_column="repository", params={"per_page": PER_PAGE},
-    incremental=Incremental("created_at", lookback=timedelta(hours=48), newest_first=True, after=">="),
+    incremental=Incremental("created_at", lookback=timedelta(hours=48), newest_first=True, after=">=",
+                            resumable=True),
     children=(Endpoint("deployment_statuses", "/repos/{key}/deployments/{parent[id]}/statuses", DEPLOYMENT_STATUS,
                        key_column="repository", parent={"deployment_id": "id"}, params={"per_page": PER_PAGE},
                        parallel=True),),
@@ -158,7 +160,7 @@ WORKFLOW_RUNS = Endpoint(  # created since the cursor minus a look-back (runs fi
     "workflow_runs", "/repos/{key}/actions/runs", WORKFLOW_RUN, key_column="repository",
     data_selector="workflow_runs", params={"created": None, "per_page": PER_PAGE},
     incremental=Incremental("created_at", param="created", param_format=lambda since: f">={isoformat_z(since)}",
-                            lookback=timedelta(hours=48)),
+                            lookback=timedelta(hours=48), resumable=True),
     children=(Endpoint("workflow_jobs", "/repos/{key}/actions/runs/{parent[id]}/jobs", WORKFLOW_JOB,
                        key_column="repository", data_selector="jobs", params={"per_page": PER_PAGE},
                        prepare=_with_steps_count, incremental=Incremental("updated_at", fallback="created_at")),),
@@ -168,8 +170,8 @@ WORKFLOW_RUNS = Endpoint(  # created since the cursor minus a look-back (runs fi
 # from this so models can always read them.
 TABLES: dict[str, dict[str, TableSpec]] = {
     "raw_github": {**tables(PULL_REQUESTS, COMMITS, DEPLOYMENTS, ISSUES),
-                   "sync_progress": PROGRESS_TABLE},  # GraphQL path: each repository's first sync
-    "raw_github_actions": tables(WORKFLOW_RUNS),
+                   "sync_progress": PROGRESS_TABLE},  # each repository's first sync: complete or partial
+    "raw_github_actions": {**tables(WORKFLOW_RUNS), "sync_progress": PROGRESS_TABLE},
 }
 
 
@@ -213,8 +215,8 @@ def github_source(
                                  deployment_lookback_hours=deployment_lookback_hours)
     # conditional requests (a 304 costs nothing), but not for the deployments list: its unchanged deployments are
     # read again for their statuses
-    api = _client(base_url, access_token, conditional=lambda path: not path.endswith("/deployments"))
-    walk = Walk(api, "github", start, keys=lambda: repositories, full_refresh=full_refresh)
+    api = _client(base_url, access_token, conditional=lambda path: not path.endswith("/deployments"), budget=budget)
+    walk = Walk(api, "github", start, keys=lambda: repositories, full_refresh=full_refresh, progress=True)
     deployments = with_lookback(DEPLOYMENTS, timedelta(hours=deployment_lookback_hours))
     return [resource for endpoint in (PULL_REQUESTS, COMMITS, deployments, ISSUES)
             for resource in resources(walk, endpoint)]
@@ -249,10 +251,10 @@ def github_actions_source(
 ) -> Sequence[DltResource]:
     """GitHub Actions workflow runs, created since the cursor minus a look-back (runs finish later), and the
     jobs of the runs that changed since the last sync. Lists are asked conditionally (a 304 costs nothing);
-    `max_requests_per_run` bounds repository discovery here (the endpoint walker does not spend a budget yet)."""
+    `max_requests_per_run` bounds the run (discovery, runs and jobs): a sync it stops resumes next run."""
     budget = RunBudget(max_requests_per_run)
     repositories = _discover(repositories, base_url, access_token, include_archived, include_forks,
                              exclude_repositories, budget, api)
-    walk = Walk(_client(base_url, access_token, conditional=True), "github", start_date_from(start_date),
-                keys=lambda: repositories, full_refresh=full_refresh)
+    walk = Walk(_client(base_url, access_token, conditional=True, budget=budget), "github",
+                start_date_from(start_date), keys=lambda: repositories, full_refresh=full_refresh, progress=True)
     return resources(walk, with_lookback(WORKFLOW_RUNS, timedelta(hours=run_lookback_hours)))
