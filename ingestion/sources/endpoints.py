@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import partial
@@ -44,6 +43,7 @@ from ingestion.sources.budget import BudgetExhausted
 from ingestion.sources.client import ApiClient
 from ingestion.sources.columns import from_rows, project_records
 from ingestion.sources.cursors import Clock, Cursors, utc_now
+from ingestion.sources.endpoint_marks import ChildMarks, cursor_key, fetch_all
 from ingestion.sources.github_walk import PROGRESS_TABLE, desc_walk, progress_row
 from ingestion.sources.projection import Field, guarded, lookup, table_hints
 from ingestion.timestamps import isoformat_z, parse_timestamp
@@ -51,6 +51,7 @@ from ingestion.timestamps import isoformat_z, parse_timestamp
 Bundle = dict[str, Any]  # table → a page's rows (Arrow) and its children's, or progress rows
 PROGRESS = "sync_progress"  # each key's progress (GitHub: `yardstick status` shows complete or partial)
 CHILD_WORKERS = 5  # a `parallel` child's requests in flight (dlt's default extract workers)
+PARENT_BATCH = 10  # parents read in full and given their children together: what a budget-cut page keeps
 
 
 @dataclass(frozen=True)
@@ -220,6 +221,8 @@ def resources(walk: Walk, endpoint: Endpoint) -> list[DltResource]:
         yield from _listing(walk, endpoint)
 
     # the hidden resource keeps the endpoint's name, so its cursors stay where they were
+    if any(child.children for child in endpoint.children):
+        raise ValueError(f"{endpoint.table}: the walker reads children, not their children")
     hidden = dlt.resource(listing, name=endpoint.table, selected=False)
     specs = dict(tables(endpoint))
     if walk.progress:
@@ -265,10 +268,6 @@ def _embedded_resource(walk: Walk, embedded: Embedded, pages: DltResource) -> Dl
 # ---------------------------------------------------------------------------------------------- listings
 
 
-def _cursor_key(endpoint: Endpoint, key: Any) -> str:
-    return str(key) if key is not None else str(endpoint.cursor_key or endpoint.table)
-
-
 def _params(endpoint: Endpoint, since: datetime | None) -> dict[str, Any]:
     params = dict(endpoint.params)
     inc = endpoint.incremental
@@ -285,7 +284,7 @@ def _listing(walk: Walk, endpoint: Endpoint) -> Iterator[Bundle]:
     walks: dict[str, Any] = state.setdefault("walks", {})
     if walk.full_refresh:
         walks.clear()
-    kids = _ChildMarks(walk, endpoint)
+    kids = ChildMarks(walk.start, endpoint.children, full_refresh=walk.full_refresh, clock=walk.clock)
     inc = endpoint.incremental
     for key in walk.keys():
         complete = False
@@ -298,7 +297,7 @@ def _listing(walk: Walk, endpoint: Endpoint) -> Iterator[Bundle]:
         except BudgetExhausted:
             _stopped(walk, endpoint, key, state.get("etags"))
         if walk.progress:
-            walked = walks.get(_cursor_key(endpoint, key))
+            walked = walks.get(cursor_key(endpoint, key))
             yield {PROGRESS: [progress_row(str(key), endpoint.table, walked, complete=complete)]}
 
 
@@ -314,11 +313,11 @@ def _stopped(walk: Walk, endpoint: Endpoint, key: Any, etags: dict[str, Any] | N
         del etags[url]  # type: ignore[index]
 
 
-def _key_listing(walk: Walk, endpoint: Endpoint, cursors: Cursors, kids: _ChildMarks, key: Any) -> Iterator[Bundle]:
+def _key_listing(walk: Walk, endpoint: Endpoint, cursors: Cursors, kids: ChildMarks, key: Any) -> Iterator[Bundle]:
     """One key's listing, its mark moving page by page (a budget can stop only an oldest-first one of these; a
     newest-first one that it can stop is `resumable`)."""
     inc = endpoint.incremental
-    mark = _cursor_key(endpoint, key)
+    mark = cursor_key(endpoint, key)
     since = cursors.start(mark, inc.lookback) if inc else None
     path = walk.path(endpoint.path, key)
     extra = {endpoint.key_column: key} if endpoint.key_column else {}
@@ -332,6 +331,7 @@ def _key_listing(walk: Walk, endpoint: Endpoint, cursors: Cursors, kids: _ChildM
                 cursors.advance(mark, inc.values(rows))
             if inc and inc.newest_first and fresh.num_rows < listed.num_rows:
                 break
+        kids.end(mark)
     except BudgetExhausted:
         moved = cursors.mark(mark)
         if moved is not None and moved != before:
@@ -340,13 +340,13 @@ def _key_listing(walk: Walk, endpoint: Endpoint, cursors: Cursors, kids: _ChildM
         raise
 
 
-def _walked(walk: Walk, endpoint: Endpoint, cursors: Cursors, walks: dict[str, Any], kids: _ChildMarks,
+def _walked(walk: Walk, endpoint: Endpoint, cursors: Cursors, walks: dict[str, Any], kids: ChildMarks,
             key: Any) -> Iterator[Bundle]:
     """One key's newest-first listing as a resumable walk (github_walk.desc_walk): its mark moves only once the
     walk is complete; a stopped walk keeps where it was (the next page's link) and resumes there."""
     inc = endpoint.incremental
     assert inc is not None
-    mark = _cursor_key(endpoint, key)
+    mark = cursor_key(endpoint, key)
     saved = walks.get(mark)
     floor = parse_timestamp(saved["floor"]) if saved else cursors.start(mark, inc.lookback)
     kids.begin(mark, resuming=saved is not None)
@@ -424,33 +424,56 @@ def _details(walk: Walk, endpoint: Endpoint, key: Any, listed: pa.Table, extra: 
     return walk.gathered(endpoint, pages)
 
 
-def _bundled(walk: Walk, endpoint: Endpoint, kids: _ChildMarks, key: Any, fresh: pa.Table,
+def _bundled(walk: Walk, endpoint: Endpoint, kids: ChildMarks, key: Any, fresh: pa.Table,
              extra: Mapping[str, Any]) -> Generator[Bundle, None, Bundle]:
-    """A page's rows (read in full when the endpoint has a `detail`) and their children's, as one bundle. When
-    the budget stops it, what was fetched is yielded, then BudgetExhausted raised: the page is not done."""
-    bundle: Bundle = {}
+    """A page's rows (read in full when the endpoint has a `detail`) and their children's, as one bundle, a few
+    parents at a time. When the budget stops it, what was fetched is yielded, the parents done are kept (the
+    next sync, reading the page again, does not fetch them again), and BudgetExhausted is raised."""
+    if not endpoint.detail and not endpoint.children:
+        bundle = {endpoint.table: fresh}
+        yield from _nonempty_bundle(bundle)
+        return bundle
+    mark = cursor_key(endpoint, key)
+    parents = kids.todo(mark, fresh)
+    done: dict[str, list[Any]] = {endpoint.table: [], **{child.table: [] for child in endpoint.children}}
     try:
-        rows = _details(walk, endpoint, key, fresh, extra) if endpoint.detail else fresh
-        bundle[endpoint.table] = rows
-        for child in endpoint.children:
-            _with_children(walk, child, kids, rows, bundle)
+        for start in range(0, parents.num_rows, PARENT_BATCH):
+            batch = parents.slice(start, PARENT_BATCH)
+            rows = _details(walk, endpoint, key, batch, extra) if endpoint.detail else batch
+            done[endpoint.table].append(rows)
+            for child in endpoint.children:
+                _with_children(walk, child, kids, rows, done[child.table])
+            kids.did(batch)
     except BudgetExhausted:
-        kids.discard()
-        yield bundle
+        kids.cut(mark)
+        yield _gathered(walk, endpoint, done)
         raise
     kids.advance()
+    bundle = _gathered(walk, endpoint, done)
+    yield from _nonempty_bundle(bundle)
+    return bundle
+
+
+def _nonempty_bundle(bundle: Bundle) -> Iterator[Bundle]:
     if any(len(rows) for rows in bundle.values()):
         yield bundle
-    return bundle
+
+
+def _gathered(walk: Walk, endpoint: Endpoint, done: Mapping[str, list[Any]]) -> Bundle:
+    """The page's parent rows as one table, and each child's pages projected together (Arrow's and dlt's cost
+    per table is fixed, so one table per parent would cost more than the rows)."""
+    tables_ = [table for table in done[endpoint.table] if table.num_rows]
+    own = pa.concat_tables(tables_) if tables_ else walk.gathered(endpoint, [])
+    return {endpoint.table: own, **{child.table: walk.gathered(child, done[child.table])
+                                    for child in endpoint.children}}
 
 
 # ---------------------------------------------------------------------------------------------- children
 
 
-def _with_children(walk: Walk, child: Endpoint, kids: _ChildMarks, parents: pa.Table, bundle: Bundle) -> None:
-    """Add to `bundle` the child's records of every parent row of a page (of those changed since the child's
-    mark, when incremental), projected as one table (Arrow's cost per table is fixed), and their own
-    children's. `parallel` children are read in worker threads, a request per parent row."""
+def _with_children(walk: Walk, child: Endpoint, kids: ChildMarks, parents: pa.Table, pages: list[Any]) -> None:
+    """Add to `pages` the child's raw pages for every parent row (of those changed since the child's mark, when
+    incremental); `parallel` children are read in worker threads, a request per parent row."""
     wanted = []
     for parent in parents.to_pylist():
         key = parent.get(child.key_column) if child.key_column else None
@@ -458,99 +481,11 @@ def _with_children(walk: Walk, child: Endpoint, kids: _ChildMarks, parents: pa.T
         if child.incremental is None or changed_at is not None:
             wanted.append((key, parent, changed_at))
     tasks = [partial(_one_parent, walk, child, key, parent) for key, parent, _ in wanted]
-    fetched, stop = _fetch_all(tasks, CHILD_WORKERS if child.parallel else 1)
-    bundle[child.table] = walk.gathered(child, [page for pages in fetched for page in pages])
+    fetched, stop = fetch_all(tasks, CHILD_WORKERS if child.parallel else 1)
+    pages += [page for parent_pages in fetched for page in parent_pages]
     kids.fetched(child, [(key, changed_at) for (key, _, changed_at), _ in zip(wanted, fetched, strict=False)])
     if stop is not None:
         raise stop
-    for grandchild in child.children:
-        _with_children(walk, grandchild, kids, bundle[child.table], bundle)
-
-
-def _fetch_all(tasks: Sequence[Callable[[], Any]], workers: int) -> tuple[list[Any], BudgetExhausted | None]:
-    """The results of `tasks` in order, up to the first one a spent budget stopped (and that stop)."""
-    if workers == 1 or len(tasks) < 2:
-        done = []
-        for task in tasks:
-            try:
-                done.append(task())
-            except BudgetExhausted as stop:
-                return done, stop
-        return done, None
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        futures = [pool.submit(task) for task in tasks]
-        done = []
-        for future in futures:
-            try:
-                done.append(future.result())
-            except BudgetExhausted as stop:
-                for later in futures:
-                    later.cancel()
-                return done, stop
-    return done, None
-
-
-class _ChildMarks:
-    """The marks of a listing's incremental children (in each child's own resource state): a child is read
-    again only for parents that changed after its mark as the sync began, or, while the parent's walk of a key
-    is unfinished (a budget stopped it), as that walk began."""
-
-    def __init__(self, walk: Walk, endpoint: Endpoint) -> None:
-        self.cursors: dict[str, Cursors] = {}
-        self.floors: dict[str, dict[str, Any]] = {}
-        self.seen: dict[tuple[str, str], datetime | None] = {}
-        self.pending: list[tuple[Endpoint, str, datetime]] = []
-        for child in _descendants(endpoint):
-            if child.incremental is not None:
-                state = dlt.current.resource_state(child.table)
-                self.cursors[child.table] = Cursors(walk.start, full_refresh=walk.full_refresh, state=state,
-                                                    clock=walk.clock)
-                self.floors[child.table] = state.setdefault("walk_floors", {})
-                if walk.full_refresh:
-                    self.floors[child.table].clear()
-
-    def begin(self, mark: str, *, resuming: bool) -> None:
-        """A parent walk of `mark` begins (or resumes): children compare with the marks as it first began."""
-        for table, cursors in self.cursors.items():
-            floors = self.floors[table]
-            if not resuming or mark not in floors:
-                current = cursors.mark(mark)
-                floors[mark] = current.isoformat() if current else None
-            self.seen[(table, mark)] = parse_timestamp(floors[mark]) if floors[mark] else None
-
-    def end(self, mark: str) -> None:
-        for floors in self.floors.values():
-            floors.pop(mark, None)
-
-    def changed(self, child: Endpoint, key: Any, parent: Mapping[str, Any]) -> Any:
-        """The parent's change time when it changed after the child's mark, else None."""
-        if child.incremental is None:
-            return None
-        mark = _cursor_key(child, key)
-        if (child.table, mark) not in self.seen:
-            self.seen[(child.table, mark)] = self.cursors[child.table].mark(mark)
-        seen = self.seen[(child.table, mark)]
-        changed_at = child.incremental.value(parent)
-        return changed_at if seen is None or changed_at > seen else None
-
-    def fetched(self, child: Endpoint, done: Sequence[tuple[Any, Any]]) -> None:
-        """Parents whose children were fetched: their marks move once the page is done (`advance`)."""
-        self.pending += [(child, _cursor_key(child, key), at) for key, at in done if at is not None]
-
-    def advance(self) -> None:
-        for child, mark, at in self.pending:
-            self.cursors[child.table].advance(mark, [at])
-        self.pending.clear()
-
-    def discard(self) -> None:
-        """The page was cut short: its parents' children come again with the next sync."""
-        self.pending.clear()
-
-
-def _descendants(endpoint: Endpoint) -> Iterator[Endpoint]:
-    for child in endpoint.children:
-        yield child
-        yield from _descendants(child)
 
 
 def _one_parent(walk: Walk, child: Endpoint, key: Any, parent: Mapping[str, Any]) -> list[tuple[list[Any], str, Any,
@@ -569,7 +504,7 @@ def _pages(walk: Walk, endpoint: Endpoint) -> Iterator[list[Any]]:
     """The raw pages of a key-less endpoint since its cursor; the cursor advances on the projected rows."""
     cursors = Cursors(walk.start, full_refresh=walk.full_refresh, clock=walk.clock)
     inc = endpoint.incremental
-    mark = _cursor_key(endpoint, None)
+    mark = cursor_key(endpoint, None)
     since = cursors.start(mark, inc.lookback) if inc else None
     for page in _raw_pages(walk, endpoint, endpoint.path, since):
         rows = walk.rows(endpoint, page, endpoint.path, None, {})
