@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any
 import dlt
 import pyarrow as pa
 
-from ingestion.sources.budget import BudgetExhausted
 from ingestion.sources.cursors import Clock, Cursors
 from ingestion.timestamps import parse_timestamp
 
@@ -25,27 +24,13 @@ def cursor_key(endpoint: Endpoint, key: Any) -> str:
     return str(key) if key is not None else str(endpoint.cursor_key or endpoint.table)
 
 
-def fetch_all(tasks: Sequence[Callable[[], Any]], workers: int) -> tuple[list[Any], BudgetExhausted | None]:
-    """The results of `tasks` in order, up to the first one a spent budget stopped (and that stop)."""
+def fetch_all(tasks: Sequence[Callable[[], Any]], workers: int) -> list[Any]:
+    """The results of `tasks` in order, read by `workers` threads (in this thread when 1: the resource's state,
+    and with it the stored ETags, is there only)."""
     if workers == 1 or len(tasks) < 2:
-        done = []
-        for task in tasks:
-            try:
-                done.append(task())
-            except BudgetExhausted as stop:
-                return done, stop
-        return done, None
+        return [task() for task in tasks]
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        futures = [pool.submit(task) for task in tasks]
-        done = []
-        for future in futures:
-            try:
-                done.append(future.result())
-            except BudgetExhausted as stop:
-                for later in futures:
-                    later.cancel()
-                return done, stop
-    return done, None
+        return list(pool.map(lambda task: task(), tasks))
 
 
 class ChildMarks:
@@ -71,11 +56,12 @@ class ChildMarks:
                 if full_refresh:
                     self.floors[child.table].clear()
 
-    def begin(self, mark: str, *, resuming: bool) -> None:
-        """A parent walk of `mark` begins (or resumes): children compare with the marks as it first began."""
+    def begin(self, mark: str) -> None:
+        """A parent walk of `mark` begins or resumes (its floors are kept until it ends): children compare with
+        the marks as it first began."""
         for table, cursors in self.cursors.items():
             floors = self.floors[table]
-            if not resuming or mark not in floors:
+            if mark not in floors:
                 current = cursors.mark(mark)
                 floors[mark] = current.isoformat() if current else None
             self.seen[(table, mark)] = parse_timestamp(floors[mark]) if floors[mark] else None
@@ -104,12 +90,15 @@ class ChildMarks:
         keep = [fingerprint(row) not in cut for row in rows.to_pylist()]
         return rows.filter(pa.array(keep, pa.bool_()))
 
-    def did(self, batch: pa.Table) -> None:
-        self.page += [fingerprint(row) for row in batch.to_pylist()]
-
-    def fetched(self, child: Endpoint, done: Sequence[tuple[Any, Any]]) -> None:
-        """Parents whose children were fetched: their marks move once the page is done (`advance`)."""
-        self.pending += [(child, cursor_key(child, key), at) for key, at in done if at is not None]
+    def did(self, parent: Mapping[str, Any], children: Sequence[Endpoint]) -> None:
+        """A parent read with all its children: kept if the page is cut; the incremental children's marks
+        move past it once the page is done (`advance`)."""
+        self.page.append(fingerprint(parent))
+        for child in children:
+            key = parent.get(child.key_column) if child.key_column else None
+            changed_at = self.changed(child, key, parent)
+            if changed_at is not None:
+                self.pending.append((child, cursor_key(child, key), changed_at))
 
     def advance(self) -> None:
         for child, mark, at in self.pending:
@@ -117,11 +106,13 @@ class ChildMarks:
         self.pending.clear()
         self.page.clear()
 
-    def cut(self, mark: str) -> None:
-        """The budget cut the page: its parents done are kept; the children's marks do not move."""
+    def cut(self, mark: str, *, advance: bool) -> None:
+        """The budget cut the page: its parents done are kept; the children's marks move past them only when
+        `advance` (else a parent not done, older than one done, would be skipped next time)."""
         self.cuts[mark] = sorted({*(self.cuts.get(mark) or ()), *self.page})
-        self.pending.clear()
-        self.page.clear()
+        if not advance:
+            self.pending.clear()
+        self.advance()
 
 
 def fingerprint(row: Mapping[str, Any]) -> str:

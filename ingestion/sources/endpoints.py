@@ -31,7 +31,6 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
-from urllib.parse import urlparse
 
 import dlt
 import pyarrow as pa
@@ -309,7 +308,7 @@ def _stopped(walk: Walk, endpoint: Endpoint, key: Any, etags: dict[str, Any] | N
         print(f"{walk.source}: {endpoint.table}: this run's request budget is spent; stopped at {key or 'the listing'}"
               " with what was fetched so far loaded; the next run resumes there", file=sys.stderr, flush=True)
     prefix = walk.path(endpoint.path, key)
-    for url in [url for url in (etags or {}) if urlparse(url).path.startswith(prefix)]:
+    for url in [url for url in (etags or {}) if walk.api.relative(url).startswith(prefix)]:
         del etags[url]  # type: ignore[index]
 
 
@@ -349,7 +348,7 @@ def _walked(walk: Walk, endpoint: Endpoint, cursors: Cursors, walks: dict[str, A
     mark = cursor_key(endpoint, key)
     saved = walks.get(mark)
     floor = parse_timestamp(saved["floor"]) if saved else cursors.start(mark, inc.lookback)
-    kids.begin(mark, resuming=saved is not None)
+    kids.begin(mark)
     listing = _Listing(walk, endpoint, key)
     extra = {endpoint.key_column: key} if endpoint.key_column else {}
     for nodes in desc_walk(walks, cursors, mark, listing, lambda row: inc.value(row) or floor,
@@ -415,41 +414,39 @@ def _raw_pages(walk: Walk, endpoint: Endpoint, path: str, since: datetime | None
     yield from walk.api.pages(path, **kwargs)
 
 
-def _details(walk: Walk, endpoint: Endpoint, key: Any, listed: pa.Table, extra: Mapping[str, Any]) -> pa.Table:
-    """Each listed record read again in full, all projected together."""
-    pages = []
-    for record in listed.to_pylist():
-        path = walk.path(endpoint.detail or "", key, record=record)
-        pages.append(([walk.api.get(path)], path, key, extra))
-    return walk.gathered(endpoint, pages)
-
-
 def _bundled(walk: Walk, endpoint: Endpoint, kids: ChildMarks, key: Any, fresh: pa.Table,
              extra: Mapping[str, Any]) -> Generator[Bundle, None, Bundle]:
-    """A page's rows (read in full when the endpoint has a `detail`) and their children's, as one bundle, a few
-    parents at a time. When the budget stops it, what was fetched is yielded, the parents done are kept (the
-    next sync, reading the page again, does not fetch them again), and BudgetExhausted is raised."""
+    """A page's rows (read in full when the endpoint has a `detail`) and their children's, as one bundle: the
+    parent rows as one table and each child's records projected together (Arrow's and dlt's cost per table is
+    fixed, so one table per parent would cost more than the rows). When the budget stops it, what was fetched
+    is yielded, the parents done are kept (the next sync, reading the page again, does not fetch them again),
+    and BudgetExhausted is raised: the page is not done."""
     if not endpoint.detail and not endpoint.children:
         bundle = {endpoint.table: fresh}
         yield from _nonempty_bundle(bundle)
         return bundle
     mark = cursor_key(endpoint, key)
-    parents = kids.todo(mark, fresh)
-    done: dict[str, list[Any]] = {endpoint.table: [], **{child.table: [] for child in endpoint.children}}
-    try:
-        for start in range(0, parents.num_rows, PARENT_BATCH):
-            batch = parents.slice(start, PARENT_BATCH)
-            rows = _details(walk, endpoint, key, batch, extra) if endpoint.detail else batch
-            done[endpoint.table].append(rows)
-            for child in endpoint.children:
-                _with_children(walk, child, kids, rows, done[child.table])
-            kids.did(batch)
-    except BudgetExhausted:
-        kids.cut(mark)
-        yield _gathered(walk, endpoint, done)
-        raise
+    todo = kids.todo(mark, fresh)
+    parents = todo.to_pylist()
+    workers = CHILD_WORKERS if any(child.parallel for child in endpoint.children) else 1
+    done = fetch_all([partial(_one_parent, walk, endpoint, kids, key, parent, extra) for parent in parents], workers)
+    own: list[tuple[list[Any], str, Any, Mapping[str, Any]]] = []
+    pages: dict[str, list[Any]] = {child.table: [] for child in endpoint.children}
+    stopped = False
+    for parent, (detail, children, complete) in zip(parents, done, strict=True):
+        own += detail
+        for table, child_pages in children.items():
+            pages[table] += child_pages
+        if complete:
+            kids.did(parent, endpoint.children)
+        stopped = stopped or not complete
+    bundle = {endpoint.table: walk.gathered(endpoint, own) if endpoint.detail else todo, **{child.table: walk.gathered(child, pages[child.table])
+                                       for child in endpoint.children}}
+    if stopped:  # a resumable walk's children compare with the marks as it began: theirs may move
+        kids.cut(mark, advance=bool(endpoint.incremental and endpoint.incremental.resumable))
+        yield bundle
+        raise BudgetExhausted("spent while reading the children of a page")
     kids.advance()
-    bundle = _gathered(walk, endpoint, done)
     yield from _nonempty_bundle(bundle)
     return bundle
 
@@ -459,42 +456,32 @@ def _nonempty_bundle(bundle: Bundle) -> Iterator[Bundle]:
         yield bundle
 
 
-def _gathered(walk: Walk, endpoint: Endpoint, done: Mapping[str, list[Any]]) -> Bundle:
-    """The page's parent rows as one table, and each child's pages projected together (Arrow's and dlt's cost
-    per table is fixed, so one table per parent would cost more than the rows)."""
-    tables_ = [table for table in done[endpoint.table] if table.num_rows]
-    own = pa.concat_tables(tables_) if tables_ else walk.gathered(endpoint, [])
-    return {endpoint.table: own, **{child.table: walk.gathered(child, done[child.table])
-                                    for child in endpoint.children}}
-
-
 # ---------------------------------------------------------------------------------------------- children
 
 
-def _with_children(walk: Walk, child: Endpoint, kids: ChildMarks, parents: pa.Table, pages: list[Any]) -> None:
-    """Add to `pages` the child's raw pages for every parent row (of those changed since the child's mark, when
-    incremental); `parallel` children are read in worker threads, a request per parent row."""
-    wanted = []
-    for parent in parents.to_pylist():
-        key = parent.get(child.key_column) if child.key_column else None
-        changed_at = kids.changed(child, key, parent)
-        if child.incremental is None or changed_at is not None:
-            wanted.append((key, parent, changed_at))
-    tasks = [partial(_one_parent, walk, child, key, parent) for key, parent, _ in wanted]
-    fetched, stop = fetch_all(tasks, CHILD_WORKERS if child.parallel else 1)
-    pages += [page for parent_pages in fetched for page in parent_pages]
-    kids.fetched(child, [(key, changed_at) for (key, _, changed_at), _ in zip(wanted, fetched, strict=False)])
-    if stop is not None:
-        raise stop
-
-
-def _one_parent(walk: Walk, child: Endpoint, key: Any, parent: Mapping[str, Any]) -> list[tuple[list[Any], str, Any,
-                                                                                          dict[str, Any]]]:
-    """The child's raw pages for one parent row, each with its path, key and the parent's columns."""
-    path = walk.path(child.path, key, parent=parent)
-    extra = {**({child.key_column: key} if child.key_column else {}),
-             **{column: parent[source] for column, source in child.parent.items()}}
-    return [(page, path, key, extra) for page in _raw_pages(walk, child, path, None)]
+def _one_parent(walk: Walk, endpoint: Endpoint, kids: ChildMarks, key: Any, parent: Mapping[str, Any],
+                extra: Mapping[str, Any]) -> tuple[list[Any], dict[str, list[Any]], bool]:
+    """One listed parent read in full (`detail`) and its children's raw pages (each with its path, key and the
+    parent's columns; an incremental child only when the parent changed since the child's mark), and whether
+    all of it was read: a spent budget stops it part way."""
+    detail: list[Any] = []
+    children: dict[str, list[Any]] = {}
+    try:
+        if endpoint.detail:
+            path = walk.path(endpoint.detail, key, record=parent)
+            detail.append(([walk.api.get(path)], path, key, extra))
+        for child in endpoint.children:
+            child_key = parent.get(child.key_column) if child.key_column else None
+            children[child.table] = []
+            if child.incremental is not None and kids.changed(child, child_key, parent) is None:
+                continue
+            path = walk.path(child.path, child_key, parent=parent)
+            columns = {**({child.key_column: child_key} if child.key_column else {}),
+                       **{column: parent[source] for column, source in child.parent.items()}}
+            children[child.table] += [(page, path, child_key, columns) for page in _raw_pages(walk, child, path, None)]
+    except BudgetExhausted:
+        return detail, children, False
+    return detail, children, True
 
 
 # ---------------------------------------------------------------------------------------------- pages
