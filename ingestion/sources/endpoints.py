@@ -16,8 +16,16 @@ What an `Endpoint` says, and what the walker does with it:
   `incremental` compares the parent row's column with the child's own mark, so a child is re-read only for
   parents that changed since the last sync;
 - `detail`: every listed record is read again in full from this path (GitHub pull requests, GitLab pipelines);
-- `children`: child endpoints read once per parent row, as dlt transformers (optionally in dlt's worker
-  threads, `parallel`);
+- `children`: child endpoints read once per parent row with the parent's page, before the next page is asked
+  (optionally a few parents at a time in worker threads, `parallel`); a hidden resource yields each page's
+  rows with its children's and a transformer per table picks them (as the GitHub GraphQL path does);
+- a budget (`BudgetExhausted` from the client: GitHub's SOURCES__GITHUB__MAX_REQUESTS_PER_RUN) stops a listing
+  cleanly: what was fetched loads, no mark moves past what was not, and the next sync resumes. An oldest-first
+  listing's mark moves page by page; a newest-first one is `resumable` (`Incremental.resumable`: the walk of
+  github_walk.py, the one the GraphQL path uses, its pages' `Link` kept); the parents of a page the budget cut
+  that were done are kept and skipped when that page is read again; a child's mark stays as the walk began
+  until the walk is done; the stopped listing's ETags are forgotten (a `304` would hide the page). With
+  `Walk.progress`, each key's progress goes to `sync_progress` (`yardstick status`: complete or partial);
 - `pages` + `embedded`: the listing's raw pages come from a hidden resource (which keeps the cursor) and
   several raw tables are built from each page (PagerDuty log entries and their incidents, Jira issues and their
   changelog items).
@@ -65,7 +73,7 @@ class Incremental:
     newest_first: bool = False  # the listing is newest first: stop after the first page with an older record
     after: str | None = None  # client-side filter on `field`: ">" (strictly newer than the start) or ">="
     advance_if: Callable[[Mapping[str, Any]], bool] | None = None  # rows that may move the mark (default: all)
-    resumable: bool = False  # newest first, walked resumably (github_walk.desc_walk): see `_walked`
+    resumable: bool = False  # newest first, walked resumably by github_walk.desc_walk (see `_walked`)
 
     def value(self, row: Mapping[str, Any]) -> datetime | None:
         value = row.get(self.field)
@@ -215,6 +223,13 @@ def resources(walk: Walk, endpoint: Endpoint) -> list[DltResource]:
         hidden = dlt.resource(pages, name=endpoint.pages, selected=False)
         return [hidden, dlt.transformer(own, data_from=hidden, name=endpoint.table, **_hints(walk, endpoint)),
                 *(_embedded_resource(walk, e, hidden) for e in endpoint.embedded)]
+
+    if not (endpoint.children or endpoint.detail or walk.progress):  # one table: the listing loads it itself
+        def rows() -> Iterator[pa.Table]:
+            for bundle in _listing(walk, endpoint):
+                yield bundle[endpoint.table]
+
+        return [dlt.resource(rows, name=endpoint.table, **_hints(walk, endpoint))]
 
     def listing() -> Iterator[Bundle]:
         yield from _listing(walk, endpoint)
@@ -440,8 +455,8 @@ def _bundled(walk: Walk, endpoint: Endpoint, kids: ChildMarks, key: Any, fresh: 
         if complete:
             kids.did(parent, endpoint.children)
         stopped = stopped or not complete
-    bundle = {endpoint.table: walk.gathered(endpoint, own) if endpoint.detail else todo, **{child.table: walk.gathered(child, pages[child.table])
-                                       for child in endpoint.children}}
+    bundle = {endpoint.table: walk.gathered(endpoint, own) if endpoint.detail else todo,
+              **{child.table: walk.gathered(child, pages[child.table]) for child in endpoint.children}}
     if stopped:  # a resumable walk's children compare with the marks as it began: theirs may move
         kids.cut(mark, advance=bool(endpoint.incremental and endpoint.incremental.resumable))
         yield bundle
