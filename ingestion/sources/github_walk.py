@@ -1,4 +1,7 @@
-"""Resumable newest-first walks for the GraphQL path, and the progress each repository has made.
+"""Resumable newest-first walks, and the progress each repository has made: the GraphQL path's, and the endpoint
+walker's for GitHub's newest-first REST lists (endpoints.py: pull requests, commits, deployments, Actions runs,
+whose `after` is the next page's link rather than a GraphQL cursor: a page number, so a record added above it
+while a walk is stopped makes one record come twice, and one deleted above it makes one go unread).
 
 GitHub lists pull requests, deployments and a branch's history newest first. A walk pages down from the newest
 node to the floor (the cursor of the last complete sync, or `start_date`) and only then moves the cursor up to
