@@ -301,23 +301,23 @@ def _listing(walk: Walk, endpoint: Endpoint) -> Iterator[Bundle]:
     kids = ChildMarks(walk.start, endpoint.children, full_refresh=walk.full_refresh, clock=walk.clock)
     inc = endpoint.incremental
     for key in walk.keys():
-        complete = False
+        complete, started = False, not walk.stopped
         try:
-            if walk.stopped:
+            if not started:
                 raise BudgetExhausted("spent on an earlier listing")
             yield from _walked(walk, endpoint, cursors, walks, kids, key) if inc and inc.resumable \
                 else _key_listing(walk, endpoint, cursors, kids, key)
             complete = True
         except BudgetExhausted:
-            _stopped(walk, endpoint, key, state.get("etags"))
+            _stopped(walk, endpoint, key, state.get("etags") if started else None)
         if walk.progress:
             walked = walks.get(cursor_key(endpoint, key))
             yield {PROGRESS: [progress_row(str(key), endpoint.table, walked, complete=complete)]}
 
 
 def _stopped(walk: Walk, endpoint: Endpoint, key: Any, etags: dict[str, Any] | None) -> None:
-    """The budget stopped this key's listing: a one-line notice (once per endpoint), and the listing's stored
-    ETags forgotten (a `304` next time would hide a page whose children were not all fetched)."""
+    """The budget stopped this key's listing: a one-line notice (once per endpoint), and, when it had begun, the
+    listing's stored ETags forgotten (a `304` next time would hide a page whose children were not all fetched)."""
     if endpoint.table not in walk.stopped:
         walk.stopped.append(endpoint.table)
         print(f"{walk.source}: {endpoint.table}: this run's request budget is spent; stopped at {key or 'the listing'}"
