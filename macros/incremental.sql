@@ -231,3 +231,34 @@
     select 1
     {%- endif -%}
 {%- endmacro %}
+
+{#- The daily product models (int_funnel_progress, int_product_measures and the product_*_daily marts) are
+    incremental by UTC day: every row of a touched day (or cohort day) is deleted and recomputed from all of that
+    day's events, never patched. A day is touched when it holds an event of a device whose events were loaded
+    since the model's last run (int_page_events has recomputed those devices: a late event, a session spanning
+    midnight, an identify re-attributing earlier days all land on that device's days), and so is every cohort day
+    whose funnel window reaches such a day: a funnel step can come up to the longest `conversion_window_hours`
+    (seeds/funnels.csv) after its entry, so a touched day also touches the ceil(window / 24) days before it. -#}
+{% macro touched_days() -%}
+    select distinct cast(touched.event_date - cast(offsets.days_before as integer) as date) as touched_date
+    from (
+        select distinct event_date from {{ ref('int_page_events') }}
+        where device_key in ({{ changed_since(page_event_staging(), "source_system || ':' || coalesce(anonymous_id, user_id, '')") }})
+    ) as touched
+    cross join (
+        select unnest(generate_series(0, window_days)) as days_before
+        from (
+            select cast(ceil(coalesce(max(conversion_window_hours), 0) / 24.0) as bigint) as window_days
+            from {{ ref('funnels') }}
+        ) as funnel_windows
+    ) as offsets
+{%- endmacro %}
+
+{#- Pre-hook of a daily product model: delete the touched days' rows (`date_column`) first. -#}
+{% macro delete_touched_days(date_column) -%}
+    {%- if execute and incremental_materialization() == 'incremental' and is_incremental() -%}
+    delete from {{ this }} where {{ date_column }} in ({{ touched_days() }})
+    {%- else -%}
+    select 1
+    {%- endif -%}
+{%- endmacro %}

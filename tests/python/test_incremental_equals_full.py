@@ -73,6 +73,16 @@ def page_events(con: duckdb.DuckDBPyConnection, *events: tuple[str, str, str | N
         """, [message_id, user_id, anonymous_id, at, received, loaded, f"ev{message_id}"])
 
 
+def track_event(con: duckdb.DuckDBPyConnection, message_id: str, anonymous_id: str, user_id: str, event: str,
+                at: str) -> None:
+    """A Segment track event delivered now (its time `at` may be days before)."""
+    con.execute("""
+        insert into raw_events.segment_events (message_id, type, event, user_id, anonymous_id, timestamp, received_at,
+            platform, browser, country, _dlt_load_id, _dlt_id)
+        values (?, 'track', ?, ?, ?, ?, ?, 'web', 'Firefox', 'nl', ?, ?)
+    """, [message_id, event, user_id, anonymous_id, at, at, load_id(), f"ev{message_id}"])
+
+
 def jira_transition(con: duckdb.DuckDBPyConnection, to_category: str, at: str) -> None:
     """EE-1 moves to the first status of `to_category`: a new changelog entry and the issue's new version."""
     issue_id, status_id, status_name = con.execute(
@@ -161,13 +171,17 @@ def day_23(con: duckdb.DuckDBPyConnection, project: Path) -> None:
 
 
 def day_30(con: duckdb.DuckDBPyConnection, project: Path) -> None:
-    """A deployment ships the change merged a week earlier (its SHA reaches the merge through parents); the
+    """A deployment ships the change merged a week earlier (its SHA reaches the merge through parents); a
+    sign-up delivered late converts an earlier funnel cohort; the
     Jira site moves EE-1's in-progress status to the done category (every issue's moves recomputed)."""
     clone(con, "raw_github.deployments", f"id = {P5_ID}", id=P6_ID, sha=PR5_MERGE,
           created_at="2026-03-30 10:00:00+00", updated_at="2026-03-30 10:00:00+00")
     clone(con, "raw_github.deployment_statuses", f"id = {P5_ID + 2}", deployment_id=P6_ID, id=P6_ID + 1,
           created_at="2026-03-30 10:05:00+00", updated_at="2026-03-30 10:05:00+00")
     page_events(con, ("e7", "device-1", "user-1", "2026-03-30 09:00:00", "2026-03-30 09:00:01"))
+    # user-1, who entered the activation funnel on 21 March from device-1, signs up on 27 March from another
+    # device (delivered three days late): only the funnel window links that day to the 21 March cohort
+    track_event(con, "e8", "device-3", "user-1", "Signed Up", "2026-03-27 12:00:00")
     started = con.execute("select to_value from raw_jira.issue_changelog_items "
                           "where history_id = 'incremental-indeterminate'").fetchone()[0]
     update(con, "raw_jira.statuses", f"id = '{started}'", category_key="done")
@@ -289,7 +303,9 @@ def test_nightly_incremental_builds_equal_full_refreshes(tmp_path: Path, project
                 "intermediate.int_pull_requests", "intermediate.int_reviews", "intermediate.int_deployments",
                 "intermediate.int_incidents", "intermediate.int_commits", "intermediate.int_page_events",
                 "marts.fct_page_views", "marts.fct_sessions", "intermediate.int_issues",
-                "intermediate.int_issue_transitions"}
+                "intermediate.int_issue_transitions", "intermediate.int_funnel_progress",
+                "intermediate.int_product_measures", "marts.product_metric_daily",
+                "marts.product_metric_segments_daily", "marts.product_funnel_daily"}
             unequal = {table: diff for table, diff in differences(warehouse, full).items() if diff != (0, 0)}
             assert unequal == {}, f"after {name}: (rows only incremental, rows only full refresh) {unequal}"
 
@@ -322,3 +338,8 @@ def test_nightly_incremental_builds_equal_full_refreshes(tmp_path: Path, project
     assert scalar(warehouse, "select status from intermediate.int_issues where title = 'Ranking is slow'") == "todo"
     assert scalar(warehouse, "select count(*) from intermediate.int_issue_transitions "
                              f"where issue_key like 'github:{SEARCH}#%'") == 0
+    # the late sign-up converted user-1's 21 March activation cohort (reached step 2)
+    assert scalar(warehouse, "select count(*) from intermediate.int_funnel_progress where funnel = 'activation' "
+                             "and unit_id = 'user-1' and cohort_date = '2026-03-21' and step = 2") == 1
+    assert scalar(warehouse, "select units_reached from marts.product_funnel_daily where funnel = 'activation' "
+                             "and cohort_date = '2026-03-21' and step = 2") >= 1
