@@ -98,7 +98,7 @@ def jira_transition(con: duckdb.DuckDBPyConnection, to_category: str, at: str) -
 
 def day_21(con: duckdb.DuckDBPyConnection, project: Path) -> None:
     """A PR opens (not reviewed yet); a deployment starts (in progress); an incident triggers; page events;
-    a Jira issue created years ago is started; a GitHub issue is closed."""
+    one of 20 March delivered a day late; a Jira issue created years ago is started; a GitHub issue is closed."""
     clone(con, "raw_github.pull_requests", "number = 4 and repository = 'acme/payments-api'", id=PR5_ID, number=5,
           title="Ledger export", state="open", head_sha=PR5_COMMIT, head_ref="ana/ledger-export",
           user_login="ana", created_at="2026-03-21 10:00:00+00", updated_at="2026-03-21 10:00:00+00",
@@ -118,7 +118,8 @@ def day_21(con: duckdb.DuckDBPyConnection, project: Path) -> None:
           last_status_change_at="2026-03-21 13:00:00+00", resolved_at=None)
     page_events(con, ("e1", "device-1", None, "2026-03-21 23:50:00", "2026-03-21 23:50:01"),
                 ("e2", "device-1", None, "2026-03-21 23:55:00", "2026-03-21 23:55:01"),
-                ("e3", "device-2", "user-2", "2026-03-21 08:00:00", "2026-03-21 08:00:01"))
+                ("e3", "device-2", "user-2", "2026-03-21 08:00:00", "2026-03-21 08:00:01"),
+                ("e9", "device-4", "user-3", "2026-03-20 12:00:00", "2026-03-21 06:00:00"))
     jira_transition(con, "indeterminate", "2026-03-21 10:00:00+00")
     update(con, "raw_github.issues", f"title = '{GITHUB_ISSUE}'", state="closed", state_reason="completed",
            closed_at="2026-03-21 15:00:00+00", updated_at="2026-03-21 15:00:00+00")
@@ -179,9 +180,10 @@ def day_30(con: duckdb.DuckDBPyConnection, project: Path) -> None:
     clone(con, "raw_github.deployment_statuses", f"id = {P5_ID + 2}", deployment_id=P6_ID, id=P6_ID + 1,
           created_at="2026-03-30 10:05:00+00", updated_at="2026-03-30 10:05:00+00")
     page_events(con, ("e7", "device-1", "user-1", "2026-03-30 09:00:00", "2026-03-30 09:00:01"))
-    # user-1, who entered the activation funnel on 21 March from device-1, signs up on 27 March from another
-    # device (delivered three days late): only the funnel window links that day to the 21 March cohort
-    track_event(con, "e8", "device-3", "user-1", "Signed Up", "2026-03-27 12:00:00")
+    # user-3, who entered the activation funnel on 20 March from device-4, signs up on 27 March from another
+    # device (delivered three days late): only the funnel window (7 days) links that day to the 20 March cohort,
+    # a day no other event of this step touches
+    track_event(con, "e8", "device-5", "user-3", "Signed Up", "2026-03-27 11:00:00")
     started = con.execute("select to_value from raw_jira.issue_changelog_items "
                           "where history_id = 'incremental-indeterminate'").fetchone()[0]
     update(con, "raw_jira.statuses", f"id = '{started}'", category_key="done")
@@ -338,8 +340,8 @@ def test_nightly_incremental_builds_equal_full_refreshes(tmp_path: Path, project
     assert scalar(warehouse, "select status from intermediate.int_issues where title = 'Ranking is slow'") == "todo"
     assert scalar(warehouse, "select count(*) from intermediate.int_issue_transitions "
                              f"where issue_key like 'github:{SEARCH}#%'") == 0
-    # the late sign-up converted user-1's 21 March activation cohort (reached step 2)
+    # the late sign-up converted user-3's 20 March activation cohort (reached step 2)
     assert scalar(warehouse, "select count(*) from intermediate.int_funnel_progress where funnel = 'activation' "
-                             "and unit_id = 'user-1' and cohort_date = '2026-03-21' and step = 2") == 1
+                             "and unit_id = 'user-3' and cohort_date = '2026-03-20' and step = 2") == 1
     assert scalar(warehouse, "select units_reached from marts.product_funnel_daily where funnel = 'activation' "
-                             "and cohort_date = '2026-03-21' and step = 2") >= 1
+                             "and cohort_date = '2026-03-20' and step = 2") == 1
