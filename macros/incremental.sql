@@ -55,7 +55,27 @@
     {%- for name in incremental_fingerprint_vars() -%}
         {%- do parts.append(name ~ '=' ~ tojson(var(name, none))) -%}
     {%- endfor -%}
+    {%- do parts.extend(incremental_data_fingerprint()) -%}
     {{ return(local_md5(parts | join('\n'))) }}
+{%- endmacro %}
+
+{#- A model whose rows read a small dimension that its source reloads whole every sync (Jira's status list: a
+    status moved to another category changes the category of every transition through it) names it in its
+    config, `incremental_fingerprint_data={staging model: [columns]}`: those columns' values join the model's
+    fingerprint, so a change recomputes every entity, as a seed change does; reloading the same values does not. -#}
+{% macro incremental_data_fingerprint() -%}
+    {%- set parts = [] -%}
+    {%- set wanted = config.get('incremental_fingerprint_data') or {} -%}
+    {%- for name in wanted | sort -%}
+        {%- set relation = ref(name) -%}
+        {%- set value = "concat_ws(chr(31), " ~ wanted[name] | join(', ') ~ ")" -%}
+        {%- if load_relation(relation) is not none -%}
+            {%- set found = run_query("select coalesce(md5(string_agg(" ~ value ~ ", chr(30) order by " ~ value
+                                      ~ ")), '') from " ~ relation) -%}
+            {%- do parts.append(name ~ '=' ~ found.rows[0][0]) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(parts) }}
 {%- endmacro %}
 
 {#- A SQL string literal: the newest load id this model processed, or '' (every entity) when the model is not
@@ -181,6 +201,63 @@
     delete from {{ this }}
     where session_key in ({{ touched_sessions() }})
         or session_key not in (select session_key from {{ ref('int_page_events') }})
+    {%- else -%}
+    select 1
+    {%- endif -%}
+{%- endmacro %}
+
+{#- Issue trackers' models (int_issue_transitions, int_issues) are incremental by issue, `source_system:issue_id`
+    (the id, not the key: a Jira issue moved to another project keeps its id and changes its key): every row of
+    an issue is deleted and recomputed when the issue or one of its changelog items was loaded since the model's
+    last run (an issue transitioned days later, a GitHub issue reopened, whose `closed` move disappears). -#}
+{% macro issue_staging() -%}
+    {{ return(['stg_jira__issues', 'stg_jira__issue_changelog_items', 'stg_github__issues']) }}
+{%- endmacro %}
+
+{% macro changed_issues() -%}
+    {%- set since = incremental_since() -%}
+    {{ loaded_since(ref('stg_jira__issues'), "'jira:' || issue_id", since) }}
+    union
+    {{ loaded_since(ref('stg_jira__issue_changelog_items'), "'jira:' || issue_id", since) }}
+    union
+    {{ loaded_since(ref('stg_github__issues'), "'github:' || cast(issue_id as " ~ dbt.type_string() ~ ")", since) }}
+{%- endmacro %}
+
+{#- Pre-hook of the issue models: delete the changed issues' rows first (append strategy). -#}
+{% macro delete_changed_issues() -%}
+    {%- if execute and incremental_materialization() == 'incremental' and is_incremental() -%}
+    delete from {{ this }} where source_system || ':' || issue_id in ({{ changed_issues() }})
+    {%- else -%}
+    select 1
+    {%- endif -%}
+{%- endmacro %}
+
+{#- The daily product models (int_funnel_progress, int_product_measures and the product_*_daily marts) are
+    incremental by UTC day: every row of a touched day (or cohort day) is deleted and recomputed from all of that
+    day's events, never patched. A day is touched when it holds an event of a device whose events were loaded
+    since the model's last run (int_page_events has recomputed those devices: a late event, a session spanning
+    midnight, an identify re-attributing earlier days all land on that device's days), and so is every cohort day
+    whose funnel window reaches such a day: a funnel step can come up to the longest `conversion_window_hours`
+    (seeds/funnels.csv) after its entry, so a touched day also touches the ceil(window / 24) days before it. -#}
+{% macro touched_days() -%}
+    select distinct cast(touched.event_date - cast(offsets.days_before as integer) as date) as touched_date
+    from (
+        select distinct event_date from {{ ref('int_page_events') }}
+        where device_key in ({{ changed_since(page_event_staging(), "source_system || ':' || coalesce(anonymous_id, user_id, '')") }})
+    ) as touched
+    cross join (
+        select unnest(generate_series(0, window_days)) as days_before
+        from (
+            select cast(ceil(coalesce(max(conversion_window_hours), 0) / 24.0) as bigint) as window_days
+            from {{ ref('funnels') }}
+        ) as funnel_windows
+    ) as offsets
+{%- endmacro %}
+
+{#- Pre-hook of a daily product model: delete the touched days' rows (`date_column`) first. -#}
+{% macro delete_touched_days(date_column) -%}
+    {%- if execute and incremental_materialization() == 'incremental' and is_incremental() -%}
+    delete from {{ this }} where {{ date_column }} in ({{ touched_days() }})
     {%- else -%}
     select 1
     {%- endif -%}

@@ -75,6 +75,8 @@ def dbt(args: list[str], warehouse: Path, *, vars: Mapping[str, Any] | None = No
     # PostgreSQL and Spark sessions get the person key's padded keys from the environment (DuckDB's come from the
     # dbt-duckdb plugin yardstick.dbt_plugin); never in SQL text or logs, and nothing leaks past the call
     settings: dict[str, str] = {}
+    if not os.environ.get("YARDSTICK_DUCKDB_THREADS"):  # profiles.yml: DuckDB's threads, default every core
+        settings["YARDSTICK_DUCKDB_THREADS"] = str(os.cpu_count() or 1)
     if "postgres" in args:
         settings["PGOPTIONS"] = f"{os.environ.get('PGOPTIONS', '')} {person_key.postgres_options(person_key.resolve())}"
     if "spark" in args:

@@ -17,9 +17,12 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from recorded import recorded_jira
 from scenarios import march_2026
 
-from ingestion.demo.org import OrgBuilder
+from ingestion.demo import jira_api
+from ingestion.demo.jira_api import JiraData
+from ingestion.demo.org import Org, OrgBuilder
 from ingestion.demo.server import ReplayServer
 from yardstick import dbt as dbt_module
 from yardstick.demo import environment, source_settings
@@ -32,6 +35,7 @@ PAYMENTS, SEARCH = "acme/payments-api", "acme/search-api"
 PR5_ID, PR5_COMMIT, PR5_MERGE = 9_000_000_005, "c5" * 20, "e5" * 20
 P5_ID, P6_ID, LATE_PR_ID = 9_100_000_005, 9_100_000_016, 9_000_000_099
 INCIDENT = "QINCREMENTAL4"
+JIRA_ISSUE, GITHUB_ISSUE = "EE-1", "Ranking is slow"  # EE-1: a real Jira issue (tests/fixtures/jira), still to do
 
 
 def load_id() -> str:
@@ -69,8 +73,32 @@ def page_events(con: duckdb.DuckDBPyConnection, *events: tuple[str, str, str | N
         """, [message_id, user_id, anonymous_id, at, received, loaded, f"ev{message_id}"])
 
 
+def track_event(con: duckdb.DuckDBPyConnection, message_id: str, anonymous_id: str, user_id: str, event: str,
+                at: str) -> None:
+    """A Segment track event delivered now (its time `at` may be days before)."""
+    con.execute("""
+        insert into raw_events.segment_events (message_id, type, event, user_id, anonymous_id, timestamp, received_at,
+            platform, browser, country, _dlt_load_id, _dlt_id)
+        values (?, 'track', ?, ?, ?, ?, ?, 'web', 'Firefox', 'nl', ?, ?)
+    """, [message_id, event, user_id, anonymous_id, at, at, load_id(), f"ev{message_id}"])
+
+
+def jira_transition(con: duckdb.DuckDBPyConnection, to_category: str, at: str) -> None:
+    """EE-1 moves to the first status of `to_category`: a new changelog entry and the issue's new version."""
+    issue_id, status_id, status_name = con.execute(
+        "select id, status_id, status_name from raw_jira.issues where key = ?", [JIRA_ISSUE]).fetchone()
+    to_id, to_name = con.execute("select id, name from raw_jira.statuses where category_key = ? order by id limit 1",
+                                 [to_category]).fetchone()
+    clone(con, "raw_jira.issue_changelog_items", "field_id = 'status'", issue_id=issue_id, item_index=0,
+          history_id=f"incremental-{to_category}", from_value=status_id, from_string=status_name, to_value=to_id,
+          to_string=to_name, created_at=at)
+    update(con, "raw_jira.issues", f"id = '{issue_id}'", status_id=to_id, status_name=to_name,
+           status_category_key=to_category, updated_at=at)
+
+
 def day_21(con: duckdb.DuckDBPyConnection, project: Path) -> None:
-    """A PR opens (not reviewed yet); a deployment starts (in progress); an incident triggers; page events."""
+    """A PR opens (not reviewed yet); a deployment starts (in progress); an incident triggers; page events;
+    one of 20 March delivered a day late; a Jira issue created years ago is started; a GitHub issue is closed."""
     clone(con, "raw_github.pull_requests", "number = 4 and repository = 'acme/payments-api'", id=PR5_ID, number=5,
           title="Ledger export", state="open", head_sha=PR5_COMMIT, head_ref="ana/ledger-export",
           user_login="ana", created_at="2026-03-21 10:00:00+00", updated_at="2026-03-21 10:00:00+00",
@@ -90,12 +118,17 @@ def day_21(con: duckdb.DuckDBPyConnection, project: Path) -> None:
           last_status_change_at="2026-03-21 13:00:00+00", resolved_at=None)
     page_events(con, ("e1", "device-1", None, "2026-03-21 23:50:00", "2026-03-21 23:50:01"),
                 ("e2", "device-1", None, "2026-03-21 23:55:00", "2026-03-21 23:55:01"),
-                ("e3", "device-2", "user-2", "2026-03-21 08:00:00", "2026-03-21 08:00:01"))
+                ("e3", "device-2", "user-2", "2026-03-21 08:00:00", "2026-03-21 08:00:01"),
+                ("e9", "device-4", "user-3", "2026-03-20 12:00:00", "2026-03-21 06:00:00"))
+    jira_transition(con, "indeterminate", "2026-03-21 10:00:00+00")
+    update(con, "raw_github.issues", f"title = '{GITHUB_ISSUE}'", state="closed", state_reason="completed",
+           closed_at="2026-03-21 15:00:00+00", updated_at="2026-03-21 15:00:00+00")
 
 
 def day_22(con: duckdb.DuckDBPyConnection, project: Path) -> None:
     """The PR is reviewed a day after it opened; the deployment settles; the incident is resolved; page events
-    arrive a day late, one continuing device-1's session past midnight, and device-1 identifies itself."""
+    arrive a day late, one continuing device-1's session past midnight, and device-1 identifies itself; the
+    Jira issue is done; the GitHub issue is reopened (its `closed` move must go)."""
     clone(con, "raw_github.pull_request_reviews", "pull_request_number = 4 and repository = 'acme/payments-api'",
           id=PR5_ID + 1, pull_request_number=5, user_login="bob", state="APPROVED",
           submitted_at="2026-03-22 11:00:00+00", commit_id=PR5_COMMIT)
@@ -110,11 +143,14 @@ def day_22(con: duckdb.DuckDBPyConnection, project: Path) -> None:
     page_events(con, ("e4", "device-1", None, "2026-03-22 00:05:00", "2026-03-22 00:05:01"),
                 ("e5", "device-1", "user-1", "2026-03-22 00:10:00", "2026-03-22 00:10:01"),
                 ("e6", "device-2", "user-2", "2026-03-21 08:10:00", "2026-03-22 07:00:00"))
+    jira_transition(con, "done", "2026-03-22 16:00:00+00")
+    update(con, "raw_github.issues", f"title = '{GITHUB_ISSUE}'", state="open", state_reason="reopened",
+           closed_at=None, updated_at="2026-03-22 09:00:00+00")
 
 
 def day_23(con: duckdb.DuckDBPyConnection, project: Path) -> None:
     """The PR merges; an incident note names the deployment's SHA (attributed later); a search PR merged on
-    10 March is delivered only now; ana moves from payments to search (a seed)."""
+    10 March is delivered only now; ana moves from payments to search, Jira project EE to search (seeds)."""
     update(con, "raw_github.pull_requests", f"id = {PR5_ID}", state="closed", updated_at="2026-03-23 09:00:00+00",
           closed_at="2026-03-23 09:00:00+00", merged_at="2026-03-23 09:00:00+00", merge_commit_sha=PR5_MERGE,
           merged_by_login="bob")
@@ -131,15 +167,26 @@ def day_23(con: duckdb.DuckDBPyConnection, project: Path) -> None:
           merged_at="2026-03-10 12:00:00+00", merge_commit_sha="f7" * 20)
     (project / "seeds" / "people_teams.csv").write_text(
         "person,team,valid_from,valid_to\nana,payments,2026-01-01,2026-03-23\nana,search,2026-03-23,\n")
+    with (project / "seeds" / "project_teams.csv").open("a") as seed:
+        seed.write("EE,search\n")
 
 
 def day_30(con: duckdb.DuckDBPyConnection, project: Path) -> None:
-    """A deployment ships the change merged a week earlier (its SHA reaches the merge through parents)."""
+    """A deployment ships the change merged a week earlier (its SHA reaches the merge through parents); a
+    sign-up delivered late converts an earlier funnel cohort; the
+    Jira site moves EE-1's in-progress status to the done category (every issue's moves recomputed)."""
     clone(con, "raw_github.deployments", f"id = {P5_ID}", id=P6_ID, sha=PR5_MERGE,
           created_at="2026-03-30 10:00:00+00", updated_at="2026-03-30 10:00:00+00")
     clone(con, "raw_github.deployment_statuses", f"id = {P5_ID + 2}", deployment_id=P6_ID, id=P6_ID + 1,
           created_at="2026-03-30 10:05:00+00", updated_at="2026-03-30 10:05:00+00")
     page_events(con, ("e7", "device-1", "user-1", "2026-03-30 09:00:00", "2026-03-30 09:00:01"))
+    # user-3, who entered the activation funnel on 20 March from device-4, signs up on 27 March from another
+    # device (delivered three days late): only the funnel window (7 days) links that day to the 20 March cohort,
+    # a day no other event of this step touches
+    track_event(con, "e8", "device-5", "user-3", "Signed Up", "2026-03-27 11:00:00")
+    started = con.execute("select to_value from raw_jira.issue_changelog_items "
+                          "where history_id = 'incremental-indeterminate'").fetchone()[0]
+    update(con, "raw_jira.statuses", f"id = '{started}'", category_key="done")
 
 
 def extend(builder: OrgBuilder) -> None:
@@ -149,6 +196,12 @@ def extend(builder: OrgBuilder) -> None:
     builder.deployment(SEARCH, environment="production", at=at(12), statuses=[("success", at(12))])
     builder.incident("search-api", created_at=at(13), title="Slow search", acknowledged_at=at(13),
                      resolved_at=at(14))
+
+
+def organisation(builder: OrgBuilder, jira: JiraData) -> Org:
+    org = builder.build()
+    org.jira = jira
+    return org
 
 
 def head_sha(con: duckdb.DuckDBPyConnection, repository: str) -> str:
@@ -213,9 +266,12 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def test_nightly_incremental_builds_equal_full_refreshes(tmp_path: Path, project: Path) -> None:
     published, full = tmp_path / "warehouse.duckdb", tmp_path / "full_refresh.duckdb"
     warehouse = private_path(published)  # refresh loads raw data there; dbt builds on it like the nightly
-    scenario = march_2026()
+    scenario, jira = march_2026(), recorded_jira()
+    scenario.builder.issue(SEARCH, author="dan", title=GITHUB_ISSUE, opened_at=datetime(2026, 3, 20, 9, tzinfo=UTC))
+    scenario.org = organisation(scenario.builder, jira)
     with ReplayServer(scenario.org) as server, environment({
         **source_settings(server, sorted(scenario.org.github), date(2026, 1, 1)),
+        **jira_api.source_settings(server.url + "/jira", ["EE", "K5"], "2010-01-01"),
         "RUNTIME__REQUEST_BACKOFF_FACTOR": "0.05",
     }):
         # the first load and build (every model built from scratch)
@@ -228,7 +284,7 @@ def test_nightly_incremental_builds_equal_full_refreshes(tmp_path: Path, project
             deployment, an incident) and the nightly sync loads it from the replay server."""
             con.close()
             extend(scenario.builder)
-            server.set_org(scenario.builder.build())
+            server.set_org(organisation(scenario.builder, jira))  # the sync reloads Jira's status list too
             refresh(published, build=False, progress=Progress(quiet=True))
 
         plans: dict[str, list[str] | None] = {}
@@ -248,15 +304,20 @@ def test_nightly_incremental_builds_equal_full_refreshes(tmp_path: Path, project
             assert set(incremental_models(full)) >= {
                 "intermediate.int_pull_requests", "intermediate.int_reviews", "intermediate.int_deployments",
                 "intermediate.int_incidents", "intermediate.int_commits", "intermediate.int_page_events",
-                "marts.fct_page_views", "marts.fct_sessions"}
+                "marts.fct_page_views", "marts.fct_sessions", "intermediate.int_issues",
+                "intermediate.int_issue_transitions", "intermediate.int_funnel_progress",
+                "intermediate.int_product_measures", "marts.product_metric_daily",
+                "marts.product_metric_segments_daily", "marts.product_funnel_daily"}
             unequal = {table: diff for table, diff in differences(warehouse, full).items() if diff != (0, 0)}
             assert unequal == {}, f"after {name}: (rows only incremental, rows only full refresh) {unequal}"
 
     # the nightly built only what the day's raw tables reach, except after the seed changed
     assert plans["23 Mar"] is None
     assert plans["21 Mar"] is not None and "source:pagerduty.incidents+" in plans["21 Mar"]
-    assert not any("jira" in s or "gitlab" in s for s in plans["21 Mar"])
+    assert "source:jira.issue_changelog_items+" in plans["21 Mar"] and "source:github.issues+" in plans["21 Mar"]
+    assert not any("gitlab" in s or "jira.statuses" in s for s in plans["21 Mar"])
     assert plans["30 Mar"] is not None and not any("pagerduty" in s for s in plans["30 Mar"])
+    assert "source:jira.statuses+" in plans["30 Mar"]
     # the late arrivals did reach the incremental chain (so the comparisons above compared something)
     assert scalar(warehouse, "select first_review_at from intermediate.int_pull_requests "
                              f"where pull_request_id = {PR5_ID}") is not None
@@ -270,3 +331,17 @@ def test_nightly_incremental_builds_equal_full_refreshes(tmp_path: Path, project
                              "and first_review_at is not null and merged_at is not null") == 1
     assert scalar(warehouse, "select count(distinct session_key) from intermediate.int_page_events "
                              "where anonymous_id = 'device-1' and event_at < '2026-03-23'") == 1
+    # EE-1 moved twice in March 2026 and is done since 22 March, for its project's new team; the reopened GitHub
+    # issue is open again, with no `closed` move left
+    assert scalar(warehouse, "select count(*) from intermediate.int_issue_transitions "
+                             f"where issue_key = 'jira:{JIRA_ISSUE}' and transitioned_at >= '2026-03-21'") == 2
+    assert scalar(warehouse, "select status || '/' || strftime(done_at, '%d %H') || '/' || team "
+                             f"from intermediate.int_issues where issue_ref = '{JIRA_ISSUE}'") == "done/22 16/search"
+    assert scalar(warehouse, "select status from intermediate.int_issues where title = 'Ranking is slow'") == "todo"
+    assert scalar(warehouse, "select count(*) from intermediate.int_issue_transitions "
+                             f"where issue_key like 'github:{SEARCH}#%'") == 0
+    # the late sign-up converted user-3's 20 March activation cohort (reached step 2)
+    assert scalar(warehouse, "select count(*) from intermediate.int_funnel_progress where funnel = 'activation' "
+                             "and unit_id = 'user-3' and cohort_date = '2026-03-20' and step = 2") == 1
+    assert scalar(warehouse, "select units_reached from marts.product_funnel_daily where funnel = 'activation' "
+                             "and cohort_date = '2026-03-20' and step = 2") == 1

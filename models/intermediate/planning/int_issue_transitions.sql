@@ -1,4 +1,19 @@
+{{ config(
+    materialized=incremental_materialization(), incremental_strategy='append', on_schema_change='sync_all_columns',
+    incremental_fingerprint_data={'stg_jira__statuses': ['status_id', 'status_category_key']},
+    pre_hook="{{ delete_changed_issues() }}", post_hook="{{ record_incremental_state(issue_staging()) }}"
+) }}
+-- Incremental by issue (macros/incremental.sql): every transition of an issue is deleted and recomputed when the
+-- issue or any of its changelog items was loaded since the last run; a status moved to another category (the
+-- status list's categories are part of the fingerprint) recomputes every issue.
 with
+
+{%- if is_incremental() %}
+
+changed as (
+    {{ changed_issues() }}
+),
+{%- endif %}
 
 changes as (
     select * from {{ ref('stg_jira__issue_changelog_items') }}
@@ -18,7 +33,10 @@ github_issues as (
 
 jira_status_changes as (
     select * from changes
-    where field_id = 'status' or (field_id is null and lower(field_name) = 'status')
+    where (field_id = 'status' or (field_id is null and lower(field_name) = 'status'))
+    {%- if is_incremental() %}
+        and 'jira:' || issue_id in (select * from changed)
+    {%- endif %}
 ),
 
 jira as (
@@ -27,6 +45,7 @@ jira as (
         'jira:' || issues.issue_key || ':' || jira_status_changes.history_id || ':'
         || cast(jira_status_changes.item_index as {{ dbt.type_string() }}) as transition_key,
         'jira:' || issues.issue_key as issue_key,
+        issues.issue_id,
         -- from / to (categories from the site's status list, by id)
         jira_status_changes.from_value as from_status_id,
         jira_status_changes.from_string as from_status_name,
@@ -56,6 +75,7 @@ github as (
         -- ids
         'github:' || repository || '#' || cast(issue_number as {{ dbt.type_string() }}) || ':closed' as transition_key,
         'github:' || repository || '#' || cast(issue_number as {{ dbt.type_string() }}) as issue_key,
+        cast(issue_id as {{ dbt.type_string() }}) as issue_id,
         -- from / to
         cast(null as {{ dbt.type_string() }}) as from_status_id,
         'open' as from_status_name,
@@ -71,6 +91,9 @@ github as (
         'github' as source_system
     from github_issues
     where state = 'closed' and closed_at is not null
+    {%- if is_incremental() %}
+        and 'github:' || cast(issue_id as {{ dbt.type_string() }}) in (select * from changed)
+    {%- endif %}
 ),
 
 final as (

@@ -1,15 +1,42 @@
+{{ config(
+    materialized=incremental_materialization(), incremental_strategy='append', on_schema_change='sync_all_columns',
+    incremental_fingerprint_data={'stg_jira__statuses': ['status_id', 'status_category_key']},
+    pre_hook="{{ delete_changed_issues() }}", post_hook="{{ record_incremental_state(issue_staging()) }}"
+) }}
+-- depends_on: {{ ref('stg_jira__issue_changelog_items') }}
+-- depends_on: {{ ref('stg_jira__statuses') }}
+-- Incremental by issue, as int_issue_transitions (whose moves give `started_at` and `done_at`, so the same
+-- status-category fingerprint): an issue is recomputed when it or any of its changelog items was loaded since
+-- the last run. Its team comes from seeds only (project_teams; repository_teams through int_repositories), which
+-- are in the fingerprint: a project or repository moving team recomputes every issue.
 with
+
+{%- if is_incremental() %}
+
+changed as (
+    {{ changed_issues() }}
+),
+{%- endif %}
 
 jira_issues as (
     select * from {{ ref('stg_jira__issues') }}
+    {%- if is_incremental() %}
+    where 'jira:' || issue_id in (select * from changed)
+    {%- endif %}
 ),
 
 github_issues as (
     select * from {{ ref('stg_github__issues') }}
+    {%- if is_incremental() %}
+    where 'github:' || cast(issue_id as {{ dbt.type_string() }}) in (select * from changed)
+    {%- endif %}
 ),
 
 transitions as (
     select * from {{ ref('int_issue_transitions') }}
+    {%- if is_incremental() %}
+    where source_system || ':' || issue_id in (select * from changed)
+    {%- endif %}
 ),
 
 project_teams as (

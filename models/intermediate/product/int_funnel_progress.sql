@@ -1,3 +1,12 @@
+{{ config(
+    materialized=incremental_materialization(), incremental_strategy='append', on_schema_change='sync_all_columns',
+    pre_hook="{{ delete_touched_days('cohort_date') }}", post_hook="{{ record_incremental_state(page_event_staging()) }}"
+) }}
+{%- for name in page_event_staging() + ['int_page_events', 'funnels'] %}
+-- depends_on: {{ ref(name) }}
+{%- endfor %}
+-- Incremental by cohort day (macros/incremental.sql): the progress of every entry of a touched cohort day is
+-- recomputed, from the events of that day on.
 -- docs/architecture.md §9 funnel rule: a unit (user or session) enters a funnel at its first step-1 event of a UTC
 -- day (its cohort day) and reaches step k at its first step-k event at or after reaching step k-1 and within the
 -- funnel's conversion window from that entry. Steps are chained up to var `funnel_max_steps`.
@@ -7,8 +16,18 @@ funnels as (
     select * from {{ ref('funnels') }}
 ),
 
+{%- if is_incremental() %}
+
+touched as (
+    {{ touched_days() }}
+),
+{%- endif %}
+
 events as (
     select * from {{ ref('int_page_events') }}
+    {%- if is_incremental() %}
+    where event_date >= (select min(touched_date) from touched)
+    {%- endif %}
 ),
 
 funnel_settings as (
@@ -67,6 +86,9 @@ entry_events as (
         on step_events.funnel = funnel_settings.funnel
     where step_events.step = 1
         and step_events.unit_id is not null
+        {%- if is_incremental() %}
+        and cast(step_events.event_at as date) in (select * from touched)
+        {%- endif %}
 ),
 
 entries as (

@@ -1,14 +1,36 @@
+{{ config(
+    materialized=incremental_materialization(), incremental_strategy='append', on_schema_change='sync_all_columns',
+    pre_hook="{{ delete_touched_days('metric_date') }}", post_hook="{{ record_incremental_state(page_event_staging()) }}"
+) }}
+{%- for name in page_event_staging() + ['int_page_events', 'funnels'] %}
+-- depends_on: {{ ref(name) }}
+{%- endfor %}
+-- Incremental by day (macros/incremental.sql): every observation of a touched day (a conversion: of a touched
+-- cohort day) is recomputed from all of that day's events.
 -- The observations every product metric aggregates, one row each, so a daily value, a rolling window, a segment
 -- and a before/after comparison are the same aggregation over different row sets:
 --   ratio metrics: value = sum(numerator) / sum(denominator); p75 metrics: value = p75(measure_value).
 with
 
+{%- if is_incremental() %}
+
+touched as (
+    {{ touched_days() }}
+),
+{%- endif %}
+
 events as (
     select * from {{ ref('int_page_events') }}
+    {%- if is_incremental() %}
+    where event_date in (select * from touched)
+    {%- endif %}
 ),
 
 funnel_progress as (
     select * from {{ ref('int_funnel_progress') }}
+    {%- if is_incremental() %}
+    where cohort_date in (select * from touched)
+    {%- endif %}
 ),
 
 user_days as (

@@ -1,11 +1,29 @@
+{{ config(
+    materialized=incremental_materialization(), incremental_strategy='append', on_schema_change='append_new_columns',
+    pre_hook="{{ delete_touched_days('cohort_date') }}", post_hook="{{ record_incremental_state(page_event_staging()) }}"
+) }}
+{%- for name in page_event_staging() + ['int_page_events', 'funnels'] %}
+-- depends_on: {{ ref(name) }}
+{%- endfor %}
+-- Incremental by cohort day (macros/incremental.sql): every step of a touched cohort day is recomputed.
 with
 
 funnels as (
     select * from {{ ref('funnels') }}
 ),
 
+{%- if is_incremental() %}
+
+touched as (
+    {{ touched_days() }}
+),
+{%- endif %}
+
 progress as (
     select * from {{ ref('int_funnel_progress') }}
+    {%- if is_incremental() %}
+    where cohort_date in (select * from touched)
+    {%- endif %}
 ),
 
 cohorts as (

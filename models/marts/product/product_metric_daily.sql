@@ -1,3 +1,15 @@
+{{ config(
+    materialized=incremental_materialization(), incremental_strategy='delete+insert',
+    unique_key=['metric', 'metric_date'], on_schema_change='append_new_columns',
+    post_hook="{{ record_incremental_state(page_event_staging()) }}"
+) }}
+{%- for name in page_event_staging() + ['int_page_events', 'funnels'] %}
+-- depends_on: {{ ref(name) }}
+{%- endfor %}
+-- Incremental by day (macros/incremental.sql): a touched day is recomputed with the 27 days after it (their
+-- rolling windows reach back to it), and so is every day a metric's range gained (days before its old first day
+-- or after its old last; a day without observations keeps its rolling values). A metric's range never shrinks:
+-- events only arrive.
 -- Ratio metrics: value = sum(numerator) / sum(denominator) over the day's (or window's) observations, so a rolling
 -- value weighs every user-day (or funnel entry) equally; p75 metrics: the continuous 75th percentile of every
 -- observation in the day or window (not an average of daily p75s).
@@ -22,9 +34,45 @@ bounds as (
     group by metric
 ),
 
-days as (
+all_days as (
     {{ days_between('bounds', 'first_date', 'last_date', ['metric', 'metric_family', 'aggregation']) }}
 ),
+
+{%- if is_incremental() %}
+
+touched as (
+    {{ touched_days() }}
+),
+
+previous_bounds as (
+    select
+        metric,
+        min(metric_date) as first_date,
+        max(metric_date) as last_date
+    from {{ this }}
+    group by metric
+),
+
+days as (
+    select all_days.*
+    from all_days
+    left join previous_bounds
+        on all_days.metric = previous_bounds.metric
+    where previous_bounds.metric is null
+        or all_days.metric_date < previous_bounds.first_date
+        or all_days.metric_date > previous_bounds.last_date
+        or exists (
+            select 1
+            from touched
+            where all_days.metric_date between touched.touched_date and touched.touched_date + 27
+        )
+),
+{%- else %}
+
+days as (
+    select * from all_days
+),
+{%- endif %}
 
 windows as (
     select

@@ -1,15 +1,37 @@
+{{ config(
+    materialized=incremental_materialization(), incremental_strategy='append', on_schema_change='append_new_columns',
+    pre_hook="{{ delete_touched_days('metric_date') }}", post_hook="{{ record_incremental_state(page_event_staging()) }}"
+) }}
+{%- for name in page_event_staging() + ['int_page_events', 'funnels'] %}
+-- depends_on: {{ ref(name) }}
+{%- endfor %}
+-- Incremental by day (macros/incremental.sql): every segment of a touched day is recomputed (a day's value, its
+-- overall value and its users depend on that day's observations only).
 -- The daily product metrics broken down by each dimension in var `segment_dimensions`. A segment's share of users
 -- is its share of the day's active users (each user-day counts in the segment of its first event that day);
 -- `impact` = (segment value − overall value) × share of users, signed so that positive is worse — the worst
 -- segment by impact is `order by impact desc`.
 with
 
+{%- if is_incremental() %}
+
+touched as (
+    {{ touched_days() }}
+),
+{%- endif %}
+
 measures as (
     select * from {{ ref('int_product_measures') }}
+    {%- if is_incremental() %}
+    where metric_date in (select * from touched)
+    {%- endif %}
 ),
 
 daily as (
     select * from {{ ref('product_metric_daily') }}
+    {%- if is_incremental() %}
+    where metric_date in (select * from touched)
+    {%- endif %}
 ),
 
 {% set dimensions = var('segment_dimensions') %}
