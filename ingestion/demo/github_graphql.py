@@ -3,10 +3,10 @@
 The executable schema is GitHub's own public SDL (``github_schema.graphql``, MIT, see
 ``github_schema.LICENSE.md``) built with graphql-core, so a query real GitHub would reject (an unknown field, a
 wrong argument) is rejected here too. Resolvers render the same organisation the REST simulator serves, from its
-REST payloads. Every query is priced with GitHub's documented formula (one request per connection and parent
-node, divided by 100, at least 1) and refused above 500,000 nodes or without ``first``/``last``; its price is
-charged to a points budget returned in ``rateLimit { cost remaining resetAt }`` and the ``X-RateLimit-*``
-headers.
+REST payloads (workflow runs' check suites and their check runs: github_graphql_checks.py). Every query is
+priced with GitHub's documented formula (one request per connection and parent node, divided by 100, at least
+1) and refused above 500,000 nodes or without ``first``/``last``; its price is charged to a points budget
+returned in ``rateLimit { cost remaining resetAt }`` and the ``X-RateLimit-*`` headers.
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ from graphql import (
 )
 
 from ingestion.demo.github_api import RepoData
+from ingestion.demo.github_graphql_checks import node_resolvers
 from ingestion.demo.org import Org
 
 SCHEMA_PATH = Path(__file__).with_name("github_schema.graphql")
@@ -289,7 +290,7 @@ class _Root:
 
     def fields(self) -> Json:
         return {"repository": self.repository, "organization": self.owner, "user": self.owner,
-                "repositoryOwner": self.owner, "rateLimit": self.rate_limit}
+                "repositoryOwner": self.owner, "rateLimit": self.rate_limit, **node_resolvers(self.org, _paged)}
 
     def rate_limit(self, _info: Any, dryRun: bool = False) -> Json:
         reset = datetime.fromtimestamp(self.budget.reset_at, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

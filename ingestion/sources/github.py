@@ -11,6 +11,7 @@ deployments and actions).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -22,6 +23,7 @@ from dlt.sources.helpers.rest_client.paginators import HeaderLinkPaginator
 from ingestion.errors import SourceError
 from ingestion.sources.client import ApiClient
 from ingestion.sources.endpoints import Endpoint, Incremental, Walk, resources, tables, with_lookback
+from ingestion.sources.github_actions_graphql import workflow_jobs_resource
 from ingestion.sources.github_discovery import expand_repositories, is_pattern
 from ingestion.sources.github_graphql import graphql_resources
 from ingestion.sources.github_graphql_client import GraphQLClient, RunBudget
@@ -75,6 +77,7 @@ WORKFLOW_RUN = fields(
     ("run_attempt", "run_attempt", "bigint"), ("actor_login", "actor.login"),
     ("created_at", "created_at", "timestamp", True), ("updated_at", "updated_at", "timestamp"),
     ("run_started_at", "run_started_at", "timestamp"),
+    ("check_suite_node_id", "check_suite_node_id"),  # the run's jobs through GraphQL (github_actions_graphql.py)
 )
 
 ISSUE = fields(
@@ -248,11 +251,19 @@ def github_actions_source(
     max_requests_per_run: int | None = None,
 ) -> Sequence[DltResource]:
     """GitHub Actions workflow runs, created since the cursor minus a look-back (runs finish later), and the
-    jobs of the runs that changed since the last sync. Lists are asked conditionally (a 304 costs nothing);
-    `max_requests_per_run` bounds repository discovery here (the endpoint walker does not spend a budget yet)."""
+    jobs of the runs that changed since the last sync: through GraphQL, 100 runs a query, when `api="graphql"`
+    (github_actions_graphql.py), else one REST request per run. Lists are asked conditionally (a 304 costs
+    nothing); `max_requests_per_run` bounds repository discovery and the GraphQL jobs queries here (the endpoint
+    walker does not spend a budget yet)."""
     budget = RunBudget(max_requests_per_run)
     repositories = _discover(repositories, base_url, access_token, include_archived, include_forks,
                              exclude_repositories, budget, api)
     walk = Walk(_client(base_url, access_token, conditional=True), "github", start_date_from(start_date),
                 keys=lambda: repositories, full_refresh=full_refresh)
-    return resources(walk, with_lookback(WORKFLOW_RUNS, timedelta(hours=run_lookback_hours)))
+    runs = with_lookback(WORKFLOW_RUNS, timedelta(hours=run_lookback_hours))
+    if api != "graphql":
+        return resources(walk, runs)
+    # the runs through REST (100 a page), their jobs through GraphQL: 100 runs' jobs a point
+    [listing] = resources(walk, replace(runs, children=()))
+    client = GraphQLClient(base_url, access_token, budget=budget)
+    return [listing, workflow_jobs_resource(walk, client, runs.children[0], listing)]
