@@ -12,8 +12,9 @@ queries (`node(id:)`, one point each) before the batch is published, so a run's 
 The runs are still listed through REST (100 a page); this step replaces only the `workflow_jobs` child and
 fills the same raw table with the same rows. What GraphQL lacks is taken from the run (the REST job copies
 these from its run): `run_id`, `run_attempt`, `workflow_name`, `head_sha`, `head_branch`, and `created_at`
-(the run's creation time: REST's job `created_at` is when the job was queued, a few seconds later on
-github.com; no model past staging reads it). `runner_name` has no GraphQL field and stays null (int_build_jobs
+(the run's creation time, since a check run has none: REST's job `created_at` is when the job was queued, the
+same moment or later — later for a re-run attempt or a job waiting on another; no model past staging reads
+it). `runner_name` has no GraphQL field and stays null (int_build_jobs
 passes it on; no mart reads it). A run without a `check_suite_node_id` (never seen on github.com) gets its
 jobs through REST as before.
 
