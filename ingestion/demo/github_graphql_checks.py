@@ -15,19 +15,33 @@ Json = dict[str, Any]
 Paged = Callable[[list[Any], Callable[[Any], Any]], Callable[..., Json]]
 
 _LOCK = threading.Lock()
-_SUITES: dict[int, tuple[Org, dict[str, tuple[Any, Json]]]] = {}  # id(org) → (org, suite node id → (repo, run))
+_SUITES: dict[int, tuple[Org, dict[str, tuple[str, int]]]] = {}  # id(org) → (org, suite node id → (repo, run id))
 
 
-def _suites(org: Org, *, rebuild: bool = False) -> dict[str, tuple[Any, Json]]:
-    """Every workflow run of the organisation by its check suite's node id (built on first use, and again when
-    an id is not found: a test may add runs to an organisation between syncs)."""
+def _suites(org: Org, *, rebuild: bool = False) -> dict[str, tuple[str, int]]:
+    """Every workflow run of the organisation, (repository, run id), by its check suite's node id. Built on first
+    use (the bench's file-backed repositories are then read once and let go), and again when an id is not
+    found: a test may serve a new organisation state between syncs."""
     with _LOCK:
         entry = _SUITES.get(id(org))
         if entry is None or entry[0] is not org or rebuild:
-            index = {run["check_suite_node_id"]: (data, run) for _, data in sorted(org.github.items())
-                     for run in data.workflow_runs if run.get("check_suite_node_id")}
+            index = {}
+            for full in sorted(org.github):
+                index.update((run["check_suite_node_id"], (full, run["id"]))
+                             for run in org.github[full].workflow_runs if run.get("check_suite_node_id"))
             entry = _SUITES[id(org)] = (org, index)
         return entry[1]
+
+
+def _run(org: Org, node_id: str) -> tuple[Any, Json] | None:
+    """The repository data and the run of a check suite node id, or None."""
+    for rebuild in (False, True):
+        found = _suites(org, rebuild=rebuild).get(node_id)
+        data = org.github.get(found[0]) if found else None
+        run = next((r for r in data.workflow_runs if r["id"] == found[1]), None) if data and found else None
+        if run is not None:
+            return data, run
+    return None
 
 
 def _upper(value: Any) -> Any:
@@ -67,7 +81,7 @@ def check_suite(data: Any, run: Json, paged: Paged) -> Json:
 def node_resolvers(org: Org, paged: Paged) -> Json:
     """The root fields `nodes` and `node` (check suites; any other id resolves to null, as an unknown id)."""
     def one(node_id: str) -> Json | None:
-        found = _suites(org).get(node_id) or _suites(org, rebuild=True).get(node_id)
+        found = _run(org, node_id)
         return check_suite(*found, paged) if found else None
 
     def nodes(_info: Any, ids: Iterable[str]) -> list[Json | None]:
