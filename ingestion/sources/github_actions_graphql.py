@@ -1,22 +1,26 @@
 """GitHub Actions jobs through GraphQL: the jobs of up to 100 workflow runs per query instead of one REST request
 per run.
 
-A workflow run is a `CheckSuite` (the REST run's `check_suite_node_id`) and its jobs are the suite's check runs
-(a check run's database id is the REST job id; it is read from its node id, as a deployment status's is: the
-schema's `CheckRun.databaseId` is a 32-bit `Int` and github.com's job ids passed 2^31 in 2024). One `nodes(ids: [...])` query asks 100 suites with their
-latest check runs (`filterBy: {checkType: LATEST}`, as REST's default `filter=latest`), 100 each, and each check
-run's step count. Under GitHub's formula that is 1 request for the check runs plus 100 for the steps
-connection, 101 requests: one point. A suite with more than 100 check runs is paged to the end by follow-up
+A workflow run is a `CheckSuite` (the REST run's `check_suite_node_id`) and its jobs are the suite's check runs.
+One `nodes(ids: [...])` query asks 100 suites for their latest check runs (`filterBy: {checkType: LATEST}`, as
+REST's default `filter=latest`), 100 each: GitHub's formula charges one request per connection for every node
+that holds it, 100 requests, one point. A suite with more than 100 check runs is paged to the end by follow-up
 queries (`node(id:)`, one point each) before the batch is published, so a run's jobs are never half loaded.
+A check run's database id (the REST job id) is read from its node id, as a deployment status's is: the schema's
+`CheckRun.databaseId` is a 32-bit `Int`, and github.com's job ids passed 2^31 in 2024.
 
 The runs are still listed through REST (100 a page); this step replaces only the `workflow_jobs` child and
-fills the same raw table with the same rows. What GraphQL lacks is taken from the run (the REST job copies
-these from its run): `run_id`, `run_attempt`, `workflow_name`, `head_sha`, `head_branch`, and `created_at`
-(the run's creation time, since a check run has none: REST's job `created_at` is when the job was queued, the
-same moment or later — later for a re-run attempt or a job waiting on another; no model past staging reads
-it). `runner_name` has no GraphQL field and stays null (int_build_jobs
-passes it on; no mart reads it). A run without a `check_suite_node_id` (never seen on github.com) gets its
-jobs through REST as before.
+fills the same raw table, with the same rows but two columns:
+
+- taken from the run (the REST job copies them from its run): `run_id`, `run_attempt`, `workflow_name`,
+  `head_sha`, `head_branch`; and `created_at`, the run's creation time, since a check run has none (REST's is
+  when the job was queued: the same moment or later, later for a re-run attempt or a job waiting on another; no
+  model past staging reads it);
+- left null: `runner_name` (GraphQL has no runner) and `steps_count`. A check run's `steps { totalCount }` is a
+  connection under every check run: 100 suites × 100 check runs would be 10,000 requests, 100 points a query
+  instead of one. `int_build_jobs` passes both on and no mart reads either; `API=rest` keeps them.
+
+A run without a `check_suite_node_id` (never seen on github.com) gets its jobs through REST as before.
 
 Incremental as the REST child: a run's jobs are read when the run changed (`updated_at`, else `created_at`)
 after the repository's mark as the sync began; the queries spend the run's budget, and when it is spent the
@@ -43,12 +47,12 @@ from ingestion.sources.projection import table_hints
 from ingestion.timestamps import isoformat_z
 
 SUITES_PER_QUERY = MAX_FIRST  # `nodes(ids:)` takes up to 100 ids
-CHECK_RUNS_FIRST = MAX_FIRST  # check runs per suite and query: 1 + 100 (their steps) requests, one point
+CHECK_RUNS_FIRST = MAX_FIRST  # check runs per suite and query (100 suites: 100 requests, one point)
 PATH = "/graphql CheckSuite.checkRuns"  # the endpoint named in the quarantine
 
 CHECK_RUNS = """checkRuns(first: %(first)s, after: %(after)s, filterBy: {checkType: LATEST}) {
   pageInfo { hasNextPage endCursor }
-  nodes { id name status conclusion startedAt completedAt steps(first: 1) { totalCount } }
+  nodes { id name status conclusion startedAt completedAt }
 }"""
 
 
@@ -126,7 +130,7 @@ def job(check_run: Mapping[str, Any], run: Mapping[str, Any]) -> dict[str, Any]:
         "head_branch": run.get("head_branch"), "status": _lower(check_run.get("status")),
         "conclusion": _lower(check_run.get("conclusion")), "created_at": _stamp(run.get("created_at")),
         "started_at": check_run.get("startedAt"), "completed_at": check_run.get("completedAt"),
-        "runner_name": None, "steps_count": ((check_run.get("steps") or {}).get("totalCount")),
+        "runner_name": None, "steps_count": None,
     }
 
 
@@ -134,7 +138,7 @@ def workflow_jobs_resource(walk: Walk, client: GraphQLClient, jobs: Endpoint, ru
     """The `jobs` child of the `runs` resource, through GraphQL (same table, name and state as the REST child)."""
     fetch = CheckRuns(client)
     marks: dict[str, Any] = {}  # the cursors and the marks as this sync began (one source instance = one sync)
-    projected = replace(jobs, prepare=None)  # `steps_count` comes counted
+    projected = replace(jobs, prepare=None)  # no `steps` to count
 
     def jobs_of(parents: pa.Table) -> Iterator[pa.Table]:
         if "cursors" not in marks:  # made once per sync: a full refresh clears the marks once

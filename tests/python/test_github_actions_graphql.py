@@ -18,7 +18,9 @@ from ingestion.sources import github_actions_graphql
 
 SHOP, INFRA = "acme/shop", "acme/infra"
 START = datetime(2026, 3, 2, 9, tzinfo=UTC)
-REST_ONLY = {"runner_name"}  # GraphQL has no runner: null (no mart reads it; github_actions_graphql.py)
+# GraphQL has no runner, and a step count would cost 100 points a query: null (no mart reads them;
+# github_actions_graphql.py)
+REST_ONLY = {"runner_name", "steps_count"}
 
 
 def _mixed_org() -> OrgBuilder:
@@ -95,16 +97,16 @@ def test_graphql_jobs_are_the_rest_jobs_row_for_row(
     assert len(jobs) == 18  # 8 CI runs × 2 jobs + 2 deploy runs × 1 job
     assert jobs == _rows(rest, "workflow_jobs")
     assert _rows(graphql, "workflow_runs") == _rows(rest, "workflow_runs")
-    # the one column GraphQL cannot fill (REST has it)
-    assert _count(graphql, "select count(runner_name) from raw_github_actions.workflow_jobs") == 0
-    assert _count(rest, "select count(runner_name) from raw_github_actions.workflow_jobs") == 18
-    # what REST and GraphQL agree on is not vacuous: attempts, an unfinished job, a branch, steps
+    # the two columns GraphQL leaves null (REST has them)
+    for column in REST_ONLY:
+        assert _count(graphql, f"select count({column}) from raw_github_actions.workflow_jobs") == 0
+        assert _count(rest, f"select count({column}) from raw_github_actions.workflow_jobs") == 18
+    # what REST and GraphQL agree on is not vacuous: attempts, an unfinished job, a branch
     assert _count(graphql, "select count(*) from raw_github_actions.workflow_jobs where run_attempt = 2") == 2
     assert _count(graphql, "select count(*) from raw_github_actions.workflow_jobs "
                            "where status = 'in_progress' and conclusion is null and completed_at is null") == 2
     assert _count(graphql, "select count(*) from raw_github_actions.workflow_jobs "
                            "where head_branch = 'feature/x' and conclusion = 'cancelled'") == 2
-    assert _count(graphql, "select min(steps_count) from raw_github_actions.workflow_jobs") == 4
 
 
 def test_the_jobs_of_k_runs_cost_a_point_per_hundred_runs(serve: Callable[..., ReplayServer], tmp_path: Path) -> None:
@@ -138,3 +140,23 @@ def test_the_jobs_queries_spend_the_runs_budget_and_the_next_sync_gets_the_rest(
     ingest_source("github_actions", warehouse)
     assert _count(warehouse, "select count(distinct run_id) from raw_github_actions.workflow_jobs") == 250
     assert _count(warehouse, "select count(*) from raw_github_actions.workflow_jobs") == 500
+
+
+def test_a_query_of_100_check_suites_costs_a_point_and_a_connection_below_their_check_runs_would_cost_100() -> None:
+    """GitHub charges a connection once for every node that holds it, the nodes of `nodes(ids:)` included: the
+    replay server prices the jobs query so, and the query is valid against GitHub's schema."""
+    from graphql import parse, validate
+
+    from ingestion.demo.github_graphql import query_cost, schema
+
+    ids = [f"suite-{n}" for n in range(100)]
+    jobs = parse(github_actions_graphql.suites_query(ids, 100))
+    assert validate(schema(), jobs) == []
+    assert query_cost(jobs, {}) == (1, 100 * 100)  # 100 requests (one per suite); 10,000 check runs at most
+    assert query_cost(parse(github_actions_graphql.suites_query(ids[:7], 100)), {}) == (1, 700)
+    steps = parse(github_actions_graphql.suites_query(ids, 100).replace("completedAt }",
+                                                                         "completedAt steps(first: 1) { totalCount } }"))
+    assert validate(schema(), steps) == []
+    assert query_cost(steps, {})[0] == 101  # + 100 × 100 requests: why `steps_count` is left null
+    follow_up = parse(github_actions_graphql.suite_page_query("suite-1", "Y3Vyc29yOnYyOjE=", 100))
+    assert validate(schema(), follow_up) == [] and query_cost(follow_up, {}) == (1, 100)
