@@ -264,6 +264,7 @@ def github_actions_source(
     if api != "graphql":
         return resources(walk, runs)
     # the runs through REST (100 a page), their jobs through GraphQL: 100 runs' jobs a point
-    [listing] = resources(walk, replace(runs, children=()))
+    listing = resources(walk, replace(runs, children=()))
+    listed = next(resource for resource in listing if resource.name == runs.table)
     client = GraphQLClient(base_url, access_token, budget=budget)
-    return [listing, workflow_jobs_resource(walk, client, runs.children[0], listing)]
+    return [*listing, workflow_jobs_resource(walk, client, runs.children[0], listed)]
