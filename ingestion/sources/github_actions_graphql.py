@@ -29,7 +29,7 @@ rest of the runs keep their jobs for the next sync (the mark is held before the 
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -134,13 +134,29 @@ def job(check_run: Mapping[str, Any], run: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+def check_run_pages(client: GraphQLClient) -> Callable[[Walk, Endpoint, Any, list[dict[str, Any]]], list[Any]]:
+    """The jobs of many runs at once, as a walker reads a child's raw pages: (walk, jobs endpoint, key, runs) →
+    [(records, path, key, constant columns)]; raises BudgetExhausted before its first query
+    when the run's budget is spent (no run's jobs were read). For a walker that fetches a page's children
+    itself (a budget-cut page then keeps its runs for the next sync)."""
+    fetch = CheckRuns(client)
+
+    def pages(walk: Walk, jobs: Endpoint, _key: Any, runs: list[dict[str, Any]]) -> list[Any]:
+        return _pages(walk, fetch, jobs, runs)
+    return pages
+
+
 def workflow_jobs_resource(walk: Walk, client: GraphQLClient, jobs: Endpoint, runs: DltResource) -> DltResource:
     """The `jobs` child of the `runs` resource, through GraphQL (same table, name and state as the REST child)."""
     fetch = CheckRuns(client)
     marks: dict[str, Any] = {}  # the cursors and the marks as this sync began (one source instance = one sync)
     projected = replace(jobs, prepare=None)  # no `steps` to count
 
-    def jobs_of(parents: pa.Table) -> Iterator[pa.Table]:
+    def jobs_of(parents: pa.Table | Mapping[str, Any]) -> Iterator[pa.Table]:
+        if isinstance(parents, Mapping):  # a walker bundle ({table: rows}): the runs of a page
+            parents = parents.get(runs.name)
+            if parents is None or not len(parents):
+                return
         if "cursors" not in marks:  # made once per sync: a full refresh clears the marks once
             marks["cursors"] = Cursors(walk.start, full_refresh=walk.full_refresh, clock=walk.clock)
         changed = [(run, at) for run in parents.to_pylist() if (at := _changed(jobs, marks, run)) is not None]
@@ -195,7 +211,8 @@ def _pages(walk: Walk, fetch: CheckRuns, jobs: Endpoint,
     pages = []
     for run in runs:
         key = run.get(jobs.key_column)
-        extra = {jobs.key_column: key} if jobs.key_column else {}
+        extra = {**({jobs.key_column: key} if jobs.key_column else {}),
+                 **{column: run[source] for column, source in jobs.parent.items()}}
         suite = run.get("check_suite_node_id")
         if suite:
             pages.append(([job(check_run, run) for check_run in suites.get(suite, [])], PATH, key, extra))
