@@ -42,7 +42,7 @@ from pathlib import Path
 from typing import Any
 
 from ingestion.demo import events as demo_events
-from ingestion.demo.facts import iso
+from ingestion.demo.facts import iso, node_id
 from ingestion.demo.generator import generate_org
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -305,7 +305,10 @@ def write_repo(out: Path, plan: Plan, tpl: Templates, index: int, full_name: str
                    updated_at=iso(at + timedelta(minutes=rng.randint(2, 20))),
                    conclusion="success" if rng.random() < 0.85 else "failure",
                    name=rng.choice(("CI", "Deploy", "Lint")), event=rng.choice(("push", "pull_request")),
-                   url=f"{base_url}/actions/runs/{ident}", html_url=f"{web_url}/actions/runs/{ident}")
+                   url=f"{base_url}/actions/runs/{ident}", html_url=f"{web_url}/actions/runs/{ident}",
+                   # each run its own check suite, as on GitHub (the GraphQL path asks its jobs by this id)
+                   check_suite_id=ident * 3 + 7, check_suite_node_id=node_id("CheckSuite", ident * 3 + 7),
+                   check_suite_url=f"{base_url}/check-suites/{ident * 3 + 7}")
         runs.append(run)
     runs.sort(key=lambda r: (r["created_at"], r["id"]), reverse=True)
 

@@ -3,10 +3,10 @@
 The executable schema is GitHub's own public SDL (``github_schema.graphql``, MIT, see
 ``github_schema.LICENSE.md``) built with graphql-core, so a query real GitHub would reject (an unknown field, a
 wrong argument) is rejected here too. Resolvers render the same organisation the REST simulator serves, from its
-REST payloads. Every query is priced with GitHub's documented formula (one request per connection and parent
-node, divided by 100, at least 1) and refused above 500,000 nodes or without ``first``/``last``; its price is
-charged to a points budget returned in ``rateLimit { cost remaining resetAt }`` and the ``X-RateLimit-*``
-headers.
+REST payloads (workflow runs' check suites and their check runs: github_graphql_checks.py). Every query is
+priced with GitHub's documented formula (one request per connection and node that holds it, the nodes of
+``nodes(ids:)`` included, divided by 100, at least 1) and refused above 500,000 nodes or without ``first``/``last``; its price is charged to a points budget
+returned in ``rateLimit { cost remaining resetAt }`` and the ``X-RateLimit-*`` headers.
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ from graphql import (
 )
 
 from ingestion.demo.github_api import RepoData
+from ingestion.demo.github_graphql_checks import node_resolvers
 from ingestion.demo.org import Org
 
 SCHEMA_PATH = Path(__file__).with_name("github_schema.graphql")
@@ -179,7 +180,7 @@ def _walk(selection: SelectionSetNode | None, parent: Any, multiplier: int, frag
             _walk(node.selection_set, target, multiplier, fragments, variables, totals, outermost)
         elif isinstance(node, FieldNode) and hasattr(parent, "fields") and node.name.value in parent.fields:
             named = get_named_type(parent.fields[node.name.value].type)
-            inner, outer = multiplier, outermost
+            inner, outer = multiplier * _listed(node, variables), outermost
             if named.name.endswith("Connection"):
                 size = _page_size(node, variables)
                 totals[0] += multiplier
@@ -189,6 +190,17 @@ def _walk(selection: SelectionSetNode | None, parent: Any, multiplier: int, frag
                     totals[2].append(node.name.value)
                 outer = False
             _walk(node.selection_set, named, inner, fragments, variables, totals, outer)
+
+
+def _listed(node: FieldNode, variables: Mapping[str, Any]) -> int:
+    """How many nodes a field given a list of ids returns (`nodes(ids: [...])`): each of them holds the
+    connections below, one request each ("one request per connection for every node that holds it"); 1 for any
+    other field."""
+    for arg in node.arguments:
+        if arg.name.value == "ids":
+            ids = value_from_ast_untyped(arg.value, variables)
+            return max(1, len(ids)) if isinstance(ids, list) else 1
+    return 1
 
 
 def _page_size(node: FieldNode, variables: Mapping[str, Any]) -> int:
@@ -289,7 +301,7 @@ class _Root:
 
     def fields(self) -> Json:
         return {"repository": self.repository, "organization": self.owner, "user": self.owner,
-                "repositoryOwner": self.owner, "rateLimit": self.rate_limit}
+                "repositoryOwner": self.owner, "rateLimit": self.rate_limit, **node_resolvers(self.org, _paged)}
 
     def rate_limit(self, _info: Any, dryRun: bool = False) -> Json:
         reset = datetime.fromtimestamp(self.budget.reset_at, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

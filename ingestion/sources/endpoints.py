@@ -134,6 +134,9 @@ class Endpoint:
     keep: Callable[[Any], bool] | None = None  # records of the listing that belong to this table
     children: tuple[Endpoint, ...] = ()
     parallel: bool = False  # a child read in dlt's worker threads (one request per parent row)
+    # a child read for many parents at once: (walk, child, key, parents) → raw pages as a child's (GitHub's
+    # Actions jobs through GraphQL, 100 runs a query)
+    batch: Callable[[Walk, Endpoint, Any, list[dict[str, Any]]], list[Any]] | None = None
     pages: str | None = None  # the hidden resource that yields the raw pages (keeps the cursor)
     embedded: tuple[Embedded, ...] = ()
     cursor_key: str | None = None  # the cursor's key when the endpoint has no keys (e.g. "issues")
@@ -444,11 +447,12 @@ def _bundled(walk: Walk, endpoint: Endpoint, kids: ChildMarks, key: Any, fresh: 
     todo = kids.todo(mark, fresh)
     parents = todo.to_pylist()
     workers = CHILD_WORKERS if any(child.parallel for child in endpoint.children) else 1
-    done = fetch_all([partial(_one_parent, walk, endpoint, kids, key, parent, extra) for parent in parents], workers)
-    own: list[tuple[list[Any], str, Any, Mapping[str, Any]]] = []
     pages: dict[str, list[Any]] = {child.table: [] for child in endpoint.children}
-    stopped = False
-    for parent, (detail, children, complete) in zip(parents, done, strict=True):
+    stopped = not _batched(walk, endpoint, kids, key, parents, pages)
+    done = [] if stopped else fetch_all([partial(_one_parent, walk, endpoint, kids, key, parent, extra)
+                                         for parent in parents], workers)
+    own: list[tuple[list[Any], str, Any, Mapping[str, Any]]] = []
+    for parent, (detail, children, complete) in zip(parents if done else [], done, strict=True):
         own += detail
         for table, child_pages in children.items():
             pages[table] += child_pages
@@ -474,6 +478,22 @@ def _nonempty_bundle(bundle: Bundle) -> Iterator[Bundle]:
 # ---------------------------------------------------------------------------------------------- children
 
 
+def _batched(walk: Walk, endpoint: Endpoint, kids: ChildMarks, key: Any, parents: list[dict[str, Any]],
+             pages: dict[str, list[Any]]) -> bool:
+    """The pages of the children read for many parents at once (`batch`), of the parents changed since each
+    child's mark; False when the budget stopped it (no parent of the page is then done)."""
+    for child in endpoint.children:
+        if child.batch is None:
+            continue
+        changed = [p for p in parents if child.incremental is None
+                   or kids.changed(child, p.get(child.key_column) if child.key_column else None, p) is not None]
+        try:
+            pages[child.table] += child.batch(walk, child, key, changed) if changed else []
+        except BudgetExhausted:
+            return False
+    return True
+
+
 def _one_parent(walk: Walk, endpoint: Endpoint, kids: ChildMarks, key: Any, parent: Mapping[str, Any],
                 extra: Mapping[str, Any]) -> tuple[list[Any], dict[str, list[Any]], bool]:
     """One listed parent read in full (`detail`) and its children's raw pages (each with its path, key and the
@@ -488,7 +508,8 @@ def _one_parent(walk: Walk, endpoint: Endpoint, kids: ChildMarks, key: Any, pare
         for child in endpoint.children:
             child_key = parent.get(child.key_column) if child.key_column else None
             children[child.table] = []
-            if child.incremental is not None and kids.changed(child, child_key, parent) is None:
+            if child.batch is not None or (child.incremental is not None
+                                           and kids.changed(child, child_key, parent) is None):
                 continue
             path = walk.path(child.path, child_key, parent=parent)
             columns = {**({child.key_column: child_key} if child.key_column else {}),

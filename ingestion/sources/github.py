@@ -11,6 +11,7 @@ deployments and actions).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -22,6 +23,7 @@ from dlt.sources.helpers.rest_client.paginators import HeaderLinkPaginator
 from ingestion.errors import SourceError
 from ingestion.sources.client import ApiClient
 from ingestion.sources.endpoints import Endpoint, Incremental, Walk, resources, tables, with_lookback
+from ingestion.sources.github_actions_graphql import check_run_pages
 from ingestion.sources.github_discovery import expand_repositories, is_pattern
 from ingestion.sources.github_graphql import graphql_resources
 from ingestion.sources.github_graphql_client import GraphQLClient, RunBudget
@@ -75,6 +77,7 @@ WORKFLOW_RUN = fields(
     ("run_attempt", "run_attempt", "bigint"), ("actor_login", "actor.login"),
     ("created_at", "created_at", "timestamp", True), ("updated_at", "updated_at", "timestamp"),
     ("run_started_at", "run_started_at", "timestamp"),
+    ("check_suite_node_id", "check_suite_node_id"),  # the run's jobs through GraphQL (github_actions_graphql.py)
 )
 
 ISSUE = fields(
@@ -250,11 +253,17 @@ def github_actions_source(
     max_requests_per_run: int | None = None,
 ) -> Sequence[DltResource]:
     """GitHub Actions workflow runs, created since the cursor minus a look-back (runs finish later), and the
-    jobs of the runs that changed since the last sync. Lists are asked conditionally (a 304 costs nothing);
-    `max_requests_per_run` bounds the run (discovery, runs and jobs): a sync it stops resumes next run."""
+    jobs of the runs that changed since the last sync: through GraphQL, 100 runs a query, when `api="graphql"`
+    (github_actions_graphql.py), else one REST request per run. Lists are asked conditionally (a 304 costs
+    nothing); `max_requests_per_run` bounds the run (discovery, runs and jobs): a sync it stops resumes next run."""
     budget = RunBudget(max_requests_per_run)
     repositories = _discover(repositories, base_url, access_token, include_archived, include_forks,
                              exclude_repositories, budget, api)
     walk = Walk(_client(base_url, access_token, conditional=True, budget=budget), "github",
                 start_date_from(start_date), keys=lambda: repositories, full_refresh=full_refresh, progress=True)
-    return resources(walk, with_lookback(WORKFLOW_RUNS, timedelta(hours=run_lookback_hours)))
+    runs = with_lookback(WORKFLOW_RUNS, timedelta(hours=run_lookback_hours))
+    if api != "graphql":
+        return resources(walk, runs)
+    # the runs through REST (100 a page), their jobs through GraphQL: 100 runs' jobs a point, read with their page
+    batch = check_run_pages(GraphQLClient(base_url, access_token, budget=budget))
+    return resources(walk, replace(runs, children=(replace(runs.children[0], prepare=None, batch=batch),)))

@@ -69,6 +69,7 @@ def test_a_budget_stopped_actions_sync_resumes_to_the_same_tables(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     server = serve(generate_org(teams=1, weeks=4, end=date(2026, 11, 16)))
+    monkeypatch.setenv("SOURCES__GITHUB__API", "rest")  # the REST jobs child (GraphQL: test_github_actions_graphql)
     whole, parts = tmp_path / "whole.duckdb", tmp_path / "parts.duckdb"
     ingest_source("github_actions", whole)
     uninterrupted = _counted(server, 0)
@@ -136,3 +137,18 @@ def test_a_budget_stopped_rest_sync_resumes_to_the_same_tables(
                                        "and table_schema = 'marts' order by 1").fetchall()]
     assert len(marts) > 5
     _same_tables(whole, parts, "marts", tuple(marts), nonempty=False)
+
+
+def test_a_budget_stopped_actions_sync_with_graphql_jobs_resumes_to_the_same_tables(
+    serve: Callable[..., ReplayServer], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The jobs of a page's runs come in one GraphQL query with the page: a budget that stops it leaves the page
+    to the next sync, and the nights end with the tables of an uninterrupted sync."""
+    server = serve(generate_org(teams=1, weeks=4, end=date(2026, 11, 16)))
+    whole, parts = tmp_path / "whole.duckdb", tmp_path / "parts.duckdb"
+    ingest_source("github_actions", whole)
+    assert not [path for path in _counted(server, 0) if path.endswith("/jobs")]
+    monkeypatch.setenv("SOURCES__GITHUB__MAX_REQUESTS_PER_RUN", "3")  # a head page, a page resumed, its jobs
+    spent, progress = _nights(server, "github_actions", parts, 3)
+    assert progress[-1] == dict.fromkeys(REPOS, "complete")
+    _same_tables(whole, parts, "raw_github_actions", ("workflow_runs", "workflow_jobs"))
