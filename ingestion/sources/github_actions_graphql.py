@@ -22,28 +22,21 @@ fills the same raw table, with the same rows but two columns:
 
 A run without a `check_suite_node_id` (never seen on github.com) gets its jobs through REST as before.
 
-Incremental as the REST child: a run's jobs are read when the run changed (`updated_at`, else `created_at`)
-after the repository's mark as the sync began; the queries spend the run's budget, and when it is spent the
-rest of the runs keep their jobs for the next sync (the mark is held before the first run left out).
+The endpoint walker reads it as a batch child of each page of runs (`Endpoint.batch`): the runs of a page that
+changed since the jobs' mark, one query per 100; the queries spend the run's budget, and a page whose jobs the
+budget stopped is read again by the next sync (endpoints.py).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import replace
-from datetime import datetime, timedelta
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
-import dlt
-import pyarrow as pa
-from dlt.sources import DltResource
-
-from ingestion.sources.cursors import Cursors
-from ingestion.sources.endpoints import Endpoint, Walk, tables
+from ingestion.sources.endpoints import Endpoint, Walk
 from ingestion.sources.github_graphql import database_id
-from ingestion.sources.github_graphql_client import BudgetExhausted, GraphQLClient, PageSize
+from ingestion.sources.github_graphql_client import GraphQLClient, PageSize
 from ingestion.sources.github_graphql_queries import MAX_FIRST, literal
-from ingestion.sources.projection import table_hints
 from ingestion.timestamps import isoformat_z
 
 SUITES_PER_QUERY = MAX_FIRST  # `nodes(ids:)` takes up to 100 ids
@@ -144,64 +137,6 @@ def check_run_pages(client: GraphQLClient) -> Callable[[Walk, Endpoint, Any, lis
     def pages(walk: Walk, jobs: Endpoint, _key: Any, runs: list[dict[str, Any]]) -> list[Any]:
         return _pages(walk, fetch, jobs, runs)
     return pages
-
-
-def workflow_jobs_resource(walk: Walk, client: GraphQLClient, jobs: Endpoint, runs: DltResource) -> DltResource:
-    """The `jobs` child of the `runs` resource, through GraphQL (same table, name and state as the REST child)."""
-    fetch = CheckRuns(client)
-    marks: dict[str, Any] = {}  # the cursors and the marks as this sync began (one source instance = one sync)
-    projected = replace(jobs, prepare=None)  # no `steps` to count
-
-    def jobs_of(parents: pa.Table | Mapping[str, Any]) -> Iterator[pa.Table]:
-        if isinstance(parents, Mapping):  # a walker bundle ({table: rows}): the runs of a page
-            parents = parents.get(runs.name)
-            if parents is None or not len(parents):
-                return
-        if "cursors" not in marks:  # made once per sync: a full refresh clears the marks once
-            marks["cursors"] = Cursors(walk.start, full_refresh=walk.full_refresh, clock=walk.clock)
-        changed = [(run, at) for run in parents.to_pylist() if (at := _changed(jobs, marks, run)) is not None]
-        if not changed:
-            return
-        cursors: Cursors = marks["cursors"]
-        if marks.get("stopped"):
-            _hold(cursors, jobs, changed)
-            return
-        try:
-            pages = _pages(walk, fetch, jobs, [run for run, _ in changed])
-        except BudgetExhausted:
-            marks["stopped"] = True
-            _hold(cursors, jobs, changed)
-            return
-        # the marks move before the rows are handed on: dlt resumes this generator after its yield only when it
-        # wants the next item, possibly after a later batch held a mark back
-        for run, at in changed:
-            cursors.advance(str(run.get(jobs.key_column)), [at])
-        table = walk.gathered(projected, pages)
-        if table.num_rows:
-            yield table
-
-    return dlt.transformer(jobs_of, data_from=runs, name=jobs.table, **table_hints(tables(jobs)[jobs.table]))
-
-
-def _changed(jobs: Endpoint, marks: dict[str, Any], run: Mapping[str, Any]) -> datetime | None:
-    """The run's change time when it changed after its repository's mark as the sync began, else None."""
-    assert jobs.incremental is not None
-    seen = marks.setdefault("seen", {})
-    key = str(run.get(jobs.key_column))
-    if key not in seen:
-        seen[key] = marks["cursors"].mark(key)
-    at = jobs.incremental.value(run)
-    return at if at is not None and (seen[key] is None or at > seen[key]) else None
-
-
-def _hold(cursors: Cursors, jobs: Endpoint, changed: list[tuple[Mapping[str, Any], datetime]]) -> None:
-    """Keep each repository's mark before its earliest run whose jobs were not read (the budget was spent)."""
-    earliest: dict[str, datetime] = {}
-    for run, at in changed:
-        key = str(run.get(jobs.key_column))
-        earliest[key] = min(at, earliest.get(key, at))
-    for key, at in earliest.items():
-        cursors.hold(key, at - timedelta(microseconds=1))
 
 
 def _pages(walk: Walk, fetch: CheckRuns, jobs: Endpoint,
