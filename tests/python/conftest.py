@@ -13,7 +13,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from dbt_unit_tests import UNIT_TESTS_OFF
+from dbt_unit_tests import UNIT_TESTS_OFF, data_tests_off, with_data_tests
 from postgres_server import Postgres, running_postgres
 
 from ingestion.demo.org import Org
@@ -60,6 +60,16 @@ def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("RUNTIME__DLTHUB_TELEMETRY", "false")
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _dbt_data_tests(request: pytest.FixtureRequest) -> Iterator[None]:
+    """A module that sets `DBT_DATA_TESTS = False` builds without dbt's data tests (dbt_unit_tests.py)."""
+    if getattr(request.module, "DBT_DATA_TESTS", True):
+        yield
+        return
+    with data_tests_off():
+        yield
+
+
 @pytest.fixture()
 def serve(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[Org], ReplayServer]]:
     """Start a replay server for an org and point the GitHub and PagerDuty sources at it."""
@@ -96,7 +106,8 @@ def shared_build(tmp_path_factory: pytest.TempPathFactory, name: str, build: Cal
             pytest.fail(f"building the shared {name} failed in another worker:\n{failed.read_text()}")
         if not done.exists():
             try:
-                build(directory)
+                with with_data_tests():  # every data test on the shared warehouses, whichever module asks first
+                    build(directory)
             except BaseException:
                 failed.write_text(traceback.format_exc())
                 raise
@@ -160,7 +171,8 @@ def postgres() -> Iterator[Postgres]:
 # Most expensive modules first (full dbt builds each; figures in the README's "Tests" section), so that on
 # pytest-xdist's two workers the long ones start at once and the short ones fill in behind them.
 # test_readme reads the demo test_demo_product builds: apart, so its worker does other work meanwhile.
-SLOW_FIRST = ["test_readers", "test_nightly", "test_incremental_equals_full", "test_team_metrics", "test_maturity_demo",
+SLOW_FIRST = ["test_demo_story", "test_nightly", "test_readers", "test_incremental_equals_full", "test_team_metrics",
+              "test_maturity_demo",
               "test_postgres_portability", "test_bench", "test_postgres", "test_semantic_layer",
               "test_mixed_tools", "test_beyond_dora", "test_github_graphql", "test_github_copilot",
               "test_demo_product", "test_product_analytics", "test_report", "test_dora_end_to_end", "test_goals",
@@ -172,13 +184,23 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=lambda item: rank.get(item.module.__name__ if item.module else "", len(rank)))
 
 
+# Modules of many independent tests and no expensive module-scoped build: their tests are spread over the workers
+# one by one (test_bad_inputs: ~40 tests of ~10 s, ingest only), so they fill in behind the long modules.
+SPREAD = {"test_bad_inputs"}
+
+
 def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
-    """Whole modules per worker (their module-scoped builds run once), in collection order, and a worker gets its
-    next module only when it is down to its last test: xdist's own file scheduler hands a second module to a
-    worker whose first has two tests left, which would queue test_nightly behind test_readers on one worker."""
+    """Whole modules per worker (their module-scoped builds run once; SPREAD modules test by test), in collection
+    order, and a worker gets its next module only when it is down to its last test: xdist's own file scheduler
+    hands a second module to a worker whose first has two tests left, which would queue test_nightly behind
+    test_readers on one worker."""
     from xdist.scheduler import LoadFileScheduling
 
     class ModuleScheduling(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            module = super()._split_scope(nodeid)
+            return nodeid if Path(module).stem in SPREAD else module
+
         def _reschedule(self, node) -> None:  # type: ignore[no-untyped-def]
             if node.shutting_down:
                 return

@@ -54,6 +54,9 @@ from yardstick.demo import environment, source_settings
 from yardstick.publish import private_path
 from yardstick.refresh import Progress, refresh
 
+# builds without dbt's data tests: they run on the suite's shared builds (dbt_unit_tests.py)
+DBT_DATA_TESTS = False
+
 PAYMENTS = "acme/payments-api"
 WEEK = date(2026, 4, 6)
 APRIL = date(2026, 4, 1)

@@ -16,6 +16,9 @@ from ingestion.pipeline import ensure_raw_tables, ingest_source
 from yardstick.dbt import dbt
 from yardstick.status import sync_progress
 
+# builds without dbt's data tests: they run on the suite's shared builds (dbt_unit_tests.py)
+DBT_DATA_TESTS = False
+
 RAW = ("pull_requests", "pull_request_commits", "pull_request_reviews", "commits", "deployments",
        "deployment_statuses", "issues")
 

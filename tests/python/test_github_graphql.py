@@ -25,6 +25,9 @@ from yardstick.demo import environment, source_settings
 from yardstick.publish import private_path
 from yardstick.refresh import Progress, refresh
 
+# builds without dbt's data tests: they run on the suite's shared builds (dbt_unit_tests.py)
+DBT_DATA_TESTS = False
+
 RAW = ("pull_requests", "pull_request_commits", "pull_request_reviews", "commits", "deployments",
        "deployment_statuses", "issues")
 GRAPHQL_ONLY = {"closing_issue_numbers"}  # REST has no closing-issue references

@@ -10,6 +10,9 @@ import duckdb
 from yardstick.dbt import dbt
 from yardstick.publish import private_path
 
+# builds without dbt's data tests: they run on the suite's shared builds (dbt_unit_tests.py)
+DBT_DATA_TESTS = False
+
 GOALS = ["int_goal_metric_values", "int_goal_verdicts", "goals_status", "goals_actions", "goals_team_maturity"]
 
 

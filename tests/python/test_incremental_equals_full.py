@@ -29,6 +29,9 @@ from yardstick.demo import environment, source_settings
 from yardstick.publish import private_path
 from yardstick.refresh import Progress, refresh
 
+# builds without dbt's data tests: they run on the suite's shared builds (dbt_unit_tests.py)
+DBT_DATA_TESTS = False
+
 # the clock is pinned: goals and anything "as of today" are judged on this day
 VARS: dict[str, object] = {"as_of_date": "2026-03-31"}
 PAYMENTS, SEARCH = "acme/payments-api", "acme/search-api"

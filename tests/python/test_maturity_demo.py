@@ -15,6 +15,9 @@ import pytest
 from yardstick.demo import run_demo
 from yardstick.refresh import Progress
 
+# builds without dbt's data tests: they run on the suite's shared builds (dbt_unit_tests.py)
+DBT_DATA_TESTS = False
+
 TODAY = date(2026, 12, 2)
 
 

@@ -25,6 +25,9 @@ from yardstick.demo import environment, source_settings
 from yardstick.nightly import nightly
 from yardstick.refresh import Progress
 
+# builds without dbt's data tests: they run on the suite's shared builds (dbt_unit_tests.py)
+DBT_DATA_TESTS = False
+
 # Three publishes under the readers (it was four): every publish is the same code path (a nightly's atomic rename
 # while readers hold the file), the fourth added a full dbt build and no new case; versions 1..4 still let the
 # readers see at least three versions (asserted below).

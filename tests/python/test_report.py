@@ -22,6 +22,9 @@ from yardstick.publish import private_path
 from yardstick.report import render
 from yardstick.report_ladder import Tracking
 
+# builds without dbt's data tests: they run on the suite's shared builds (dbt_unit_tests.py)
+DBT_DATA_TESTS = False
+
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-sync",
                   "--disable-background-networking", "--disable-component-update"]

@@ -28,6 +28,9 @@ from yardstick.metrics import (
     validate,
 )
 
+# builds without dbt's data tests: they run on the suite's shared builds (dbt_unit_tests.py)
+DBT_DATA_TESTS = False
+
 PROJECT = Path(__file__).resolve().parents[2]
 
 # catalogue metric → (mart, its column, the mart's period column, MetricFlow's time grain)

@@ -26,6 +26,9 @@ from yardstick.postgres import publish_postgres
 from yardstick.refresh import Progress, refresh
 from yardstick.report import render
 
+# builds without dbt's data tests: they run on the suite's shared builds (dbt_unit_tests.py)
+DBT_DATA_TESTS = False
+
 PROJECT = Path(__file__).resolve().parents[2]
 
 TEAM_FILE = """\

@@ -21,6 +21,9 @@ from ingestion.sources.endpoints import CHILD_WORKERS
 from yardstick.dbt import dbt
 from yardstick.status import sync_progress
 
+# builds without dbt's data tests: they run on the suite's shared builds (dbt_unit_tests.py)
+DBT_DATA_TESTS = False
+
 REPOS = {"acme/payments-api", "acme/payments-web"}
 
 
