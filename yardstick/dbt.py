@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import json
 import os
+import shutil
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,6 +22,15 @@ os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
 
 # profiles.yml reads the warehouse path from this var (dbt renders `var()` there for --vars values only)
 WAREHOUSE_VAR = "yardstick_warehouse"
+# dbt's parse state (one per target directory) and how many earlier ones are kept, one per set of --vars
+PARSE_STATE = "partial_parse.msgpack"
+PARSE_SLOTS = 8
+
+
+def target_dir() -> Path:
+    """dbt's target directory (DBT_TARGET_PATH, else the project's `target/`)."""
+    target = Path(os.environ.get("DBT_TARGET_PATH", "target"))
+    return target if target.is_absolute() else PROJECT_DIR / target
 
 
 @contextmanager
@@ -34,9 +45,8 @@ def stable_path(warehouse: Path) -> Iterator[Path]:
     under a running build. DuckDB follows the link; its WAL would sit beside the link, so a WAL left there by a
     crashed build (of whatever file the link named then) is removed before the link moves, and one a build leaves
     behind is checkpointed into the file, so code opening the file by its own path sees every table."""
-    target = Path(os.environ.get("DBT_TARGET_PATH", "target"))
     real = warehouse.resolve()
-    link = (target if target.is_absolute() else PROJECT_DIR / target) / f"{real.name.split('.')[0]}.duckdb"
+    link = target_dir() / f"{real.name.split('.')[0]}.duckdb"
     link.parent.mkdir(parents=True, exist_ok=True)
     with link.with_name(link.name + ".lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes, or when the process dies
@@ -48,6 +58,26 @@ def stable_path(warehouse: Path) -> Iterator[Path]:
             staged.replace(link)  # atomic: the link always names one file
         yield link
         _checkpoint(link)
+
+
+@contextmanager
+def parse_state_for(key: str) -> Iterator[None]:
+    """dbt keeps one parse state per target directory and parses the whole project again (seconds) when the
+    `--vars` or the profile differ from its last run's. Runs that take turns with different vars (a nightly and
+    an ad-hoc build with other vars, the demo and a real warehouse, the test suite's scenarios) each get back
+    the state of their own last run: kept per `key` (a hash of the vars and the target) beside dbt's own, the
+    last PARSE_SLOTS of them. dbt itself still checks the state it is given (version, vars, profile, project and
+    every file's checksum) and parses again whatever changed. Call inside `stable_path` (its lock)."""
+    state = target_dir() / PARSE_STATE
+    slot = target_dir() / "parse-states" / f"{key}.msgpack"
+    if slot.exists():
+        shutil.copyfile(slot, state)
+    yield
+    if state.exists():
+        slot.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(state, slot)
+        for stale in sorted(slot.parent.glob("*.msgpack"), key=lambda p: p.stat().st_mtime)[:-PARSE_SLOTS]:
+            stale.unlink(missing_ok=True)
 
 
 def _wal(path: Path) -> Path:
@@ -83,8 +113,11 @@ def dbt(args: list[str], warehouse: Path, *, vars: Mapping[str, Any] | None = No
         inner, outer = person_key.pads(person_key.resolve())
         settings |= {"YARDSTICK_PERSON_KEY_IPAD": inner.hex(), "YARDSTICK_PERSON_KEY_OPAD": outer.hex()}
     with stable_path(warehouse) as link, environment(settings):
-        command += ["--vars", json.dumps({**dict(vars or {}), WAREHOUSE_VAR: str(link)})]
-        result = dbtRunner(callbacks=list(callbacks)).invoke(command)
+        cli_vars = json.dumps({**dict(vars or {}), WAREHOUSE_VAR: str(link)}, sort_keys=True, default=str)
+        command += ["--vars", cli_vars]
+        target = next((args[i + 1] for i, arg in enumerate(args[:-1]) if arg == "--target"), "")
+        with parse_state_for(hashlib.sha256(f"{target}\0{cli_vars}".encode()).hexdigest()[:16]):
+            result = dbtRunner(callbacks=list(callbacks)).invoke(command)
     if result.exception is not None:
         raise BuildFailed(f"dbt {args[0]} failed: {result.exception}")
     if not result.success:

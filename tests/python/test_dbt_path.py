@@ -52,3 +52,21 @@ def test_dbt_writes_into_the_file_itself(target: Path, tmp_path: Path) -> None:
     with duckdb.connect(str(warehouse), read_only=True) as con:  # by its own path, not the link
         assert con.execute("select count(*) from seeds.teams").fetchone()[0] > 0
     assert not (target / "w.duckdb.wal").exists()
+
+
+def test_runs_that_take_turns_with_different_vars_each_parse_only_once(target: Path, tmp_path: Path) -> None:
+    """dbt keeps one parse state and parses everything again when the vars change; yardstick keeps one per set
+    of vars (parse_state_for), so coming back to earlier vars parses nothing again."""
+    warehouse = tmp_path / "w.duckdb"
+
+    def full_parses(vars: dict[str, object]) -> int:
+        events: list[str] = []
+        dbt(["parse"], warehouse, vars=vars, callbacks=[lambda event: events.append(event.info.name)])
+        return events.count("UnableToPartialParse") + events.count("PartialParsingNotEnabled")
+
+    a, b = {"as_of_date": "2026-03-01"}, {"as_of_date": "2026-03-02"}
+    full_parses(a)
+    assert full_parses(b) >= 1  # dbt's own state was a's: new vars, a whole parse
+    assert full_parses(a) == 0  # a's state comes back
+    assert full_parses(b) == 0
+    assert len(list((target / "parse-states").glob("*.msgpack"))) == 2
