@@ -21,6 +21,9 @@ from yardstick.nightly import nightly
 from yardstick.postgres import publish_postgres
 from yardstick.refresh import Progress
 
+# builds without dbt's data tests: the scenario's shared build runs them on the same data (dbt_unit_tests.py)
+DBT_DATA_TESTS = False
+
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "postgres"
 JDBC_JAR = "/usr/share/java/postgresql.jar"
 READER_PASSWORD = "reader-pw-for-tests"
