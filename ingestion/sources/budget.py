@@ -23,10 +23,11 @@ class RunBudget:
 
     limit: int | None = None
     spent: int = 0
+    reserved: int = 0  # held back for queries already owed (the jobs of listed pages waiting for a fuller batch)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def can_spend(self, amount: int = 1) -> bool:
-        return self.limit is None or self.spent + amount <= self.limit
+        return self.limit is None or self.spent + self.reserved + amount <= self.limit
 
     def spend(self, amount: int) -> None:
         with self._lock:

@@ -50,6 +50,7 @@ from ingestion.sources.budget import BudgetExhausted
 from ingestion.sources.client import ApiClient
 from ingestion.sources.columns import from_rows, project_records
 from ingestion.sources.cursors import Clock, Cursors, utc_now
+from ingestion.sources.endpoint_batches import Wait, pooled
 from ingestion.sources.endpoint_marks import ChildMarks, cursor_key, fetch_all
 from ingestion.sources.github_walk import PROGRESS_TABLE, desc_walk, progress_row
 from ingestion.sources.projection import Field, guarded, lookup, table_hints
@@ -134,9 +135,10 @@ class Endpoint:
     keep: Callable[[Any], bool] | None = None  # records of the listing that belong to this table
     children: tuple[Endpoint, ...] = ()
     parallel: bool = False  # a child read in dlt's worker threads (one request per parent row)
-    # a child read for many parents at once: (walk, child, key, parents) → raw pages as a child's (GitHub's
-    # Actions jobs through GraphQL, 100 runs a query)
-    batch: Callable[[Walk, Endpoint, Any, list[dict[str, Any]]], list[Any]] | None = None
+    # a child read for many parents at once, pooled across the listing's keys (endpoint_batches.py):
+    # (walk, child, parents) → each parent's raw pages as a child's (GitHub's Actions jobs through GraphQL, the
+    # runs of several repositories in one query of 100)
+    batch: Callable[[Walk, Endpoint, list[dict[str, Any]]], list[list[Any]]] | None = None
     pages: str | None = None  # the hidden resource that yields the raw pages (keeps the cursor)
     embedded: tuple[Embedded, ...] = ()
     cursor_key: str | None = None  # the cursor's key when the endpoint has no keys (e.g. "issues")
@@ -302,20 +304,25 @@ def _listing(walk: Walk, endpoint: Endpoint) -> Iterator[Bundle]:
     if walk.full_refresh:
         walks.clear()
     kids = ChildMarks(walk.start, endpoint.children, full_refresh=walk.full_refresh, clock=walk.clock)
+    # each key's listing a generator: a batch child's parents wait, pooled across keys (endpoint_batches.py)
+    yield from pooled(walk, (_one_key(walk, endpoint, state, cursors, walks, kids, key) for key in walk.keys()))
+
+
+def _one_key(walk: Walk, endpoint: Endpoint, state: Any, cursors: Cursors, walks: dict[str, Any],
+             kids: ChildMarks, key: Any) -> Generator[Any, Any, None]:
     inc = endpoint.incremental
-    for key in walk.keys():
-        complete, started = False, not walk.stopped
-        try:
-            if not started:
-                raise BudgetExhausted("spent on an earlier listing")
-            yield from _walked(walk, endpoint, cursors, walks, kids, key) if inc and inc.resumable \
-                else _key_listing(walk, endpoint, cursors, kids, key)
-            complete = True
-        except BudgetExhausted:
-            _stopped(walk, endpoint, key, state.get("etags") if started else None)
-        if walk.progress:
-            walked = walks.get(cursor_key(endpoint, key))
-            yield {PROGRESS: [progress_row(str(key), endpoint.table, walked, complete=complete)]}
+    complete, started = False, not walk.stopped
+    try:
+        if not started:
+            raise BudgetExhausted("spent on an earlier listing")
+        yield from _walked(walk, endpoint, cursors, walks, kids, key) if inc and inc.resumable \
+            else _key_listing(walk, endpoint, cursors, kids, key)
+        complete = True
+    except BudgetExhausted:
+        _stopped(walk, endpoint, key, state.get("etags") if started else None)
+    if walk.progress:
+        walked = walks.get(cursor_key(endpoint, key))
+        yield {PROGRESS: [progress_row(str(key), endpoint.table, walked, complete=complete)]}
 
 
 def _stopped(walk: Walk, endpoint: Endpoint, key: Any, etags: dict[str, Any] | None) -> None:
@@ -330,7 +337,8 @@ def _stopped(walk: Walk, endpoint: Endpoint, key: Any, etags: dict[str, Any] | N
         del etags[url]  # type: ignore[index]
 
 
-def _key_listing(walk: Walk, endpoint: Endpoint, cursors: Cursors, kids: ChildMarks, key: Any) -> Iterator[Bundle]:
+def _key_listing(walk: Walk, endpoint: Endpoint, cursors: Cursors, kids: ChildMarks,
+                 key: Any) -> Generator[Any, Any, None]:
     """One key's listing, its mark moving page by page (a budget can stop only an oldest-first one of these; a
     newest-first one that it can stop is `resumable`)."""
     inc = endpoint.incremental
@@ -358,7 +366,7 @@ def _key_listing(walk: Walk, endpoint: Endpoint, cursors: Cursors, kids: ChildMa
 
 
 def _walked(walk: Walk, endpoint: Endpoint, cursors: Cursors, walks: dict[str, Any], kids: ChildMarks,
-            key: Any) -> Iterator[Bundle]:
+            key: Any) -> Generator[Any, Any, None]:
     """One key's newest-first listing as a resumable walk (github_walk.desc_walk): its mark moves only once the
     walk is complete; a stopped walk keeps where it was (the next page's link) and resumes there."""
     inc = endpoint.incremental
@@ -433,7 +441,7 @@ def _raw_pages(walk: Walk, endpoint: Endpoint, path: str, since: datetime | None
 
 
 def _bundled(walk: Walk, endpoint: Endpoint, kids: ChildMarks, key: Any, fresh: pa.Table,
-             extra: Mapping[str, Any]) -> Generator[Bundle, None, Bundle]:
+             extra: Mapping[str, Any]) -> Generator[Any, Any, Bundle]:
     """A page's rows (read in full when the endpoint has a `detail`) and their children's, as one bundle: the
     parent rows as one table and each child's records projected together (Arrow's and dlt's cost per table is
     fixed, so one table per parent would cost more than the rows). When the budget stops it, what was fetched
@@ -448,7 +456,7 @@ def _bundled(walk: Walk, endpoint: Endpoint, kids: ChildMarks, key: Any, fresh: 
     parents = todo.to_pylist()
     workers = CHILD_WORKERS if any(child.parallel for child in endpoint.children) else 1
     pages: dict[str, list[Any]] = {child.table: [] for child in endpoint.children}
-    stopped = not _batched(walk, endpoint, kids, key, parents, pages)
+    stopped = not (yield from _batched(endpoint, kids, parents, pages))
     done = [] if stopped else fetch_all([partial(_one_parent, walk, endpoint, kids, key, parent, extra)
                                          for parent in parents], workers)
     own: list[tuple[list[Any], str, Any, Mapping[str, Any]]] = []
@@ -478,19 +486,22 @@ def _nonempty_bundle(bundle: Bundle) -> Iterator[Bundle]:
 # ---------------------------------------------------------------------------------------------- children
 
 
-def _batched(walk: Walk, endpoint: Endpoint, kids: ChildMarks, key: Any, parents: list[dict[str, Any]],
-             pages: dict[str, list[Any]]) -> bool:
+def _batched(endpoint: Endpoint, kids: ChildMarks, parents: list[dict[str, Any]],
+             pages: dict[str, list[Any]]) -> Generator[Wait, Any, bool]:
     """The pages of the children read for many parents at once (`batch`), of the parents changed since each
-    child's mark; False when the budget stopped it (no parent of the page is then done)."""
+    child's mark: the listing waits (`Wait`) until `pooled` fetched them with other pages' parents; False when
+    the budget stopped that batch (no parent of the page is then done)."""
     for child in endpoint.children:
         if child.batch is None:
             continue
         changed = [p for p in parents if child.incremental is None
                    or kids.changed(child, p.get(child.key_column) if child.key_column else None, p) is not None]
-        try:
-            pages[child.table] += child.batch(walk, child, key, changed) if changed else []
-        except BudgetExhausted:
+        if not changed:
+            continue
+        got = yield Wait(child, changed)
+        if got is None:
             return False
+        pages[child.table] += got
     return True
 
 

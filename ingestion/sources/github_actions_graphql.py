@@ -23,8 +23,10 @@ fills the same raw table, with the same rows but two columns:
 A run without a `check_suite_node_id` (never seen on github.com) gets its jobs through REST as before.
 
 The endpoint walker reads it as a batch child of each page of runs (`Endpoint.batch`): the runs of a page that
-changed since the jobs' mark, one query per 100; the queries spend the run's budget, and a page whose jobs the
-budget stopped is read again by the next sync (endpoints.py).
+changed since the jobs' mark wait, pooled with other repositories' pages, until 100 runs wait or the listing
+ends (endpoint_batches.py), so a nightly with a few new runs in each of many repositories costs one query per
+100 runs, not one per repository; the queries spend the run's budget, and a page whose jobs the budget stopped
+is read again by the next sync (endpoints.py).
 """
 
 from __future__ import annotations
@@ -127,33 +129,31 @@ def job(check_run: Mapping[str, Any], run: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def check_run_pages(client: GraphQLClient) -> Callable[[Walk, Endpoint, Any, list[dict[str, Any]]], list[Any]]:
-    """The jobs of many runs at once, as a walker reads a child's raw pages: (walk, jobs endpoint, key, runs) →
-    [(records, path, key, constant columns)]; raises BudgetExhausted before its first query
-    when the run's budget is spent (no run's jobs were read). For a walker that fetches a page's children
-    itself (a budget-cut page then keeps its runs for the next sync)."""
+def check_run_pages(client: GraphQLClient) -> Callable[[Walk, Endpoint, list[dict[str, Any]]], list[list[Any]]]:
+    """The jobs of many runs at once (of several repositories' pages: the walker pools them), as a walker reads a
+    child's raw pages: (walk, jobs endpoint, runs) → per run, [(records, path, key, constant columns)]; raises
+    BudgetExhausted before its first query when the run's budget is spent (no run's jobs were read)."""
     fetch = CheckRuns(client)
 
-    def pages(walk: Walk, jobs: Endpoint, _key: Any, runs: list[dict[str, Any]]) -> list[Any]:
+    def pages(walk: Walk, jobs: Endpoint, runs: list[dict[str, Any]]) -> list[list[Any]]:
         return _pages(walk, fetch, jobs, runs)
     return pages
 
 
 def _pages(walk: Walk, fetch: CheckRuns, jobs: Endpoint,
-           runs: list[dict[str, Any]]) -> list[tuple[list[Any], str, Any, dict[str, Any]]]:
-    """The jobs of `runs` as (records, path, key, constant columns), one entry per run."""
+           runs: list[dict[str, Any]]) -> list[list[tuple[list[Any], str, Any, dict[str, Any]]]]:
+    """The jobs of `runs` as (records, path, key, constant columns), a list per run."""
     suites = fetch.of([run["check_suite_node_id"] for run in runs if run.get("check_suite_node_id")])
-    pages = []
+    out = []
     for run in runs:
         key = run.get(jobs.key_column)
         extra = {**({jobs.key_column: key} if jobs.key_column else {}),
                  **{column: run[source] for column, source in jobs.parent.items()}}
         suite = run.get("check_suite_node_id")
         if suite:
-            pages.append(([job(check_run, run) for check_run in suites.get(suite, [])], PATH, key, extra))
+            out.append([([job(check_run, run) for check_run in suites.get(suite, [])], PATH, key, extra)])
             continue
         path = walk.path(jobs.path, key, parent=run)  # no check suite id: the run's jobs through REST
-        for page in walk.api.pages(path, params=dict(jobs.params), data_selector=jobs.data_selector):
-            pages.append(([jobs.prepare(item, key, path) if jobs.prepare else item for item in page], path, key,
-                          extra))
-    return pages
+        out.append([([jobs.prepare(item, key, path) if jobs.prepare else item for item in page], path, key, extra)
+                    for page in walk.api.pages(path, params=dict(jobs.params), data_selector=jobs.data_selector)])
+    return out

@@ -46,6 +46,15 @@ def _many_runs(count: int) -> OrgBuilder:
     return b
 
 
+def _spread_runs(repositories: int, runs: int) -> OrgBuilder:
+    """`runs` CI runs in each of `repositories` repositories (a nightly: a few new runs in many repositories)."""
+    b = OrgBuilder("acme")
+    for r in range(repositories):
+        for n in range(runs):
+            b.workflow_run(f"acme/repo{r:02d}", name="CI", at=START + timedelta(minutes=10 * n + r))
+    return b
+
+
 def _rows(warehouse: Path, table: str) -> list[tuple]:
     with duckdb.connect(str(warehouse), read_only=True) as con:
         columns = [c for (c,) in con.execute(
@@ -87,11 +96,12 @@ def test_graphql_jobs_are_the_rest_jobs_row_for_row(
     graphql = tmp_path / "graphql.duckdb"
     ingest_source("github_actions", graphql)
     assert _job_requests(server, seen) == 0
-    # one query per repository's page of runs, plus a follow-up per two-job run when a page holds one job
+    # one query for both repositories' pages of runs (10 runs), plus a follow-up per two-job run when a page
+    # holds one job
     two_job_runs = _count(rest, "select count(*) from (select run_id from raw_github_actions.workflow_jobs "
                                 "group by run_id having count(*) = 2)")
     assert two_job_runs == 8
-    assert _graphql_posts(server, seen) == 2 + (two_job_runs if check_runs_per_page == 1 else 0)
+    assert _graphql_posts(server, seen) == 1 + (two_job_runs if check_runs_per_page == 1 else 0)
 
     jobs = _rows(graphql, "workflow_jobs")
     assert len(jobs) == 18  # 8 CI runs × 2 jobs + 2 deploy runs × 1 job
@@ -160,3 +170,45 @@ def test_a_query_of_100_check_suites_costs_a_point_and_a_connection_below_their_
     assert query_cost(steps, {})[0] == 101  # + 100 × 100 requests: why `steps_count` is left null
     follow_up = parse(github_actions_graphql.suite_page_query("suite-1", "Y3Vyc29yOnYyOjE=", 100))
     assert validate(schema(), follow_up) == [] and query_cost(follow_up, {}) == (1, 100)
+
+
+@pytest.mark.parametrize(("repositories", "runs", "queries"), [(3, 4, 1), (12, 9, 2)])
+def test_the_jobs_of_several_repositories_pages_share_queries(
+    serve: Callable[..., ReplayServer], tmp_path: Path, repositories: int, runs: int, queries: int
+) -> None:
+    """A few new runs in each of many repositories: their pages wait for the jobs until 100 runs wait or the
+    listing ends, so ceil(total runs / 100) queries, not one per repository (12 × 9 = 108 runs: 2)."""
+    server = serve(_spread_runs(repositories, runs).build())
+    warehouse = tmp_path / "w.duckdb"
+    ingest_source("github_actions", warehouse)
+    assert sum(1 for r in server.requests if r.path.endswith("/actions/runs")) == repositories
+    assert _graphql_posts(server) == queries == -(-repositories * runs // 100)
+    assert server.graphql_budget.by_shape == {"checkRuns": [queries, queries]}
+    assert _count(warehouse, "select count(distinct run_id) from raw_github_actions.workflow_jobs") \
+        == repositories * runs
+    assert _count(warehouse, "select count(distinct repository) from raw_github_actions.workflow_jobs") \
+        == repositories
+
+
+def test_waiting_pages_hold_back_their_query_from_the_budget_and_the_next_sync_reads_the_rest(
+    serve: Callable[..., ReplayServer], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Budget 2: the first repository's page is listed and waits for its jobs; the point its query will cost is
+    held back, so the second repository is not listed (else the jobs of a listed page could never be read) and
+    the first one's jobs are. The next sync reads the other two repositories' jobs in one query and not the
+    first one's again."""
+    server = serve(_spread_runs(3, 5).build())
+    warehouse = tmp_path / "w.duckdb"
+    monkeypatch.setenv("SOURCES__GITHUB__MAX_REQUESTS_PER_RUN", "2")
+    ingest_source("github_actions", warehouse)
+    assert sum(1 for r in server.requests if r.path.endswith("/actions/runs")) == 1
+    assert _graphql_posts(server) == 1
+    assert _count(warehouse, "select count(distinct run_id) from raw_github_actions.workflow_jobs") == 5
+
+    monkeypatch.delenv("SOURCES__GITHUB__MAX_REQUESTS_PER_RUN")
+    seen = len(server.requests)
+    ingest_source("github_actions", warehouse)
+    assert _graphql_posts(server, seen) == 1
+    assert server.graphql_budget.by_shape == {"checkRuns": [2, 2]}
+    assert _count(warehouse, "select count(distinct run_id) from raw_github_actions.workflow_jobs") == 15
+    assert _count(warehouse, "select count(*) from raw_github_actions.workflow_jobs") == 15 * 2
