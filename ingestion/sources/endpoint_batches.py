@@ -39,7 +39,14 @@ class Wait:
 
 def pooled(walk: Walk, listings: Iterator[Listing], size: int = BATCH_PARENTS) -> Iterator[Any]:
     """The items of every listing (one per key, started in order), their batch children fetched together."""
-    ready: list[tuple[Listing, Any]] = []
+    try:
+        yield from _pool(walk, listings, size)
+    finally:
+        _reserve(walk, 0)  # a listing's error (or dlt closing the resource) leaves nothing held back
+
+
+def _pool(walk: Walk, listings: Iterator[Listing], size: int) -> Iterator[Any]:
+    ready: list[tuple[Listing, Any]] = []  # listings to resume, with their answers (None: just started)
     parked: list[tuple[Listing, Wait]] = []
     more = True
     while True:
@@ -88,8 +95,9 @@ def _answered(walk: Walk, parked: list[tuple[Listing, Wait]]) -> list[tuple[List
     for table in dict.fromkeys(wait.child.table for _, wait in parked):
         waits = [(n, wait) for n, (_, wait) in enumerate(parked) if wait.child.table == table]
         child = waits[0][1].child
+        assert child.batch is not None
         try:
-            per_parent = iter(child.batch(walk, child, [p for _, wait in waits for p in wait.parents]))  # type: ignore[misc]
+            per_parent = iter(child.batch(walk, child, [p for _, wait in waits for p in wait.parents]))
         except BudgetExhausted:
             answers.update((n, None) for n, _ in waits)
             continue

@@ -17,7 +17,9 @@ What an `Endpoint` says, and what the walker does with it:
   parents that changed since the last sync;
 - `detail`: every listed record is read again in full from this path (GitHub pull requests, GitLab pipelines);
 - `children`: child endpoints read once per parent row with the parent's page, before the next page is asked
-  (optionally a few parents at a time in worker threads, `parallel`); a hidden resource yields each page's
+  (optionally a few parents at a time in worker threads, `parallel`; or a `batch` child, read for many parents
+  at once, its parents pooled across the keys' pages until a batch is full or the listing ends:
+  endpoint_batches.py); a hidden resource yields each page's
   rows with its children's and a transformer per table picks them (as the GitHub GraphQL path does);
 - a budget (`BudgetExhausted` from the client: GitHub's SOURCES__GITHUB__MAX_REQUESTS_PER_RUN) stops a listing
   cleanly: what was fetched loads, no mark moves past what was not, and the next sync resumes. An oldest-first
@@ -310,6 +312,7 @@ def _listing(walk: Walk, endpoint: Endpoint) -> Iterator[Bundle]:
 
 def _one_key(walk: Walk, endpoint: Endpoint, state: Any, cursors: Cursors, walks: dict[str, Any],
              kids: ChildMarks, key: Any) -> Generator[Any, Any, None]:
+    """One key's listing (its bundles, and a `Wait` where a page waits for a batch child), then its progress."""
     inc = endpoint.incremental
     complete, started = False, not walk.stopped
     try:
