@@ -8,6 +8,9 @@ the parked parents fill a batch (`size`) or no key is left; then it fetches the 
 go and resumes each parked listing with its own parents' pages, or with None when the budget stopped the batch
 (that page is then cut, as before: it loads without its children, no mark passes it, the next sync reads it
 again). So the guarantees of a page read with its children are the same; only when the fetch happens moves.
+A batch asks for every waiting parent: ceil(waiting / size) queries, where waiting is under `size` plus the last
+page's parents, so a listing costs ceil(parents / size) queries when it ends before `size` parents wait, and at
+most one query more per batch otherwise (a page's parents are never split between batches).
 
 While parents wait, the run's budget holds back what their queries will cost (`RunBudget.reserved`): a listing
 started meanwhile cannot spend it, so a budget never ends a sync with listed pages and nothing left to read their

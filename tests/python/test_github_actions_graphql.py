@@ -177,7 +177,8 @@ def test_the_jobs_of_several_repositories_pages_share_queries(
     serve: Callable[..., ReplayServer], tmp_path: Path, repositories: int, runs: int, queries: int
 ) -> None:
     """A few new runs in each of many repositories: their pages wait for the jobs until 100 runs wait or the
-    listing ends, so ceil(total runs / 100) queries, not one per repository (12 × 9 = 108 runs: 2)."""
+    listing ends, so ceil(total runs / 100) queries, not one per repository (12 × 9 = 108 runs: the twelfth
+    page makes 108 wait, asked in two queries)."""
     server = serve(_spread_runs(repositories, runs).build())
     warehouse = tmp_path / "w.duckdb"
     ingest_source("github_actions", warehouse)
