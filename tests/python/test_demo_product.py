@@ -4,6 +4,7 @@ published file or of the PostgreSQL copy of the demo organisation (the demo the 
 
 from __future__ import annotations
 
+import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -71,16 +72,19 @@ def identifying_values(warehouse: Path) -> set[str]:
 
 
 def duckdb_hits(warehouse: Path, identifying: set[str]) -> list[tuple[str, str, str]]:
-    """(table, column, value) of every identifying value in any text column of any table of the file."""
+    """(table, column, value) of every identifying value in any text column of any table of the file: the value
+    itself, or quoted inside a longer text (JSON, a list); DuckDB does the matching."""
+    people = "|".join(re.escape(person) for person in sorted(identifying))
+    quoted = f"\"({people})\"|'({people})'"
     hits = []
-    for schema, table, column in query(warehouse, """
-            select table_schema, table_name, column_name from information_schema.columns
-            where data_type in ('VARCHAR', 'JSON') or data_type like '%[]' or data_type like 'STRUCT%'"""):
-        values = {value for (value,) in query(
-            warehouse, f'select distinct cast("{column}" as varchar) from "{schema}"."{table}"') if value}
-        hits += [(f"{schema}.{table}", column, value) for value in values
-                 if value in identifying or any(f'"{person}"' in value or f"'{person}'" in value
-                                                for person in identifying)]
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        for schema, table, column in con.execute("""
+                select table_schema, table_name, column_name from information_schema.columns
+                where data_type in ('VARCHAR', 'JSON') or data_type like '%[]' or data_type like 'STRUCT%'""").fetchall():
+            hits += [(f"{schema}.{table}", column, value) for (value,) in con.execute(f"""
+                select distinct value from (select cast("{column}" as varchar) as value from "{schema}"."{table}")
+                where list_contains($people, value) or regexp_matches(value, $quoted)""",
+                {"people": sorted(identifying), "quoted": quoted}).fetchall()]
     return hits
 
 
