@@ -70,14 +70,29 @@ def parse_state_for(key: str) -> Iterator[None]:
     every file's checksum) and parses again whatever changed. Call inside `stable_path` (its lock)."""
     state = target_dir() / PARSE_STATE
     slot = target_dir() / "parse-states" / f"{key}.msgpack"
-    if slot.exists():
-        shutil.copyfile(slot, state)
+    _copy(slot, state)
     yield
-    if state.exists():
-        slot.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(state, slot)
-        for stale in sorted(slot.parent.glob("*.msgpack"), key=lambda p: p.stat().st_mtime)[:-PARSE_SLOTS]:
-            stale.unlink(missing_ok=True)
+    slot.parent.mkdir(parents=True, exist_ok=True)
+    _copy(state, slot)
+    for stale in sorted(slot.parent.glob("*.msgpack"), key=_mtime)[:-PARSE_SLOTS]:
+        stale.unlink(missing_ok=True)
+
+
+def _copy(source: Path, destination: Path) -> None:
+    """Copy through a staged file, so a reader never sees half a state; nothing when there is no source."""
+    staged = destination.with_name(f".{destination.name}.{os.getpid()}")
+    try:
+        shutil.copyfile(source, staged)
+    except FileNotFoundError:
+        return
+    staged.replace(destination)
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except FileNotFoundError:  # pruned meanwhile by another target directory's user
+        return 0.0
 
 
 def _wal(path: Path) -> Path:
