@@ -170,7 +170,7 @@ def postgres() -> Iterator[Postgres]:
 
 # Most expensive modules first (full dbt builds each; figures in the README's "Tests" section), so that on
 # pytest-xdist's two workers the long ones start at once and the short ones fill in behind them.
-# test_readme reads the demo test_demo_product builds: apart, so its worker does other work meanwhile.
+# test_demo_story starts first: its worker builds the shared demo that test_demo_product and test_readme read later.
 SLOW_FIRST = ["test_demo_story", "test_nightly", "test_readers", "test_incremental_equals_full", "test_team_metrics",
               "test_maturity_demo",
               "test_postgres_portability", "test_bench", "test_postgres", "test_semantic_layer",

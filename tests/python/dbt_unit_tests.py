@@ -4,7 +4,7 @@
   (test_dbt_unit_tests.py, and on PostgreSQL in test_postgres_portability.py) instead of in each build:
   conftest.py sets dbt's own `DBT_EXCLUDE_RESOURCE_TYPES` for the run, and `with_unit_tests()` lifts it.
 - dbt's data tests (some 520 nodes, more than half of a build's time) run in every build of the warehouses the
-  suite shares (the March 2026 scenario, the demo organisation), in the gate, quarantine, nightly and tool
+  suite shares (the March 2026 scenario, the demo organisation), in the gate, quarantine, publish and tool
   modules, and wherever a module does not say otherwise. A module whose builds repeat data already checked there
   and whose own assertions compare marts (with hand-computed figures, or with another build) sets
   `DBT_DATA_TESTS = False`: its builds run the models only (conftest.py, `data_tests_off`)."""
