@@ -10,6 +10,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from table_rows import table_rows
 
 from ingestion.demo.org import OrgBuilder
 from ingestion.demo.server import ReplayServer
@@ -57,11 +58,7 @@ def _spread_runs(repositories: int, runs: int) -> OrgBuilder:
 
 def _rows(warehouse: Path, table: str) -> list[tuple]:
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        columns = [c for (c,) in con.execute(
-            "select column_name from information_schema.columns where table_schema = 'raw_github_actions' "
-            "and table_name = ? and column_name not like '\\_dlt%' escape '\\' order by column_name",
-            [table]).fetchall() if c not in REST_ONLY]
-        return sorted(con.sql(f"select {', '.join(columns)} from raw_github_actions.{table}").fetchall(), key=repr)
+        return table_rows(con, "raw_github_actions", table, skip=REST_ONLY)
 
 
 def _count(warehouse: Path, sql: str) -> int:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from table_rows import table_rows
 
 from ingestion.demo.generator import generate_org
 from ingestion.demo.server import ReplayServer
@@ -21,16 +22,6 @@ DBT_DATA_TESTS = False
 
 RAW = ("pull_requests", "pull_request_commits", "pull_request_reviews", "commits", "deployments",
        "deployment_statuses", "issues")
-
-
-def _rows(con: duckdb.DuckDBPyConnection, catalog: str, schema: str, table: str) -> list[tuple]:
-    columns = [c for (c,) in con.execute(
-        "select column_name from information_schema.columns where table_catalog = ? and table_schema = ? "
-        "and table_name = ? and column_name not like '\\_dlt%' escape '\\' order by column_name",
-        [catalog, schema, table]).fetchall()]
-    rows = con.sql(f"select {', '.join(columns)} from {catalog}.{schema}.{table}").fetchall()
-    # a sum over rows loaded in another order may differ in its last bit: compare to 9 decimals
-    return sorted((tuple(round(v, 9) if isinstance(v, float) else v for v in row) for row in rows), key=repr)
 
 
 def test_a_sync_interrupted_at_its_budget_resumes_to_the_same_warehouse(
@@ -64,7 +55,7 @@ def test_a_sync_interrupted_at_its_budget_resumes_to_the_same_warehouse(
         con.execute(f"attach '{whole}' as w (read_only)")
         con.execute(f"attach '{parts}' as p (read_only)")
         for table in RAW:
-            assert _rows(con, "w", "raw_github", table) == _rows(con, "p", "raw_github", table), table
+            assert table_rows(con, "raw_github", table, catalog="w") == table_rows(con, "raw_github", table, catalog="p"), table
 
     for path in (whole, parts):  # and so the marts, built from them
         ensure_raw_tables(path)
@@ -77,4 +68,4 @@ def test_a_sync_interrupted_at_its_budget_resumes_to_the_same_warehouse(
                                        "and table_schema = 'marts' order by 1").fetchall()]
         assert len(marts) > 5
         for mart in marts:
-            assert _rows(con, "w", "marts", mart) == _rows(con, "p", "marts", mart), mart
+            assert table_rows(con, "marts", mart, catalog="w") == table_rows(con, "marts", mart, catalog="p"), mart

@@ -7,7 +7,6 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from ingestion.demo.generator import generate_org
@@ -30,14 +29,6 @@ def _counted(server: ReplayServer, since: int, part: str = "") -> int:
 
 def _not_modified(server: ReplayServer, since: int) -> int:
     return sum(1 for r in server.requests[since:] if r.status == 304)
-
-
-def _rows(warehouse: Path, schema: str, table: str) -> list[tuple]:
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        columns = [c for (c,) in con.execute(
-            "select column_name from information_schema.columns where table_schema = ? and table_name = ? "
-            "and column_name not like '\\_dlt%' escape '\\' order by 1", [schema, table]).fetchall()]
-        return sorted(con.sql(f"select {', '.join(columns)} from {schema}.{table}").fetchall(), key=repr)
 
 
 def test_a_sync_with_nothing_changed_gets_304s_loads_nothing_and_counts_less(

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from table_rows import table_rows
 
 from ingestion.demo.generator import generate_org
 from ingestion.demo.server import ReplayServer
@@ -31,16 +32,6 @@ def _counted(server: ReplayServer, since: int) -> list[str]:
     """The REST requests GitHub would count since request number `since` (a 304 is not counted)."""
     return [r.path for r in server.requests[since:] if r.prefix == "github" and r.path != "/graphql"
             and r.status != 304]
-
-
-def _rows(con: duckdb.DuckDBPyConnection, catalog: str, schema: str, table: str) -> list[tuple]:
-    columns = [c for (c,) in con.execute(
-        "select column_name from information_schema.columns where table_catalog = ? and table_schema = ? "
-        "and table_name = ? and column_name not like '\\_dlt%' escape '\\' order by column_name",
-        [catalog, schema, table]).fetchall()]
-    rows = con.sql(f"select {', '.join(columns)} from {catalog}.{schema}.{table}").fetchall()
-    # a sum over rows loaded in another order may differ in its last bit: compare to 9 decimals
-    return sorted((tuple(round(v, 9) if isinstance(v, float) else v for v in row) for row in rows), key=repr)
 
 
 def _nights(server: ReplayServer, source: str, warehouse: Path, limit: int) -> tuple[list[list[str]], list[dict]]:
@@ -62,9 +53,9 @@ def _same_tables(whole: Path, parts: Path, schema: str, tables: tuple[str, ...],
         con.execute(f"attach '{whole}' as w (read_only)")
         con.execute(f"attach '{parts}' as p (read_only)")
         for table in tables:
-            expected = _rows(con, "w", schema, table)
+            expected = table_rows(con, schema, table, catalog="w")
             assert expected or not nonempty, table
-            assert _rows(con, "p", schema, table) == expected, table
+            assert table_rows(con, schema, table, catalog="p") == expected, table
 
 
 def test_a_budget_stopped_actions_sync_resumes_to_the_same_tables(
