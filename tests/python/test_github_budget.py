@@ -7,14 +7,12 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
-import duckdb
 import pytest
-from table_rows import table_rows
+from table_rows import build_marts, same_tables
 
 from ingestion.demo.generator import generate_org
 from ingestion.demo.server import ReplayServer
-from ingestion.pipeline import ensure_raw_tables, ingest_source
-from yardstick.dbt import dbt
+from ingestion.pipeline import ingest_source
 from yardstick.status import sync_progress
 
 # builds without dbt's data tests: they run on the suite's shared builds (dbt_unit_tests.py)
@@ -51,21 +49,7 @@ def test_a_sync_interrupted_at_its_budget_resumes_to_the_same_warehouse(
     # resuming re-reads little: the bulk first pages (a query per list: 4) and the page a budget cut short
     assert sum(spent) <= uninterrupted + (4 + 2) * len(spent), (spent, uninterrupted)
 
-    with duckdb.connect() as con:
-        con.execute(f"attach '{whole}' as w (read_only)")
-        con.execute(f"attach '{parts}' as p (read_only)")
-        for table in RAW:
-            assert table_rows(con, "raw_github", table, catalog="w") == table_rows(con, "raw_github", table, catalog="p"), table
-
-    for path in (whole, parts):  # and so the marts, built from them
-        ensure_raw_tables(path)
-        dbt(["seed"], path)
-        dbt(["run", "--select", "+path:models/marts"], path)
-    with duckdb.connect() as con:
-        con.execute(f"attach '{whole}' as w (read_only)")
-        con.execute(f"attach '{parts}' as p (read_only)")
-        marts = [t for (t,) in con.sql("select table_name from information_schema.tables where table_catalog = 'w' "
-                                       "and table_schema = 'marts' order by 1").fetchall()]
-        assert len(marts) > 5
-        for mart in marts:
-            assert table_rows(con, "marts", mart, catalog="w") == table_rows(con, "marts", mart, catalog="p"), mart
+    same_tables(whole, parts, "raw_github", RAW)
+    marts = build_marts(whole, parts)  # and so the marts, built from them
+    assert len(marts) > 5
+    same_tables(whole, parts, "marts", marts)

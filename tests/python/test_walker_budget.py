@@ -11,15 +11,13 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
-import duckdb
 import pytest
-from table_rows import table_rows
+from table_rows import build_marts, same_tables
 
 from ingestion.demo.generator import generate_org
 from ingestion.demo.server import ReplayServer
-from ingestion.pipeline import ensure_raw_tables, ingest_source
+from ingestion.pipeline import ingest_source
 from ingestion.sources.endpoints import CHILD_WORKERS
-from yardstick.dbt import dbt
 from yardstick.status import sync_progress
 
 # builds without dbt's data tests: they run on the suite's shared builds (dbt_unit_tests.py)
@@ -46,16 +44,6 @@ def _nights(server: ReplayServer, source: str, warehouse: Path, limit: int) -> t
             break
     assert len(spent) >= 3, [len(paths) for paths in spent]  # it did not fit in one run
     return spent, progress
-
-
-def _same_tables(whole: Path, parts: Path, schema: str, tables: tuple[str, ...], *, nonempty: bool = True) -> None:
-    with duckdb.connect() as con:
-        con.execute(f"attach '{whole}' as w (read_only)")
-        con.execute(f"attach '{parts}' as p (read_only)")
-        for table in tables:
-            expected = table_rows(con, schema, table, catalog="w")
-            assert expected or not nonempty, table
-            assert table_rows(con, schema, table, catalog="p") == expected, table
 
 
 def test_a_budget_stopped_actions_sync_resumes_to_the_same_tables(
@@ -88,7 +76,7 @@ def test_a_budget_stopped_actions_sync_resumes_to_the_same_tables(
     listed = sum(1 for path in uninterrupted if path.endswith("/actions/runs"))
     assert lists <= listed + 2 * len(spent), (lists, listed, len(spent))
 
-    _same_tables(whole, parts, "raw_github_actions", ("workflow_runs", "workflow_jobs"))
+    same_tables(whole, parts, "raw_github_actions", ("workflow_runs", "workflow_jobs"), nonempty=True)
 
     # the next nightly is incremental as usual: the look-back's run list, no jobs of settled runs again
     mark = len(server.requests)
@@ -118,19 +106,12 @@ def test_a_budget_stopped_rest_sync_resumes_to_the_same_tables(
     again = sum(Counter(path for paths in spent for path in paths).values()) - len(set(uninterrupted))
     assert again <= (2 + 2 * CHILD_WORKERS) * len(spent), (again, len(spent))
 
-    _same_tables(whole, parts, "raw_github", ("pull_requests", "pull_request_commits", "pull_request_reviews",
-                                              "commits", "deployments", "deployment_statuses", "issues"))
+    same_tables(whole, parts, "raw_github", ("pull_requests", "pull_request_commits", "pull_request_reviews",
+                                             "commits", "deployments", "deployment_statuses", "issues"), nonempty=True)
 
-    for path in (whole, parts):  # and so the marts, built from them
-        ensure_raw_tables(path)
-        dbt(["seed"], path)
-        dbt(["run", "--select", "+path:models/marts"], path)
-    with duckdb.connect() as con:
-        con.execute(f"attach '{whole}' as w (read_only)")
-        marts = [t for (t,) in con.sql("select table_name from information_schema.tables where table_catalog = 'w' "
-                                       "and table_schema = 'marts' order by 1").fetchall()]
+    marts = build_marts(whole, parts)  # and so the marts, built from them
     assert len(marts) > 5
-    _same_tables(whole, parts, "marts", tuple(marts), nonempty=False)
+    same_tables(whole, parts, "marts", marts)
 
 
 def test_a_budget_stopped_actions_sync_with_graphql_jobs_resumes_to_the_same_tables(
@@ -145,4 +126,4 @@ def test_a_budget_stopped_actions_sync_with_graphql_jobs_resumes_to_the_same_tab
     monkeypatch.setenv("SOURCES__GITHUB__MAX_REQUESTS_PER_RUN", "3")  # a head page, a page resumed, its jobs
     spent, progress = _nights(server, "github_actions", parts, 3)
     assert progress[-1] == dict.fromkeys(REPOS, "complete")
-    _same_tables(whole, parts, "raw_github_actions", ("workflow_runs", "workflow_jobs"))
+    same_tables(whole, parts, "raw_github_actions", ("workflow_runs", "workflow_jobs"), nonempty=True)
