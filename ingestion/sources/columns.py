@@ -70,13 +70,33 @@ def project_page(records: Sequence[Any], columns: Sequence[Field],
     for f in columns:
         if f.name in extra:  # a constant, or one value per record (a list)
             value = extra[f.name]
-            arrays.append(pa.array(value if isinstance(value, list) else [value] * len(records), ARROW_TYPES[f.type]))
+            arrays.append(_extra_array(value if isinstance(value, list) else [value] * len(records), f))
         else:
             arrays.append(typed_column(values_at(objects, f.path), f, reasons))
     table = pa.Table.from_arrays(arrays, schema=arrow_schema(columns))
     if reasons:
         table = table.filter(pa.array([index not in reasons for index in range(len(records))], pa.bool_()))
     return table.cast(arrow_schema(columns, strict=True)), reasons
+
+
+def _extra_array(values: list[Any], f: Field) -> pa.Array:
+    """A column the source fills itself (a key, a parent's key): not validated, as `projection.project` leaves
+    `extra` as given; a value of another type (an API that sent a number as text) is coerced as dlt's row
+    normaliser would, and one that cannot be is left null."""
+    try:
+        return pa.array(values, ARROW_TYPES[f.type])
+    except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
+        return pa.array([_coerced(value, f) for value in values], ARROW_TYPES[f.type])
+
+
+def _coerced(value: Any, f: Field) -> Any:
+    if value is None:
+        return None
+    try:
+        converted = convert(value, f)
+    except (TypeError, ValueError):
+        return None
+    return converted.astimezone(UTC) if isinstance(converted, datetime) else converted
 
 
 def typed_column(values: list[Any], f: Field, reasons: dict[int, str]) -> pa.Array:
@@ -144,6 +164,16 @@ def project_records(items: Iterable[Any], columns: Sequence[Field], *, source: s
     or that breaks a column's contract is quarantined with its reason and left out (when a quarantine is active;
     else the PayloadError propagates); the valid ones leave the quarantine if they were in it. Records gathered
     from several pages give `endpoint` and the `extra` columns as lists, one value per record."""
+    return project_kept(items, columns, source=source, endpoint=endpoint, table=table, extra=extra, id_path=id_path,
+                        prepare=prepare, id_of=id_of, payload=payload)[0]
+
+
+def project_kept(items: Iterable[Any], columns: Sequence[Field], *, source: str, endpoint: str | list[str],
+                 table: str, extra: Mapping[str, Any] | None = None, id_path: str = "id",
+                 prepare: Callable[[Any], Any] | None = None,
+                 id_of: Callable[[Any], Any] | None = None,
+                 payload: Callable[[Any], Any] = lambda item: item) -> tuple[pa.Table, list[int]]:
+    """`project_records`, and the indices (into `items`) of the records the table holds, in its row order."""
     quarantine = active_quarantine()
     items = list(items)
     endpoints = endpoint if isinstance(endpoint, list) else [endpoint] * len(items)
@@ -167,9 +197,9 @@ def project_records(items: Iterable[Any], columns: Sequence[Field], *, source: s
         if quarantine is None:
             raise error
         quarantine.reject(table, error, payload(items[kept[index]]))
+    held = [original for index, original in enumerate(kept) if index not in reasons]
     if quarantine is not None:
-        for index, original in enumerate(kept):
-            if index not in reasons:
-                item = items[original]
-                quarantine.accept(table, id_of(item) if id_of else lookup(item, id_path))
-    return result
+        for original in held:
+            item = items[original]
+            quarantine.accept(table, id_of(item) if id_of else lookup(item, id_path))
+    return result, held

@@ -8,7 +8,9 @@ same rows as the REST path, for a fraction of the requests (what each query cost
 - The first page of every repository comes in bulk, several repositories a query: a nightly in which each
   repository changed a little costs a few points, not one per repository and list.
 - GraphQL answers are turned back into the REST payload shapes and projected by the REST path's own field
-  specs, so both paths validate and convert every field the same way.
+  specs, so both paths validate and convert every field the same way; as on the REST path, each table's rows of
+  a page (or of a batch of follow-ups) are projected at once into one Arrow table (`columns.project_records`),
+  which dlt loads without its row-by-row normaliser.
 """
 
 from __future__ import annotations
@@ -20,14 +22,18 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import dlt
+import pyarrow as pa
+import pyarrow.compute as pc
 from dlt.sources import DltResource
 
 from ingestion.errors import SourceError
 from ingestion.sources import github_graphql_queries as q
+from ingestion.sources.bundles import batched
+from ingestion.sources.columns import project_kept
 from ingestion.sources.cursors import Cursors
 from ingestion.sources.github_graphql_client import BudgetExhausted, GraphQLClient, PageSize
 from ingestion.sources.github_walk import Page, Pages, desc_walk, progress_row, walk_since
-from ingestion.sources.projection import project_rows, table_hints
+from ingestion.sources.projection import table_hints
 from ingestion.timestamps import isoformat_z, parse_timestamp
 
 HEAD_PAGES = {"pulls": 4, "list": 10}  # the first page of every repository, asked in bulk (a nightly needs little more)
@@ -39,7 +45,7 @@ def graphql_resources(client: GraphQLClient, repositories: Sequence[str], start:
     """The `github` source's resources on GraphQL: pull requests (with their commits and reviews), commits,
     deployments (with statuses) and issues, plus each repository's progress; `specs` are the REST path's field
     specs, `tables` its tables (with `sync_progress`)."""
-    fetch = _Fetcher(client, specs)
+    fetch = _Fetcher(client, tables)
     lookback = timedelta(hours=deployment_lookback_hours)
 
     run = _Run(repositories, start, full_refresh, fetch)
@@ -47,7 +53,8 @@ def graphql_resources(client: GraphQLClient, repositories: Sequence[str], start:
                             fetch.pull_bundle, children=True)
     history_pages = run.walked("commits", q.COMMITS,
                                lambda node: parse_timestamp((node.get("committer") or {})["date"]),
-                               lambda repo, nodes: {"commits": fetch.rows(nodes, "commit", repo)}, inclusive=True)
+                               lambda repo, nodes: {"commits": fetch.rows(nodes, "commit", repo)[0]},
+                               inclusive=True)
     deployment_pages = run.walked("deployments", q.DEPLOYMENT_LIST, lambda node: parse_timestamp(node["createdAt"]),
                                   fetch.deployment_bundle, lookback=lookback, inclusive=True)
 
@@ -70,13 +77,13 @@ class _Run:
         self.repositories, self.start, self.full_refresh, self.fetch = repositories, start, full_refresh, fetch
 
     def walked(self, resource: str, shape: q.Shape, stamp: Callable[[dict], datetime],
-               bundle: Callable[[str, list[dict]], dict[str, list[dict]]], *, lookback: timedelta = timedelta(0),
+               bundle: Callable[[str, list[dict]], dict[str, Any]], *, lookback: timedelta = timedelta(0),
                inclusive: bool = False, children: bool = False) -> DltResource:
         """A hidden resource (named as the REST one, so both paths share cursors) yielding {table: rows}
         bundles from a resumable newest-first walk per repository, and each repository's progress. The first
         page of every repository comes in bulk; pull requests' long nested lists follow in batches, and those
         of pages already fetched are completed even when the budget stops the walk."""
-        def run() -> Iterator[dict[str, list[dict]]]:
+        def run() -> Iterator[dict[str, Any]]:
             cursors = Cursors(self.start, full_refresh=self.full_refresh)
             walks: dict[str, Any] = dlt.current.resource_state().setdefault("walks", {})
             if self.full_refresh:
@@ -99,11 +106,14 @@ class _Run:
                 yield {"sync_progress": [progress_row(repo, resource, walks.get(repo), complete=not stopped)]}
             if children:
                 yield from self.fetch.flush(full_only=False)
-        return dlt.resource(run, name=resource, selected=False)
 
-    def issues(self) -> Callable[[], Iterator[dict[str, list[dict]]]]:
+        def batches() -> Iterator[dict[str, Any]]:  # one Arrow table per table and batch of pages (bundles.py)
+            yield from batched(run())
+        return dlt.resource(batches, name=resource, selected=False)
+
+    def issues(self) -> Callable[[], Iterator[dict[str, Any]]]:
         """Issues oldest change first from the cursor (`filterBy: {since}`): resumable page by page."""
-        def run() -> Iterator[dict[str, list[dict]]]:
+        def run() -> Iterator[dict[str, Any]]:
             cursors = Cursors(self.start, full_refresh=self.full_refresh)
             self.fetch.prefetch(q.ISSUE_LIST, [(repo, cursors.start(repo)) for repo in self.repositories],
                                 HEAD_PAGES["list"])
@@ -116,25 +126,31 @@ class _Run:
                 except BudgetExhausted:
                     stopped = True
                 yield {"sync_progress": [progress_row(repo, "issues", None, complete=not stopped)]}
-        return run
+
+        def batches() -> Iterator[dict[str, Any]]:
+            yield from batched(run())
+        return batches
 
 
-def _changed_issues(fetch: _Fetcher, cursors: Cursors, repo: str) -> Iterator[dict[str, list]]:
+def _changed_issues(fetch: _Fetcher, cursors: Cursors, repo: str) -> Iterator[dict[str, Any]]:
     since = cursors.start(repo)
     pages = fetch.pages_of(q.ISSUE_LIST, repo)
     probe = next(pages(None, since, 2))[0]  # the bulk first page, else 1 point: `since` is inclusive, look at two
     changed = pages(None, since, None) if any(_stamp(node) > since for node in probe) else iter(())
     for nodes, _end, _total in changed:
-        rows = [row for row in fetch.rows(nodes, "issue", repo) if row["updated_at"] > since]
+        rows = fetch.rows(nodes, "issue", repo)[0]
+        rows = rows.filter(pc.greater(rows.column("updated_at"), pa.scalar(since, rows.schema.field("updated_at").type)))
         yield {"issues": rows}
-        cursors.advance(repo, (row["updated_at"] for row in rows))
+        cursors.advance(repo, rows.column("updated_at").to_pylist())
 
 
 def _rows_of(pages: DltResource, table: str, tables: Mapping[str, Any], name: str | None = None) -> DltResource:
-    """A transformer loading one table's rows from a resource's {table: rows} bundles."""
-    def pick(bundle: dict[str, list[dict]]) -> Iterator[list[dict]]:
-        if bundle.get(table):
-            yield bundle[table]
+    """A transformer loading one table's rows (an Arrow table; progress: dicts) from a resource's {table: rows}
+    bundles."""
+    def pick(bundle: dict[str, Any]) -> Iterator[Any]:
+        rows = bundle.get(table)
+        if rows is not None and len(rows):
+            yield rows
     return dlt.transformer(pick, name=name or f"{table}_rows", table_name=table, data_from=pages,
                            **table_hints(tables[table]))
 
@@ -142,8 +158,8 @@ def _rows_of(pages: DltResource, table: str, tables: Mapping[str, Any], name: st
 class _Fetcher:
     """Queries, pagination (bulk first pages, batched follow-ups) and the GraphQL → REST-shape mapping."""
 
-    def __init__(self, client: GraphQLClient, specs: Mapping[str, Any]) -> None:
-        self.client, self.specs = client, specs
+    def __init__(self, client: GraphQLClient, tables: Mapping[str, Any]) -> None:
+        self.client, self.tables = client, tables
         self.sizes: dict[int, PageSize] = {}  # per shape: the adaptive page size, at most one point a page
         self.heads: dict[tuple[int, str, str], tuple[Page, bool]] = {}  # (shape, repo, since) → first page
         self.pending: list[q.Pending] = []  # pull requests' nested lists still to page
@@ -196,26 +212,29 @@ class _Fetcher:
                 after = page[1]
         return pages
 
-    def pull_bundle(self, repo: str, nodes: list[dict]) -> dict[str, list[dict]]:
+    def pull_bundle(self, repo: str, nodes: list[dict]) -> dict[str, pa.Table]:
         """A page of pull requests' rows with the commits and reviews that came with them; longer lists are
         queued for `flush`."""
-        out: dict[str, list[dict]] = {"pull_requests": [], "pull_request_commits": [], "pull_request_reviews": []}
+        nested = _Nested()
         for node in nodes:
-            out["pull_requests"] += self._rows([_pull(node)], "pull_request", repo, "pull_requests")
             number = node.get("number")
-            commits = self._nested(repo, number, node.get("commits"), "commits")
-            reviews = self._nested(repo, number, node.get("reviews"), "reviews")
-            out["pull_request_commits"] += self._commit_rows(repo, number, commits)
-            out["pull_request_reviews"] += self._review_rows(repo, number, reviews)
+            nested.add("commits", repo, number, self._nested(repo, number, node.get("commits"), "commits"))
+            nested.add("reviews", repo, number, self._nested(repo, number, node.get("reviews"), "reviews"))
+        return {"pull_requests": self._rows([_pull(node) for node in nodes], "pull_request", repo, "pull_requests")[0],
+                **self._nested_rows(nested)}
+
+    def _nested_rows(self, nested: _Nested) -> dict[str, pa.Table]:
+        """Pull requests' commits and reviews (each with its repository and pull request number) as two tables."""
+        out = {}
+        for field, kind, mapper, id_path in (("commits", "commit", lambda c: _commit(c.get("commit")), "sha"),
+                                             ("reviews", "review", _review, "id")):
+            repos = nested.repos[field]
+            out[f"pull_request_{field}"] = project_kept(
+                [mapper(node) for node in nested.nodes[field]], self.tables[f"pull_request_{field}"][0],
+                source="github", endpoint=[f"graphql {kind} of {repo}" for repo in repos],
+                table=f"pull_request_{field}", extra={"repository": repos, "pull_request_number": nested.numbers[field]},
+                id_path=id_path)[0]
         return out
-
-    def _commit_rows(self, repo: str, number: Any, nodes: list[dict]) -> list[dict]:
-        return self._rows([_commit(c.get("commit")) for c in nodes], "commit", repo, "pull_request_commits", "sha",
-                          pull_request_number=number)
-
-    def _review_rows(self, repo: str, number: Any, nodes: list[dict]) -> list[dict]:
-        return self._rows([_review(r) for r in nodes], "review", repo, "pull_request_reviews",
-                          pull_request_number=number)
 
     def _nested(self, repo: str, number: Any, connection: Any, field: str) -> list[dict]:
         """The nodes of a pull request's nested connection that came with it; the rest is queued."""
@@ -228,7 +247,7 @@ class _Fetcher:
             self.pending.append(q.Pending(repo, number, field, info["endCursor"], remaining))
         return nodes
 
-    def flush(self, *, full_only: bool) -> Iterator[dict[str, list[dict]]]:
+    def flush(self, *, full_only: bool) -> Iterator[dict[str, pa.Table]]:
         """Page the queued nested lists, many pull requests (of any repositories) a query: only while a full
         one-point batch is queued (`full_only`), else to the end. Not bounded by the run's budget: these
         complete pull requests whose pages were already fetched (an overshoot of a point or two)."""
@@ -243,38 +262,54 @@ class _Fetcher:
                 return query, {}
             data = self.client.query(build, self.batch, force=True)
             self.pending = self.pending[len(batch):]
-            out: dict[str, list[dict]] = {"pull_request_commits": [], "pull_request_reviews": []}
+            nested = _Nested()
             for i, (repo, items) in enumerate(groups):
                 for item in items:
                     connection = _dig(data, (f"r{i}", f"{item.field[0]}{item.number}", item.field), repo)
                     (nodes, end, _total), more = _page(connection)
-                    rows = self._commit_rows if item.field == "commits" else self._review_rows
-                    out[f"pull_request_{item.field}"] += rows(repo, item.number, nodes)
+                    nested.add(item.field, repo, item.number, nodes)
                     if more and end:
                         self.pending.append(q.Pending(repo, item.number, item.field, end,
                                                       item.remaining - len(nodes)))
-            yield out
+            yield self._nested_rows(nested)
 
-    def deployment_bundle(self, repo: str, nodes: list[dict]) -> dict[str, list[dict]]:
-        out: dict[str, list[dict]] = {"deployments": [], "deployment_statuses": []}
-        for node in nodes:
-            rows = self._rows([_deployment(node)], "deployment", repo, "deployments")
-            out["deployments"] += rows
-            statuses = [_status(status) for status in (node.get("statuses") or {}).get("nodes") or []]
-            for row in rows:  # none when the deployment itself was quarantined
-                out["deployment_statuses"] += self._rows(statuses, "deployment_status", repo, "deployment_statuses",
-                                                         deployment_id=row["id"])
-        return out
+    def deployment_bundle(self, repo: str, nodes: list[dict]) -> dict[str, pa.Table]:
+        """A page of deployments and their statuses; a quarantined deployment's statuses are left out."""
+        deployments, held = self._rows([_deployment(node) for node in nodes], "deployment", repo, "deployments")
+        statuses, ids = [], []
+        for index, deployment_id in zip(held, deployments.column("id").to_pylist(), strict=True):
+            for status in (nodes[index].get("statuses") or {}).get("nodes") or []:
+                statuses.append(_status(status))
+                ids.append(deployment_id)
+        return {"deployments": deployments,
+                "deployment_statuses": self._rows(statuses, "deployment_status", repo, "deployment_statuses",
+                                                  deployment_id=ids)[0]}
 
-    def rows(self, nodes: list[dict], kind: str, repo: str) -> list[dict]:
+    def rows(self, nodes: list[dict], kind: str, repo: str) -> tuple[pa.Table, list[int]]:
         mapper, table = {"commit": (_commit, "commits"), "issue": (_issue, "issues")}[kind]
         return self._rows([mapper(node) for node in nodes], kind, repo, table, "sha" if kind == "commit" else "id")
 
     def _rows(self, items: list[Any], kind: str, repo: str, table: str, id_path: str = "id",
-              **extra: Any) -> list[dict]:
-        """Rows of raw table `table`; a record that breaks its contract is quarantined as on the REST path."""
-        return project_rows(items, self.specs[kind], source="github", endpoint=f"graphql {kind} of {repo}",
+              **extra: Any) -> tuple[pa.Table, list[int]]:
+        """Rows of raw table `table` as one Arrow table, and which of `items` they are; a record that breaks its
+        contract is quarantined as on the REST path."""
+        return project_kept(items, self.tables[table][0], source="github", endpoint=f"graphql {kind} of {repo}",
                             table=table, extra={"repository": repo, **extra}, id_path=id_path)
+
+
+class _Nested:
+    """Pull requests' nested nodes gathered for one projection per table, each with its repository and pull
+    request number."""
+
+    def __init__(self) -> None:
+        self.nodes: dict[str, list[Any]] = {"commits": [], "reviews": []}
+        self.repos: dict[str, list[str]] = {"commits": [], "reviews": []}
+        self.numbers: dict[str, list[Any]] = {"commits": [], "reviews": []}
+
+    def add(self, field: str, repo: str, number: Any, nodes: list[Any]) -> None:
+        self.nodes[field] += nodes
+        self.repos[field] += [repo] * len(nodes)
+        self.numbers[field] += [number] * len(nodes)
 
 
 def _page(connection: Mapping[str, Any]) -> tuple[Page, bool]:
