@@ -9,7 +9,7 @@ import pyarrow as pa
 import pytest
 
 from ingestion.errors import PayloadError
-from ingestion.sources.columns import project_page, project_records
+from ingestion.sources.columns import project_kept, project_page, project_records
 from ingestion.sources.projection import Quarantine, fields, project, quarantining
 
 SPEC = fields(
@@ -87,3 +87,25 @@ def test_rejected_records_go_to_the_quarantine_and_valid_ones_leave_it() -> None
 def test_outside_a_source_run_a_bad_record_raises() -> None:
     with pytest.raises(PayloadError, match="missing required field 'state'"):
         project_records([{"id": 1}], SPEC, source="github", endpoint="pulls", table="pulls")
+
+
+def test_project_kept_names_the_records_the_table_holds() -> None:
+    quarantine = Quarantine("github")
+    with quarantining(quarantine):
+        table, held = project_kept([GOOD, {**GOOD, "id": 9, "merged_at": "yesterday"}, {**GOOD, "id": 11}], SPEC,
+                                   source="github", endpoint="graphql pull_request of acme/api", table="pulls")
+    assert held == [0, 2]
+    assert table.column("id").to_pylist() == [7, 11]
+    assert [(row["record_id"], row["reason"]) for row in quarantine.rejected.values()] == [
+        ("9", "field 'merged_at': Invalid isoformat string: 'yesterday'")]
+
+
+def test_extra_columns_are_kept_as_given_and_coerced_like_dlt_would() -> None:
+    spec = fields(("repository", "repository", "text", True),
+                  ("pull_request_number", "pull_request_number", "bigint")) + SPEC
+    table, reasons = project_page([GOOD, GOOD, GOOD, GOOD], spec,
+                                  {"repository": "acme/api", "pull_request_number": [3, "4", 5.0, "x"]})
+    assert reasons == {}  # the source's own columns are not validated, as `projection.project` does not
+    assert table.column("repository").to_pylist() == ["acme/api"] * 4
+    assert table.column("pull_request_number").type == pa.int64()
+    assert table.column("pull_request_number").to_pylist() == [3, 4, 5, None]
