@@ -11,7 +11,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 import time
@@ -37,6 +36,7 @@ from tenacity import RetryCallState, Retrying, retry_any, retry_if_exception_typ
 
 from ingestion.errors import SourceError, TokenRejected
 from ingestion.sources.budget import BudgetExhausted, RunBudget, wait_seconds
+from ingestion.sources.json_bodies import decode_once, digest
 
 RETRY_STATUS = (429, 500, 502, 503, 504)
 BAD_JSON = (json.JSONDecodeError, RequestsJSONDecodeError)
@@ -151,6 +151,7 @@ class ApiClient:
 
     def _hooks(self, etags: dict[str, Any] | None) -> dict[str, list[Any]]:
         def account(response: Response, *args: Any, **kwargs: Any) -> None:
+            decode_once(response)  # dlt's data selector and paginator and our readers share one decoding
             url = str(response.request.url)
             if response.status_code == NOT_MODIFIED:
                 self.not_modified += 1
@@ -187,13 +188,12 @@ class ApiClient:
             for number, page in enumerate(self.rest.paginate(path, hooks=self._hooks(etags), auth=self._auth(etags),
                                                              **kwargs), start=1):
                 # a server that repeats a page (a Link or offset that loops) would page forever
-                digest = hashlib.sha256(json.dumps(page, sort_keys=True, default=str).encode()).hexdigest() \
-                    if page else ""
-                if digest in seen:
+                key = digest(page) if page else ""
+                if key in seen:
                     raise SourceError(f"{self.tool} repeated page {number - 1}'s records on page {number} of "
                                       f"{path} (pagination loops); stopping")
-                if digest:
-                    seen.add(digest)
+                if key:
+                    seen.add(key)
                 yield page
         except HTTPError as exc:
             raise self._error(exc) from None

@@ -28,7 +28,7 @@ from dlt.sources import DltResource
 
 from ingestion.errors import SourceError
 from ingestion.sources import github_graphql_queries as q
-from ingestion.sources.bundles import batched
+from ingestion.sources.bundles import Records, batched
 from ingestion.sources.columns import project_kept
 from ingestion.sources.cursors import Cursors
 from ingestion.sources.github_graphql_client import BudgetExhausted, GraphQLClient, PageSize
@@ -53,7 +53,7 @@ def graphql_resources(client: GraphQLClient, repositories: Sequence[str], start:
                             fetch.pull_bundle, children=True)
     history_pages = run.walked("commits", q.COMMITS,
                                lambda node: parse_timestamp((node.get("committer") or {})["date"]),
-                               lambda repo, nodes: {"commits": fetch.rows(nodes, "commit", repo)[0]},
+                               lambda repo, nodes: {"commits": fetch.records(nodes, "commit", repo)},
                                inclusive=True)
     deployment_pages = run.walked("deployments", q.DEPLOYMENT_LIST, lambda node: parse_timestamp(node["createdAt"]),
                                   fetch.deployment_bundle, lookback=lookback, inclusive=True)
@@ -212,29 +212,29 @@ class _Fetcher:
                 after = page[1]
         return pages
 
-    def pull_bundle(self, repo: str, nodes: list[dict]) -> dict[str, pa.Table]:
-        """A page of pull requests' rows with the commits and reviews that came with them; longer lists are
-        queued for `flush`."""
-        nested = _Nested()
+    def pull_bundle(self, repo: str, nodes: list[dict]) -> dict[str, Records]:
+        """A page of pull requests' records with the commits and reviews that came with them (projected by
+        `bundles.batched`, many pages together); longer lists are queued for `flush`."""
+        out = self._nested_records()
         for node in nodes:
             number = node.get("number")
-            nested.add("commits", repo, number, self._nested(repo, number, node.get("commits"), "commits"))
-            nested.add("reviews", repo, number, self._nested(repo, number, node.get("reviews"), "reviews"))
-        return {"pull_requests": self._rows([_pull(node) for node in nodes], "pull_request", repo, "pull_requests")[0],
-                **self._nested_rows(nested)}
+            for field in ("commits", "reviews"):
+                self._add_nested(out, repo, number, field, self._nested(repo, number, node.get(field), field))
+        return {"pull_requests": self.records(nodes, "pull_request", repo), **out}
 
-    def _nested_rows(self, nested: _Nested) -> dict[str, pa.Table]:
-        """Pull requests' commits and reviews (each with its repository and pull request number) as two tables."""
-        out = {}
-        for field, kind, mapper, id_path in (("commits", "commit", lambda c: _commit(c.get("commit")), "sha"),
-                                             ("reviews", "review", _review, "id")):
-            repos = nested.repos[field]
-            out[f"pull_request_{field}"] = project_kept(
-                [mapper(node) for node in nested.nodes[field]], self.tables[f"pull_request_{field}"][0],
-                source="github", endpoint=[f"graphql {kind} of {repo}" for repo in repos],
-                table=f"pull_request_{field}", extra={"repository": repos, "pull_request_number": nested.numbers[field]},
-                id_path=id_path)[0]
-        return out
+    def _nested_records(self) -> dict[str, Records]:
+        return {table: Records("github", table, self.tables[table][0], "sha" if table.endswith("commits") else "id")
+                for table in ("pull_request_commits", "pull_request_reviews")}
+
+    @staticmethod
+    def _add_nested(out: dict[str, Records], repo: str, number: Any, field: str, nodes: list[dict]) -> None:
+        """A pull request's commits or reviews, with its repository and number."""
+        if field == "commits":
+            out["pull_request_commits"].add([_commit(c.get("commit")) for c in nodes], f"graphql commit of {repo}",
+                                            repository=repo, pull_request_number=number)
+        else:
+            out["pull_request_reviews"].add([_review(r) for r in nodes], f"graphql review of {repo}",
+                                            repository=repo, pull_request_number=number)
 
     def _nested(self, repo: str, number: Any, connection: Any, field: str) -> list[dict]:
         """The nodes of a pull request's nested connection that came with it; the rest is queued."""
@@ -247,7 +247,7 @@ class _Fetcher:
             self.pending.append(q.Pending(repo, number, field, info["endCursor"], remaining))
         return nodes
 
-    def flush(self, *, full_only: bool) -> Iterator[dict[str, pa.Table]]:
+    def flush(self, *, full_only: bool) -> Iterator[dict[str, Records]]:
         """Page the queued nested lists, many pull requests (of any repositories) a query: only while a full
         one-point batch is queued (`full_only`), else to the end. Not bounded by the run's budget: these
         complete pull requests whose pages were already fetched (an overshoot of a point or two)."""
@@ -262,16 +262,16 @@ class _Fetcher:
                 return query, {}
             data = self.client.query(build, self.batch, force=True)
             self.pending = self.pending[len(batch):]
-            nested = _Nested()
+            out = self._nested_records()
             for i, (repo, items) in enumerate(groups):
                 for item in items:
                     connection = _dig(data, (f"r{i}", f"{item.field[0]}{item.number}", item.field), repo)
                     (nodes, end, _total), more = _page(connection)
-                    nested.add(item.field, repo, item.number, nodes)
+                    self._add_nested(out, repo, item.number, item.field, nodes)
                     if more and end:
                         self.pending.append(q.Pending(repo, item.number, item.field, end,
                                                       item.remaining - len(nodes)))
-            yield self._nested_rows(nested)
+            yield out
 
     def deployment_bundle(self, repo: str, nodes: list[dict]) -> dict[str, pa.Table]:
         """A page of deployments and their statuses; a quarantined deployment's statuses are left out."""
@@ -286,8 +286,15 @@ class _Fetcher:
                                                   deployment_id=ids)[0]}
 
     def rows(self, nodes: list[dict], kind: str, repo: str) -> tuple[pa.Table, list[int]]:
-        mapper, table = {"commit": (_commit, "commits"), "issue": (_issue, "issues")}[kind]
+        """Issues or default-branch commits projected now (see `_rows`)."""
+        mapper, table = _MAPPERS[kind]
         return self._rows([mapper(node) for node in nodes], kind, repo, table, "sha" if kind == "commit" else "id")
+
+    def records(self, nodes: list[dict], kind: str, repo: str) -> Records:
+        """Pull requests or default-branch commits, to be projected with other pages' (`bundles.batched`)."""
+        mapper, table = _MAPPERS[kind]
+        return Records("github", table, self.tables[table][0], "sha" if kind == "commit" else "id").add(
+            [mapper(node) for node in nodes], f"graphql {kind} of {repo}", repository=repo)
 
     def _rows(self, items: list[Any], kind: str, repo: str, table: str, id_path: str = "id",
               **extra: Any) -> tuple[pa.Table, list[int]]:
@@ -297,19 +304,6 @@ class _Fetcher:
                             table=table, extra={"repository": repo, **extra}, id_path=id_path)
 
 
-class _Nested:
-    """Pull requests' nested nodes gathered for one projection per table, each with its repository and pull
-    request number."""
-
-    def __init__(self) -> None:
-        self.nodes: dict[str, list[Any]] = {"commits": [], "reviews": []}
-        self.repos: dict[str, list[str]] = {"commits": [], "reviews": []}
-        self.numbers: dict[str, list[Any]] = {"commits": [], "reviews": []}
-
-    def add(self, field: str, repo: str, number: Any, nodes: list[Any]) -> None:
-        self.nodes[field] += nodes
-        self.repos[field] += [repo] * len(nodes)
-        self.numbers[field] += [number] * len(nodes)
 
 
 def _page(connection: Mapping[str, Any]) -> tuple[Page, bool]:
@@ -459,3 +453,6 @@ def _msgpack_last_int(data: bytes) -> Any:
             raise ValueError("not an integer array")
     return last
 
+
+_MAPPERS: dict[str, tuple[Callable[[Any], Any], str]] = {  # kind → (GraphQL node → REST shape, raw table)
+    "pull_request": (_pull, "pull_requests"), "commit": (_commit, "commits"), "issue": (_issue, "issues")}

@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import dlt
@@ -50,11 +51,16 @@ def column_hints(spec: Sequence[Field]) -> dict[str, dict[str, Any]]:
 
 def lookup(record: Mapping[str, Any], path: str) -> Any:
     value: Any = record
-    for part in path.split("."):
-        if not isinstance(value, Mapping):
+    for part in _parts(path):
+        if type(value) is not dict and not isinstance(value, Mapping):  # a dict spares the ABC check
             return None
         value = value.get(part)
     return value
+
+
+@lru_cache(maxsize=1024)
+def _parts(path: str) -> tuple[str, ...]:
+    return tuple(path.split("."))
 
 
 def project(record: Any, spec: Sequence[Field], *, source: str, endpoint: str,

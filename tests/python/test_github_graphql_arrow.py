@@ -1,6 +1,7 @@
-"""GitHub's GraphQL answers → the raw tables as Arrow tables (`github_graphql._Fetcher`): a page of nodes gives one
-table per raw table, with the REST path's columns and types, and a node that breaks its contract is quarantined
-with its reason (its children left out when it is a deployment). Hand-written nodes, hand-computed rows."""
+"""GitHub's GraphQL answers → the raw tables as Arrow tables (`github_graphql._Fetcher`, projected by
+`bundles.batched`): pages of nodes give one table per raw table, with the REST path's columns and types, and a
+node that breaks its contract is quarantined with its reason (its children left out when it is a deployment).
+Hand-written nodes, hand-computed rows."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from datetime import UTC, datetime
 
 import pyarrow as pa
 
+from ingestion.sources.bundles import batched
 from ingestion.sources.columns import arrow_schema
 from ingestion.sources.github import TABLES
 from ingestion.sources.github_graphql import _Fetcher
@@ -42,13 +44,14 @@ def _review(review_id: int, state: str) -> dict:
             "submittedAt": "2026-03-02T09:00:00Z", "commit": {"oid": "c7"}}
 
 
-def test_a_page_of_pull_requests_becomes_three_typed_tables() -> None:
+def test_pages_of_pull_requests_become_three_typed_tables() -> None:
     quarantine = Quarantine("github")
+    fetcher = _fetcher()
     with quarantining(quarantine):
-        bundle = _fetcher().pull_bundle("acme/api", [
-            _pull(7, reviews=[_review(70, "APPROVED"), _review(71, "SHRUGGED")]),
-            _pull(8, state="EXPLODED"),  # maps to "closed": still valid
-        ])
+        pages = [fetcher.pull_bundle("acme/api", [_pull(7, reviews=[_review(70, "APPROVED"), _review(71, "SHRUGGED")])]),
+                 fetcher.pull_bundle("acme/api", [_pull(8, state="EXPLODED")])]  # maps to "closed": still valid
+        *held, bundle = list(batched(pages))  # two pages, one projection per table
+    assert held == [{}, {}]  # each page held back; then the two projected together
     pulls, commits, reviews = (bundle[t] for t in ("pull_requests", "pull_request_commits", "pull_request_reviews"))
     assert all(isinstance(t, pa.Table) for t in (pulls, commits, reviews))
     assert pulls.schema == arrow_schema(RAW["pull_requests"][0], strict=True)

@@ -1,0 +1,64 @@
+"""Response bodies decoded once, with orjson (`ingestion/sources/json_bodies.py`): every reader gets the same
+value, a body orjson refuses decodes as requests would, and a body that is not JSON raises requests' error."""
+
+from __future__ import annotations
+
+import pytest
+from requests import Response
+from requests.exceptions import JSONDecodeError
+
+from ingestion.sources.json_bodies import decode_once, decoded, digest
+
+
+def _response(body: bytes) -> Response:
+    response = Response()
+    response._content = body
+    response.status_code = 200
+    response.encoding = "utf-8"
+    return response
+
+
+def test_every_reader_shares_one_decoding() -> None:
+    response = _response(b'{"total_count": 2, "items": [{"id": 1}, {"id": 2}]}')
+    decode_once(response)
+    first = response.json()
+    assert first == {"total_count": 2, "items": [{"id": 1}, {"id": 2}]}
+    assert response.json() is first  # decoded once
+
+
+def test_an_empty_page_set_after_the_hook_is_what_readers_see() -> None:
+    response = _response(b'{"a": 1}')
+    decode_once(response)
+    response._content = b"[]"  # a 304 becomes an empty page before anyone reads it
+    assert response.json() == []
+
+
+def test_an_integer_beyond_64_bits_decodes_as_requests_would() -> None:
+    body = b'{"id": 123456789012345678901234567890}'
+    assert decoded(_response(body)) == {"id": 123456789012345678901234567890}
+    response = _response(body)
+    decode_once(response)
+    assert response.json() == {"id": 123456789012345678901234567890}
+
+
+def test_a_body_that_is_not_json_raises_requests_error() -> None:
+    response = _response(b"<html>bad gateway</html>")
+    decode_once(response)
+    with pytest.raises(JSONDecodeError):
+        response.json()
+    with pytest.raises(JSONDecodeError):
+        decoded(_response(b'{"truncated": '))
+
+
+def test_digest_ignores_key_order_and_sees_values() -> None:
+    assert digest([{"a": 1, "b": [2, 3]}]) == digest([{"b": [2, 3], "a": 1}])
+    assert digest([{"a": 1}]) != digest([{"a": 2}])
+    assert digest([{"id": 2**70}]) != digest([{"id": 2**70 + 1}])  # beyond orjson: json.dumps
+
+
+def test_digits_inside_strings_do_not_send_a_body_to_the_slow_decoder() -> None:
+    import ingestion.sources.json_bodies as bodies
+
+    assert bodies._LONG_NUMBER.search(b'{"oid": "1234567890123456789012abc", "n": 42}') is None
+    assert bodies._LONG_NUMBER.search(b'{"n": 1234567890123456789}') is not None
+    assert bodies._LONG_NUMBER.search(b'[1, -12345678901234567890]') is not None
