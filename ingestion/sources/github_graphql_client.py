@@ -26,7 +26,6 @@ from requests import RequestException, Response
 from ingestion.errors import SourceError, TokenRejected
 from ingestion.sources import client as rest_client
 from ingestion.sources.budget import BudgetExhausted, RunBudget, wait_seconds
-from ingestion.sources.json_bodies import decoded
 
 __all__ = ["BudgetExhausted", "GraphQLClient", "PageSize", "RunBudget", "graphql_endpoint", "wait_seconds"]
 
@@ -129,7 +128,7 @@ class GraphQLClient:
             detail = " ".join(response.text[:200].split())
             raise SourceError(f"{TOOL} answered {status} for {self.endpoint}: {detail}")
         try:
-            body = decoded(response)
+            body = response.json()
         except ValueError:
             raise SourceError(f"{TOOL} sent a body that is not valid JSON for {self.endpoint}") from None
         errors = body.get("errors") if isinstance(body, dict) else None
