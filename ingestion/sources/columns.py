@@ -50,10 +50,14 @@ def from_rows(rows: Sequence[Mapping[str, Any]], columns: Sequence[Field]) -> pa
 
 
 def values_at(records: Sequence[Mapping[str, Any]], path: str) -> list[Any]:
-    """One column's raw values (a dotted path into every record)."""
+    """One column's raw values (a dotted path into every record, as `projection.lookup`), a level at a time."""
     if "." not in path:
         return [record.get(path) for record in records]
-    return [lookup(record, path) for record in records]
+    values: Sequence[Any] = records
+    for part in path.split("."):
+        values = [value.get(part) if type(value) is dict else None if value is None else lookup(value, part)
+                  for value in values]
+    return list(values)
 
 
 def project_page(records: Sequence[Any], columns: Sequence[Field],

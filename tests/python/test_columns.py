@@ -109,3 +109,15 @@ def test_extra_columns_are_kept_as_given_and_coerced_like_dlt_would() -> None:
     assert table.column("repository").to_pylist() == ["acme/api"] * 4
     assert table.column("pull_request_number").type == pa.int64()
     assert table.column("pull_request_number").to_pylist() == [3, 4, 5, None]
+
+
+def test_values_at_reads_a_dotted_path_as_lookup_does() -> None:
+    from types import MappingProxyType
+
+    from ingestion.sources.columns import values_at
+    from ingestion.sources.projection import lookup
+
+    records = [{"user": {"login": "ana"}}, {"user": None}, {"user": "ghost"}, {},
+               {"user": MappingProxyType({"login": "ben"})}, {"user": {"login": {"deep": 1}}}]
+    assert values_at(records, "user.login") == ["ana", None, None, None, "ben", {"deep": 1}]
+    assert values_at(records, "user.login.deep") == [lookup(r, "user.login.deep") for r in records]
