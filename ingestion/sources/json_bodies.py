@@ -1,4 +1,4 @@
-"""JSON response bodies decoded once, and pages digested fast (layer 0: requests and orjson only).
+"""JSON response bodies decoded once, and pages digested fast (requests and orjson only).
 
 A REST page's body was decoded by every reader of it (`response.json()` in dlt's data selector, in its
 paginator, in our `total_count` look-up): `decode_once` makes them share one decoding, by requests' own
