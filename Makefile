@@ -48,8 +48,9 @@ lint: $(STAMP)
 		YARDSTICK_PERSON_KEY=lint-only-not-a-secret $(BIN)/sqlfluff lint --processes 2 models macros tests/*.sql
 
 # PYTEST_WORKERS=0 runs the tests in this process, one after the other (conftest.py shares the expensive builds
-# between workers and hands each worker whole modules, slowest first).
-PYTEST_WORKERS ?= 2
+# between workers and hands each worker whole modules, slowest first). Three workers on two cores: a worker often
+# waits (on a subprocess, a server, a lock, the disk), and a third one fills that time (README "Tests").
+PYTEST_WORKERS ?= 3
 
 test: $(STAMP) system-packages lint
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS)

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 from dbt_unit_tests import UNIT_TESTS_OFF, data_tests_off, with_data_tests
+from dlt.common.configuration.container import Container
+from dlt.common.configuration.specs.pluggable_run_context import PluggableRunContext
 from postgres_server import Postgres, running_postgres
 
 from ingestion.demo.org import Org
@@ -48,6 +50,9 @@ if WORKER := os.environ.get("PYTEST_XDIST_WORKER"):
 def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """No test reads a developer's .dlt config or leaves settings behind; retries are quick."""
     monkeypatch.chdir(tmp_path)
+    # dlt reads the .dlt/ of the directory its run context was made in (an earlier test's, whose secrets.toml
+    # may hold a person key): this test's own, as a process started here would
+    Container()[PluggableRunContext].reload(str(tmp_path))
     for key in ("SOURCES__GITHUB__REPOSITORIES", "SOURCES__GITHUB__ACCESS_TOKEN", "SOURCES__PAGERDUTY__API_TOKEN",
                 "SOURCES__JIRA__API_TOKEN", "SOURCES__GITLAB__PRIVATE_TOKEN", "SOURCES__JENKINS__API_TOKEN",
                 "SOURCES__GIT__REPOSITORIES", "SOURCES__GITHUB_COPILOT__ORGANIZATIONS",

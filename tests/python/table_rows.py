@@ -21,6 +21,15 @@ def table_rows(con: duckdb.DuckDBPyConnection, schema: str, table: str, *, catal
     return sorted((tuple(round(v, 9) if isinstance(v, float) else v for v in row) for row in rows), key=repr)
 
 
+def two_warehouses(directory: Path) -> tuple[Path, Path]:
+    """`whole/warehouse.duckdb` and `parts/warehouse.duckdb` under `directory`: the same file name for both, as
+    dbt's link to a warehouse is named after its file and a new name costs a whole parse (yardstick/dbt.py)."""
+    whole, parts = directory / "whole", directory / "parts"
+    whole.mkdir()
+    parts.mkdir()
+    return whole / "warehouse.duckdb", parts / "warehouse.duckdb"
+
+
 def same_tables(whole: Path, parts: Path, schema: str, tables: Sequence[str], *, nonempty: bool = False) -> None:
     """Assert each table of `schema` has the same rows in both warehouse files (and, with `nonempty`, some)."""
     with duckdb.connect() as con:

@@ -68,7 +68,7 @@ def rows(warehouse: Path, sql: str) -> list[tuple]:
 
 
 def test_commits_tags_and_merge_subjects_from_a_real_repository(repo: Path, tmp_path: Path) -> None:
-    warehouse = tmp_path / "w.duckdb"
+    warehouse = tmp_path / "warehouse.duckdb"
     with environment(settings(repo)):
         loaded = ingest_source("git", warehouse)
     assert loaded == {"raw_git.commits": 4, "raw_git.tags": 2}
@@ -88,7 +88,7 @@ def test_commits_tags_and_merge_subjects_from_a_real_repository(repo: Path, tmp_
 
 
 def test_second_sync_reads_only_new_commits_even_from_an_older_branch(repo: Path, tmp_path: Path) -> None:
-    warehouse = tmp_path / "w.duckdb"
+    warehouse = tmp_path / "warehouse.duckdb"
     with environment(settings(repo)):
         ingest_source("git", warehouse)
         assert ingest_source("git", warehouse).get("raw_git.commits", 0) == 0  # nothing new
@@ -106,12 +106,12 @@ def test_a_path_that_is_not_a_repository_is_one_clear_error(tmp_path: Path) -> N
     plain = tmp_path / "plain"
     plain.mkdir()
     with environment(settings(plain)), pytest.raises(SourceError) as info:
-        ingest_source("git", tmp_path / "w.duckdb")
+        ingest_source("git", tmp_path / "warehouse.duckdb")
     assert str(info.value) == f"git: {plain} is not a git repository"
 
 
 def test_git_commits_join_the_domain_layer(repo: Path, tmp_path: Path) -> None:
-    warehouse = tmp_path / "w.duckdb"
+    warehouse = tmp_path / "warehouse.duckdb"
     with environment(settings(repo)):
         ingest_source("git", warehouse)
     ensure_raw_tables(warehouse)

@@ -8,7 +8,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from table_rows import build_marts, same_tables
+from table_rows import build_marts, same_tables, two_warehouses
 
 from ingestion.demo.generator import generate_org
 from ingestion.demo.server import ReplayServer
@@ -26,7 +26,7 @@ def test_a_sync_interrupted_at_its_budget_resumes_to_the_same_warehouse(
     serve: Callable[..., ReplayServer], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     server = serve(generate_org(teams=1, weeks=4, end=date(2026, 11, 16)))
-    whole, parts = tmp_path / "whole.duckdb", tmp_path / "parts.duckdb"
+    whole, parts = two_warehouses(tmp_path)
     ingest_source("github", whole)
     uninterrupted = server.graphql_budget.used
 

@@ -96,7 +96,7 @@ def test_simulator_answers_the_documented_wrapper(server: ReplayServer) -> None:
 
 
 def test_reports_and_seats_land_in_raw_tables_without_links(server: ReplayServer, tmp_path: Path) -> None:
-    path = tmp_path / "w.duckdb"
+    path = tmp_path / "warehouse.duckdb"
     with environment(settings(server, "2026-10-05", "2026-10-07")):
         counts = ingest_source("github_copilot", path)
     assert counts["raw_github_copilot.user_days"] == 3
@@ -117,7 +117,7 @@ def test_reports_and_seats_land_in_raw_tables_without_links(server: ReplayServer
 def test_an_expired_link_is_signed_again_and_refetched(server: ReplayServer, tmp_path: Path) -> None:
     server.org.copilot.expire_next = 1  # the first link handed out has already expired
     with environment(settings(server, "2026-10-05", "2026-10-05")):
-        counts = ingest_source("github_copilot", tmp_path / "w.duckdb")
+        counts = ingest_source("github_copilot", tmp_path / "warehouse.duckdb")
     assert counts["raw_github_copilot.user_days"] == 2
     files = [(r.path, r.status) for r in server.requests if r.path.startswith("/files/")]
     assert files[0] == ("/files/orgs/acme/users-1-day/2026-10-05/0.ndjson", 403)
@@ -129,7 +129,7 @@ def test_server_errors_are_retried_and_the_file_host_never_sees_the_token(server
                                                                          tmp_path: Path) -> None:
     server.fail("/metrics/reports/users-1-day", 503, times=2)
     with environment(settings(server, "2026-10-05", "2026-10-05")):
-        counts = ingest_source("github_copilot", tmp_path / "w.duckdb")
+        counts = ingest_source("github_copilot", tmp_path / "warehouse.duckdb")
     assert counts["raw_github_copilot.user_days"] == 2
     assert [r.status for r in server.requests if r.path.endswith("/users-1-day")] == [503, 503, 200]
     # the simulated file host answers 400 to a request carrying an Authorization header: none did
@@ -140,7 +140,7 @@ def test_a_link_that_keeps_failing_is_a_clear_error_without_the_signature(server
                                                                           tmp_path: Path) -> None:
     server.org.copilot.expire_next = 99
     with environment(settings(server, "2026-10-05", "2026-10-05")), pytest.raises(SourceError) as raised:
-        ingest_source("github_copilot", tmp_path / "w.duckdb")
+        ingest_source("github_copilot", tmp_path / "warehouse.duckdb")
     assert "could not download users-1-day for 2026-10-05" in str(raised.value)
     assert "signature" not in str(raised.value) and copilot_api.TOKEN not in str(raised.value)
 
@@ -148,7 +148,7 @@ def test_a_link_that_keeps_failing_is_a_clear_error_without_the_signature(server
 def test_a_204_day_is_skipped_and_a_day_without_data_loads_nothing(server: ReplayServer, tmp_path: Path) -> None:
     data = server.org.copilot
     data.no_content_days = ["2026-10-05"]
-    path = tmp_path / "w.duckdb"
+    path = tmp_path / "warehouse.duckdb"
     with environment(settings(server, "2026-10-05", "2026-10-07")):
         ingest_source("github_copilot", path)
     statuses = {(r.path.rsplit("/", 1)[1], r.query["day"][0]): r.status for r in server.requests
@@ -162,7 +162,7 @@ def test_a_204_day_is_skipped_and_a_day_without_data_loads_nothing(server: Repla
 def test_a_record_that_breaks_its_contract_is_quarantined_not_loaded(server: ReplayServer, tmp_path: Path) -> None:
     data = server.org.copilot
     data.reports["users-1-day"]["2026-10-05"][1]["user_id"] = "not-a-number"  # bo's record
-    path = tmp_path / "w.duckdb"
+    path = tmp_path / "warehouse.duckdb"
     with environment({**settings(server, "2026-10-05", "2026-10-07"),
                       "SOURCES__GITHUB_COPILOT__MAX_REJECTED_SHARE": "0.5"}):
         ingest_source("github_copilot", path)
@@ -175,7 +175,7 @@ def test_a_record_that_breaks_its_contract_is_quarantined_not_loaded(server: Rep
 def test_an_unknown_organisation_is_a_clear_404(server: ReplayServer, tmp_path: Path) -> None:
     with environment(settings(server, "2026-10-05", "2026-10-05", org="nobody")), \
             pytest.raises(SourceError) as raised:
-        ingest_source("github_copilot", tmp_path / "w.duckdb")
+        ingest_source("github_copilot", tmp_path / "warehouse.duckdb")
     message = str(raised.value)
     assert "404" in message and "org:nobody" in message and "View Organization Copilot Metrics" in message
     assert copilot_api.TOKEN not in message
@@ -184,7 +184,7 @@ def test_an_unknown_organisation_is_a_clear_404(server: ReplayServer, tmp_path: 
 def test_the_second_sync_asks_only_for_new_days(server: ReplayServer, tmp_path: Path) -> None:
     data = server.org.copilot
     data.last_day = "2026-10-06"  # 7 Oct's report is not generated yet: 204
-    path = tmp_path / "w.duckdb"
+    path = tmp_path / "warehouse.duckdb"
     with environment(settings(server, "2026-10-05", "2026-10-07")):
         ingest_source("github_copilot", path)
     assert {day for _, day in report_requests(server)} == {"2026-10-05", "2026-10-06", "2026-10-07"}
@@ -200,7 +200,7 @@ def test_the_second_sync_asks_only_for_new_days(server: ReplayServer, tmp_path: 
 
 def test_the_enterprise_reports_are_read_when_an_enterprise_is_set(server: ReplayServer, tmp_path: Path) -> None:
     server.org.copilot.enterprise = "acme-ent"
-    path = tmp_path / "w.duckdb"
+    path = tmp_path / "warehouse.duckdb"
     with environment({**settings(server, "2026-10-05", "2026-10-05"),
                       "SOURCES__GITHUB_COPILOT__ENTERPRISE": "acme-ent"}):
         ingest_source("github_copilot", path)

@@ -42,7 +42,8 @@ def test_graphql_and_rest_fill_the_same_raw_rows_and_marts(scenario_warehouse: P
     """The session's scenario warehouse is built through GraphQL (the default); the same organisation through
     REST gives identical raw tables and identical marts, for far fewer requests through GraphQL."""
     scenario = march_2026()
-    rest = tmp_path / "rest.duckdb"
+    rest = tmp_path / "rest" / "warehouse.duckdb"  # named like the scenario's (dbt's link is named after the file)
+    rest.parent.mkdir()
     with ReplayServer(scenario.org) as server, environment({
         **source_settings(server, sorted(scenario.org.github), date(2026, 1, 1)),
         # the scenario warehouse has the Copilot reports too (conftest.py): the same here, so the AI marts match
@@ -86,7 +87,7 @@ def test_a_pull_request_with_250_commits_and_120_reviews_is_complete(
     serve: Callable[..., ReplayServer], tmp_path: Path
 ) -> None:
     server = serve(_long_pull_org().build())
-    warehouse = tmp_path / "w.duckdb"
+    warehouse = tmp_path / "warehouse.duckdb"
     ingest_source("github", warehouse)
     with duckdb.connect(str(warehouse), read_only=True) as con:
         big = con.sql("select number, commits, label_names from raw_github.pull_requests "
@@ -143,7 +144,7 @@ def test_a_query_the_schema_rejects_stops_the_sync_with_its_reason(
 
     monkeypatch.setattr(github_graphql_queries, "ISSUES", github_graphql_queries.ISSUES.replace("closedAt", "closedAt resolvedAt"))
     with pytest.raises(SourceError, match="Cannot query field 'resolvedAt' on type 'Issue'"):
-        ingest_source("github", tmp_path / "w.duckdb")
+        ingest_source("github", tmp_path / "warehouse.duckdb")
 
 
 def test_gateway_errors_shrink_the_page_and_it_grows_back(
@@ -152,10 +153,10 @@ def test_gateway_errors_shrink_the_page_and_it_grows_back(
     server = serve(march_2026().org)
     server.fail("/graphql", 502, times=1)
     server.fail("/graphql", 504, times=1)
-    ingest_source("github", tmp_path / "w.duckdb")
+    ingest_source("github", tmp_path / "warehouse.duckdb")
     statuses = [r.status for r in server.requests if r.path == "/graphql"]
     assert statuses[:3] == [502, 504, 200]
-    with duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True) as con:
+    with duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True) as con:
         assert con.sql("select count(*) from raw_github.pull_requests").fetchone()[0] > 0
     size = PageSize(ceiling=40, recover=2)
     assert [size.shrink(), size.value, size.shrink(), size.value] == [True, 20, True, 10]

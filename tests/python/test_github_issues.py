@@ -70,7 +70,7 @@ def test_issues_and_jobs_load_once_and_second_syncs_fetch_only_what_changed(
 ) -> None:
     builder = shop()
     server = serve(builder.build())
-    warehouse = tmp_path / "w.duckdb"
+    warehouse = tmp_path / "warehouse.duckdb"
 
     loaded = sync(warehouse)
     assert loaded["raw_github.issues"] == 3  # the two pull requests the issues list also returns stay out
@@ -113,7 +113,7 @@ def test_issue_missing_a_required_field_is_quarantined_naming_endpoint_and_recor
 ) -> None:
     org = shop().build()
     server = serve(org)
-    warehouse = tmp_path / "w.duckdb"
+    warehouse = tmp_path / "warehouse.duckdb"
     ingest_source("github", warehouse)
     broken = [dict(issue) for issue in org.github[REPO].issues]
     del broken[0]["created_at"]
@@ -128,7 +128,7 @@ def test_issues_statuses_transitions_links_and_jobs_in_the_domain_layer(
     serve: Callable[..., ReplayServer], tmp_path: Path
 ) -> None:
     serve(shop().build())
-    warehouse = tmp_path / "w.duckdb"
+    warehouse = tmp_path / "warehouse.duckdb"
     sync(warehouse)
     ensure_raw_tables(warehouse)
     dbt(["seed"], warehouse)

@@ -37,7 +37,7 @@ def settings(server: ReplayServer, per_page_projects: list[str] | None = None) -
 
 @pytest.fixture(scope="module")
 def loaded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, dict, list]]:
-    path = tmp_path_factory.mktemp("gitlab") / "w.duckdb"
+    path = tmp_path_factory.mktemp("gitlab") / "warehouse.duckdb"
     with ReplayServer(gitlab_org()) as server, environment(settings(server)):
         counts = ingest_source("gitlab", path)
         requests = server.requests
@@ -109,13 +109,13 @@ def test_pagination_follows_link_headers(tmp_path: Path) -> None:
             {"PRIVATE-TOKEN": gitlab_api.TOKEN, "Host": "127.0.0.1:1"})
         assert (status, len(body), headers["X-Next-Page"], headers["X-Total"]) == (200, 20, "3", "58")
         assert 'page=3>; rel="next"' in headers["Link"]
-        counts = ingest_source("gitlab", tmp_path / "w.duckdb")
+        counts = ingest_source("gitlab", tmp_path / "warehouse.duckdb")
     assert counts["raw_gitlab.pipelines"] == 58
 
 
 def test_bad_payloads_and_token(tmp_path: Path) -> None:
     org = gitlab_org()
-    warehouse = tmp_path / "w.duckdb"
+    warehouse = tmp_path / "warehouse.duckdb"
     with ReplayServer(org) as server, environment(settings(server)):
         ingest_source("gitlab", warehouse)
         mr = org.gitlab.projects[GITLAB_PROJECT].merge_requests[2]

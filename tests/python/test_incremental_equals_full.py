@@ -267,7 +267,9 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def test_nightly_incremental_builds_equal_full_refreshes(tmp_path: Path, project: Path) -> None:
-    published, full = tmp_path / "warehouse.duckdb", tmp_path / "full_refresh.duckdb"
+    # the full refreshes' copy is named like the warehouse (dbt's link is named after the file: one parse state)
+    published, full = tmp_path / "warehouse.duckdb", tmp_path / "full_refresh" / "warehouse.duckdb"
+    full.parent.mkdir()
     warehouse = private_path(published)  # refresh loads raw data there; dbt builds on it like the nightly
     scenario, jira = march_2026(), recorded_jira()
     scenario.builder.issue(SEARCH, author="dan", title=GITHUB_ISSUE, opened_at=datetime(2026, 3, 20, 9, tzinfo=UTC))

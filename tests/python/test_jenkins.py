@@ -49,7 +49,7 @@ def org_of(data: JenkinsData) -> Org:
 
 @pytest.fixture(scope="module")
 def loaded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, list]]:
-    path = tmp_path_factory.mktemp("jenkins") / "w.duckdb"
+    path = tmp_path_factory.mktemp("jenkins") / "warehouse.duckdb"
     with ReplayServer(org_of(jenkins_data())) as server, environment(settings(server)):
         assert ingest_source("jenkins", path) == {"raw_jenkins.builds": 29}
         requests = server.requests
@@ -111,17 +111,18 @@ def test_ranges_page_through_long_histories_and_stop_at_the_cursor(tmp_path: Pat
         {**copy.deepcopy(template), "number": n, "timestamp": template["timestamp"] + n * 3_600_000}
         for n in range(250, 0, -1)]
     with ReplayServer(org_of(data)) as server, environment(settings(server, ["devlake"])):
-        assert ingest_source("jenkins", tmp_path / "w.duckdb") == {"raw_jenkins.builds": 250}
+        assert ingest_source("jenkins", tmp_path / "warehouse.duckdb") == {"raw_jenkins.builds": 250}
         ranges = [r.query["tree"][0].rsplit("]", 1)[1] for r in server.requests if "allBuilds" in r.query["tree"][0]]
         assert ranges == ["{0,100}", "{100,200}", "{200,300}"]
         server.clear_requests()
-        ingest_source("jenkins", tmp_path / "w.duckdb")  # cursor = build 250; the 24 h look-back keeps 25 builds
+        # cursor = build 250; the 24 h look-back keeps 25 builds
+        ingest_source("jenkins", tmp_path / "warehouse.duckdb")
         ranges = [r.query["tree"][0] for r in server.requests if "allBuilds" in r.query["tree"][0]]
     assert len(ranges) == 1 and ranges[0].endswith("{0,100}")
 
 
 def test_unknown_result_bad_json_and_token_are_reported(tmp_path: Path) -> None:
-    warehouse = tmp_path / "w.duckdb"
+    warehouse = tmp_path / "warehouse.duckdb"
     with ReplayServer(org_of(jenkins_data(fix_not_built=False))) as server, environment(settings(server)):
         ingest_source("jenkins", warehouse)
         [(table, endpoint, record_id, reason)] = rejected(warehouse, "raw_jenkins")

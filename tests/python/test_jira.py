@@ -41,7 +41,7 @@ def settings(server: ReplayServer) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def loaded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, list]]:
     """One ingest of the recorded board and one build of the Jira staging and planning models."""
-    path = tmp_path_factory.mktemp("jira") / "w.duckdb"
+    path = tmp_path_factory.mktemp("jira") / "warehouse.duckdb"
     with ReplayServer(jira_org()) as server, environment(settings(server)):
         counts = ingest_source("jira", path)
         requests = server.requests
@@ -140,26 +140,26 @@ def test_sprints_and_sprint_membership_from_the_sprint_field_history(loaded: tup
 def test_second_sync_asks_only_for_recent_changes(tmp_path: Path) -> None:
     org = jira_org()
     with ReplayServer(org) as server, environment(settings(server)):
-        ingest_source("jira", tmp_path / "w.duckdb")
+        ingest_source("jira", tmp_path / "warehouse.duckdb")
         server.clear_requests()
         updated = copy.deepcopy(org.jira.issues[-1])  # K5-4, the most recently updated issue
         updated["fields"]["summary"] = "renamed"
         updated["fields"]["updated"] = "2022-07-20T10:00:00.000+0800"
         org.jira.issues[-1] = updated
-        counts = ingest_source("jira", tmp_path / "w.duckdb")
+        counts = ingest_source("jira", tmp_path / "warehouse.duckdb")
         jql = next(r for r in server.requests if r.path == "/rest/api/3/search/jql").query["jql"][0]
     # cursor = K5's latest `updated` before the change (2022-07-16 06:31 +08:00 → 2022-07-15 22:31 UTC), minus 24 h
     assert 'updated >= "2022/07/14 22:' in jql
     assert counts["raw_jira.issues"] == 3  # K5-2, K5-3 (updated within the look-back) and K5-4
-    assert query(tmp_path / "w.duckdb", "select count(*), count(*) filter (where summary = 'renamed') "
-                                        "from raw_jira.issues") == [(33, 1)]
+    renamed = "select count(*), count(*) filter (where summary = 'renamed') from raw_jira.issues"
+    assert query(tmp_path / "warehouse.duckdb", renamed) == [(33, 1)]
 
 
 def _break_and_ingest(tmp_path: Path, breaker, error: type[Exception]) -> pytest.ExceptionInfo:
     """Load the board once, break it, load again: the second load fails and the first one stays intact."""
     org = jira_org()
     tmp_path.mkdir(parents=True, exist_ok=True)
-    warehouse = tmp_path / "w.duckdb"
+    warehouse = tmp_path / "warehouse.duckdb"
     with ReplayServer(org) as server, environment(settings(server)):
         ingest_source("jira", warehouse)
         breaker(org, server)
@@ -174,7 +174,7 @@ def _break_and_quarantine(tmp_path: Path, breaker) -> list[tuple[str, str, str, 
     first load of the broken record stays as it was."""
     org = jira_org()
     tmp_path.mkdir(parents=True, exist_ok=True)
-    warehouse = tmp_path / "w.duckdb"
+    warehouse = tmp_path / "warehouse.duckdb"
     with ReplayServer(org) as server, environment(settings(server)):
         ingest_source("jira", warehouse)
         breaker(org, server)
@@ -249,7 +249,7 @@ def test_cloud_answers_the_removed_search_with_410_and_refuses_unbounded_jql() -
 
 def test_cloud_pages_by_token_and_names_its_fields(tmp_path: Path) -> None:
     with ReplayServer(jira_org()) as server, environment({**settings(server), "SOURCES__JIRA__PAGE_SIZE": "10"}):
-        counts = ingest_source("jira", tmp_path / "w.duckdb")
+        counts = ingest_source("jira", tmp_path / "warehouse.duckdb")
         search = [r for r in server.requests if r.path == "/rest/api/3/search/jql"]
     assert counts["raw_jira.issues"] == 33
     assert len(search) == 4  # 10 + 10 + 10 + 3, the last answered with isLast
@@ -257,8 +257,8 @@ def test_cloud_pages_by_token_and_names_its_fields(tmp_path: Path) -> None:
     assert all("nextPageToken" in r.query and "startAt" not in r.query for r in search[1:])
     named = search[0].query["fields"][0].split(",")
     assert {"summary", "status", "created", "updated", "customfield_10020", "customfield_10016"} <= set(named)
-    assert query(tmp_path / "w.duckdb", "select count(*) from raw_jira.issues where status_category_key is not null "
-                                        "and created_at is not null") == [(33,)]
+    assert query(tmp_path / "warehouse.duckdb", "select count(*) from raw_jira.issues "
+                 "where status_category_key is not null and created_at is not null") == [(33,)]
 
 
 def test_data_center_keeps_the_offset_search(tmp_path: Path) -> None:
@@ -266,7 +266,7 @@ def test_data_center_keeps_the_offset_search(tmp_path: Path) -> None:
     org.jira.cloud = False
     with ReplayServer(org) as server, environment({**settings(server), "SOURCES__JIRA__API_VERSION": "2",
                                                    "SOURCES__JIRA__PAGE_SIZE": "10"}):
-        counts = ingest_source("jira", tmp_path / "w.duckdb")
+        counts = ingest_source("jira", tmp_path / "warehouse.duckdb")
         search = [r for r in server.requests if r.path == "/rest/api/2/search"]
     assert counts["raw_jira.issues"] == 33
     assert [r.query["startAt"] for r in search] == [["0"], ["10"], ["20"], ["30"]]

@@ -12,7 +12,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from table_rows import build_marts, same_tables
+from table_rows import build_marts, same_tables, two_warehouses
 
 from ingestion.demo.generator import generate_org
 from ingestion.demo.server import ReplayServer
@@ -52,7 +52,7 @@ def test_a_budget_stopped_actions_sync_resumes_to_the_same_tables(
 ) -> None:
     server = serve(generate_org(teams=1, weeks=4, end=date(2026, 11, 16)))
     monkeypatch.setenv("SOURCES__GITHUB__API", "rest")  # the REST jobs child (GraphQL: test_github_actions_graphql)
-    whole, parts = tmp_path / "whole.duckdb", tmp_path / "parts.duckdb"
+    whole, parts = two_warehouses(tmp_path)
     ingest_source("github_actions", whole)
     uninterrupted = _counted(server, 0)
     assert sync_progress(whole) == dict.fromkeys(REPOS, "complete")
@@ -90,7 +90,7 @@ def test_a_budget_stopped_rest_sync_resumes_to_the_same_tables(
 ) -> None:
     server = serve(generate_org(teams=1, weeks=4, end=date(2026, 11, 16)))
     monkeypatch.setenv("SOURCES__GITHUB__API", "rest")
-    whole, parts = tmp_path / "whole.duckdb", tmp_path / "parts.duckdb"
+    whole, parts = two_warehouses(tmp_path)
     ingest_source("github", whole)
     uninterrupted = _counted(server, 0)
 
@@ -120,7 +120,7 @@ def test_a_budget_stopped_actions_sync_with_graphql_jobs_resumes_to_the_same_tab
     """The jobs of a page's runs come in one GraphQL query with the page: a budget that stops it leaves the page
     to the next sync, and the nights end with the tables of an uninterrupted sync."""
     server = serve(generate_org(teams=1, weeks=4, end=date(2026, 11, 16)))
-    whole, parts = tmp_path / "whole.duckdb", tmp_path / "parts.duckdb"
+    whole, parts = two_warehouses(tmp_path)
     ingest_source("github_actions", whole)
     assert not [path for path in _counted(server, 0) if path.endswith("/jobs")]
     monkeypatch.setenv("SOURCES__GITHUB__MAX_REQUESTS_PER_RUN", "3")  # a head page, a page resumed, its jobs
