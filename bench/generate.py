@@ -233,7 +233,8 @@ def write_repo(out: Path, plan: Plan, tpl: Templates, index: int, full_name: str
             state = "APPROVED" if j == len(review_times) - 1 and rng.random() < 0.8 else rng.choice(
                 ("COMMENTED", "CHANGES_REQUESTED", "COMMENTED"))
             review = dict(t["review"])
-            review.update(id=3_000_000_000 + index * 10_000_000 + number * 10 + j,
+            rid = 3_000_000_000 + index * 10_000_000 + number * 10 + j
+            review.update(id=rid, node_id=node_id("PullRequestReview", rid),
                           user=tpl.user(rng.choice(reviewers)), state=state, submitted_at=iso(opened + offset),
                           commit_id=shas[-1], html_url=f"{web_url}/pull/{number}#pullrequestreview-{j}",
                           pull_request_url=f"{base_url}/pulls/{number}")
@@ -250,6 +251,7 @@ def write_repo(out: Path, plan: Plan, tpl: Templates, index: int, full_name: str
                     label=f"{OWNER}:{author}/change-{number}")
         pull.update(
             url=f"{base_url}/pulls/{number}", id=2_000_000_000 + index * 100_000 + number,
+            node_id=node_id("PullRequest", 2_000_000_000 + index * 100_000 + number),
             html_url=f"{web_url}/pull/{number}", number=number, state="closed" if closed else "open",
             title=title, body=f"This PR makes change {number}.", user=tpl.user(author),
             created_at=iso(opened), updated_at=iso(updated), closed_at=iso(ended),
@@ -279,7 +281,8 @@ def write_repo(out: Path, plan: Plan, tpl: Templates, index: int, full_name: str
         ident = 1_000_000_000 + index * 100_000 + i
         deployment = dict(t["deployment"])
         finished = at + timedelta(minutes=rng.randint(5, 30))
-        deployment.update(url=f"{base_url}/deployments/{ident}", id=ident, environment=env,
+        deployment.update(url=f"{base_url}/deployments/{ident}", id=ident,
+                          node_id=node_id("Deployment", ident), environment=env,
                           original_environment=env, production_environment=env == "production",
                           created_at=iso(at), updated_at=iso(finished), sha=deployed_sha,
                           statuses_url=f"{base_url}/deployments/{ident}/statuses")
@@ -288,8 +291,10 @@ def write_repo(out: Path, plan: Plan, tpl: Templates, index: int, full_name: str
         items = []
         for j, (state, when) in enumerate((("in_progress", at + timedelta(minutes=1)), (outcome, finished))):
             status = dict(t["status"])
-            status.update(id=ident * 10 + j, state=state, environment=env, created_at=iso(when),
-                          updated_at=iso(when), deployment_url=f"{base_url}/deployments/{ident}")
+            # its own node id: GraphQL has no databaseId on a status, only the id inside its node id
+            status.update(id=ident * 10 + j, node_id=node_id("DeploymentStatus", ident * 10 + j), state=state,
+                          environment=env, created_at=iso(when), updated_at=iso(when),
+                          deployment_url=f"{base_url}/deployments/{ident}")
             items.append(status)
         statuses_lines.append({"deployment_id": ident, "items": list(reversed(items))})  # newest first
     deployments.sort(key=lambda d: (d["created_at"], d["id"]), reverse=True)
@@ -300,7 +305,8 @@ def write_repo(out: Path, plan: Plan, tpl: Templates, index: int, full_name: str
         k = bisect.bisect_right(merges, (at, "~")) - 1
         ident = 7_000_000_000 + index * 1_000_000 + i
         run = dict(t["run"])
-        run.update(id=ident, head_sha=merges[k][1] if k >= 0 else sha(full_name, "initial"),
+        run.update(id=ident, node_id=node_id("WorkflowRun", ident),
+                   head_sha=merges[k][1] if k >= 0 else sha(full_name, "initial"),
                    run_number=i + 1, created_at=iso(at), run_started_at=iso(at),
                    updated_at=iso(at + timedelta(minutes=rng.randint(2, 20))),
                    conclusion="success" if rng.random() < 0.85 else "failure",

@@ -34,6 +34,11 @@ def test_generate_is_deterministic_and_run_writes_every_ratio(tmp_path: Path) ->
     manifest = json.loads(generated["manifest.json"])
     assert manifest["records"]["pulls"] == 400  # 200 pull requests per engineer and year, 2 engineers at least
     assert {"github/acme__svc-0001/pulls.ndjson", "pagerduty/log_entries.ndjson", "jira/issues.ndjson"} <= set(generated)
+    # every deployment status its own node id (GraphQL keys a status by the id inside it: one shared id loaded
+    # a single status)
+    statuses = [status for name, body in generated.items() if name.endswith("deployment_statuses.ndjson")
+                for line in body.decode().splitlines() for status in json.loads(line)["items"]]
+    assert len({status["node_id"] for status in statuses}) == len(statuses) > 0
 
     subprocess.run([str(PROJECT / "bench" / "run"), "--scale", SCALE, "--data", str(first),
                     "--work", str(tmp_path / "work"), "--results", str(results)], check=True)
