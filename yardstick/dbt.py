@@ -25,6 +25,8 @@ WAREHOUSE_VAR = "yardstick_warehouse"
 # dbt's parse state (one per target directory) and how many earlier ones are kept, one per set of --vars
 PARSE_STATE = "partial_parse.msgpack"
 PARSE_SLOTS = 8
+# the commands whose JSON artifacts (manifest.json, catalog.json) the code reads afterwards
+ARTIFACT_COMMANDS = ("parse", "docs")
 
 
 def target_dir() -> Path:
@@ -117,6 +119,8 @@ def dbt(args: list[str], warehouse: Path, *, vars: Mapping[str, Any] | None = No
     # the file log at info, not dbt's default debug: one line per node, and a third off the build time (bench/)
     command = [*args, "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR), "--quiet",
                "--log-level-file", "info"]
+    if args[0] in ARTIFACT_COMMANDS:  # what they are run for, even where DBT_WRITE_JSON=false (the test suite's)
+        command.append("--write-json")
     # PostgreSQL and Spark sessions get the person key's padded keys from the environment (DuckDB's come from the
     # dbt-duckdb plugin yardstick.dbt_plugin); never in SQL text or logs, and nothing leaks past the call
     settings: dict[str, str] = {}

@@ -33,6 +33,9 @@ PROJECT = Path(__file__).resolve().parents[2]
 
 # dbt's unit tests once per run, not in each of the suite's builds (dbt_unit_tests.py)
 os.environ.update(UNIT_TESTS_OFF)
+# no manifest.json and run_results.json after each of the suite's dbt runs (writing them took 0.6 s of a 1 s
+# invocation); the commands whose artifacts the code reads write them anyway (yardstick/dbt.py ARTIFACT_COMMANDS)
+os.environ["DBT_WRITE_JSON"] = "false"
 
 # pyspark (installed by `make test-spark`) takes a process whose __main__ has no file, as in a pytest-xdist worker,
 # for its own doctest run and calls sys.exit() when Great Expectations imports it (pyspark/sql/connect/utils.py)
