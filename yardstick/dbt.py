@@ -136,7 +136,10 @@ def dbt(args: list[str], warehouse: Path, *, vars: Mapping[str, Any] | None = No
         command += ["--vars", cli_vars]
         target = next((args[i + 1] for i, arg in enumerate(args[:-1]) if arg == "--target"), "")
         with parse_state_for(hashlib.sha256(f"{target}\0{cli_vars}".encode()).hexdigest()[:16]):
-            result = dbtRunner(callbacks=list(callbacks)).invoke(command)
+            try:
+                result = dbtRunner(callbacks=list(callbacks)).invoke(command)
+            finally:
+                _release_duckdb()
     if result.exception is not None:
         raise BuildFailed(f"dbt {args[0]} failed: {result.exception}")
     if not result.success:
@@ -147,6 +150,20 @@ def dbt(args: list[str], warehouse: Path, *, vars: Mapping[str, Any] | None = No
         ]
         raise BuildFailed(f"dbt {args[0]} failed: " + ("; ".join(failing) or "see dbt logs"))
     return result.result
+
+
+def _release_duckdb() -> None:
+    """Close the DuckDB file dbt kept open for the invocation (profiles.yml `keep_open`), as dbt-duckdb's
+    maintainers advise for programmatic runs (duckdb/dbt-duckdb#616): this process opens it next (the checkpoint
+    below, the gates, publish, read-only too), and the next invocation may open another file through the link."""
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+
+    try:
+        opened = DuckDBConnectionManager.env()
+    except Exception:  # dbt opened no DuckDB file (a parse, another adapter's target)
+        return
+    opened.close()  # at once, not when the garbage collector gets to it
+    DuckDBConnectionManager.close_all_connections()
 
 
 def build(warehouse: Path, *, vars: Mapping[str, Any] | None = None,
