@@ -67,12 +67,15 @@ def parse_state_for(key: str) -> Iterator[None]:
     """dbt keeps one parse state per target directory and parses the whole project again (seconds) when the
     `--vars` or the profile differ from its last run's. Runs that take turns with different vars (a nightly and
     an ad-hoc build with other vars, the demo and a real warehouse, the test suite's scenarios) each get back
-    the state of their own last run: kept per `key` (a hash of the vars and the target) beside dbt's own, the
-    last PARSE_SLOTS of them. dbt itself still checks the state it is given (version, vars, profile, project and
+    the state of their own last run: kept per `key` (a hash of the project directory, the target and the vars)
+    beside dbt's own, the last PARSE_SLOTS of them. dbt itself still checks the state it is given (version, vars, profile, project and
     every file's checksum) and parses again whatever changed. Call inside `stable_path` (its lock)."""
     state = target_dir() / PARSE_STATE
     slot = target_dir() / "parse-states" / f"{key}.msgpack"
-    _copy(slot, state)
+    if slot.exists():
+        _copy(slot, state)
+    else:  # not the last run's state, which may be another project directory's with the same vars: a whole parse
+        state.unlink(missing_ok=True)
     yield
     slot.parent.mkdir(parents=True, exist_ok=True)
     _copy(state, slot)
@@ -135,7 +138,11 @@ def dbt(args: list[str], warehouse: Path, *, vars: Mapping[str, Any] | None = No
         cli_vars = json.dumps({**dict(vars or {}), WAREHOUSE_VAR: str(link)}, sort_keys=True, default=str)
         command += ["--vars", cli_vars]
         target = next((args[i + 1] for i, arg in enumerate(args[:-1]) if arg == "--target"), "")
-        with parse_state_for(hashlib.sha256(f"{target}\0{cli_vars}".encode()).hexdigest()[:16]):
+        # the project's directory too: dbt checks each file's checksum by its path inside the project, while the
+        # state holds absolute paths (a seed's CSV), so a state made for a copy of the project elsewhere (a test's,
+        # since removed) would pass dbt's checks and load seeds from the copy's path
+        key = hashlib.sha256(f"{PROJECT_DIR}\0{target}\0{cli_vars}".encode()).hexdigest()[:16]
+        with parse_state_for(key):
             try:
                 result = dbtRunner(callbacks=list(callbacks)).invoke(command)
             finally:

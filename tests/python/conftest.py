@@ -177,7 +177,7 @@ def postgres() -> Iterator[Postgres]:
 
 
 # Most expensive modules first (full dbt builds each; figures in the README's "Tests" section), so that on
-# pytest-xdist's two workers the long ones start at once and the short ones fill in behind them.
+# pytest-xdist's workers the long ones start at once and the short ones fill in behind them.
 # test_demo_story starts first: its worker builds the shared demo that test_demo_product and test_readme read later.
 SLOW_FIRST = ["test_demo_story", "test_nightly", "test_readers", "test_incremental_equals_full", "test_team_metrics",
               "test_maturity_demo",
