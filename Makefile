@@ -21,9 +21,7 @@ setup: $(STAMP)
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
-	@# --no-compile: Python compiles a module when it is first imported; compiling every installed file up front
-	@# took 17 s of the 42 s install
-	$(BIN)/pip install -qq --no-compile --disable-pip-version-check -e '.[test]'
+	$(BIN)/pip install -qq --disable-pip-version-check -e '.[test]'
 	@touch $(STAMP)
 
 demo: $(STAMP)
@@ -62,7 +60,7 @@ test: $(STAMP) system-packages lint
 SPARK_STAMP := $(VENV)/.installed-spark
 
 $(SPARK_STAMP): $(STAMP)
-	$(BIN)/pip install -qq --no-compile --disable-pip-version-check -e '.[test,spark]'
+	$(BIN)/pip install -qq --disable-pip-version-check -e '.[test,spark]'
 	@touch $(SPARK_STAMP)
 
 test-spark: $(SPARK_STAMP)

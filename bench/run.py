@@ -142,7 +142,8 @@ def measure(data: Path, work: Path, raw: str = "sources") -> dict[str, Any]:
     log = work / "steps.log"
     base = {**os.environ, "PYTHONPATH": str(PROJECT_DIR), "DBT_TARGET_PATH": str(work / "target"),
             "DBT_LOG_PATH": str(work / "logs"), "RUNTIME__DLTHUB_TELEMETRY": "false",
-            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DO_NOT_TRACK": "1"}
+            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DO_NOT_TRACK": "1",
+            "DBT_WRITE_JSON": "true"}  # the steps read run_results.json and manifest.json
     base.pop("YARDSTICK_WAREHOUSE", None)
     day_files = sorted(str(p) for p in (data / "events").glob("*.ndjson"))
     last_day = manifest["cutoff"][:10]

@@ -25,6 +25,8 @@ WAREHOUSE_VAR = "yardstick_warehouse"
 # dbt's parse state (one per target directory) and how many earlier ones are kept, one per set of --vars
 PARSE_STATE = "partial_parse.msgpack"
 PARSE_SLOTS = 8
+# the commands whose JSON artifacts (manifest.json, catalog.json) the code reads afterwards
+ARTIFACT_COMMANDS = ("parse", "docs")
 
 
 def target_dir() -> Path:
@@ -65,12 +67,15 @@ def parse_state_for(key: str) -> Iterator[None]:
     """dbt keeps one parse state per target directory and parses the whole project again (seconds) when the
     `--vars` or the profile differ from its last run's. Runs that take turns with different vars (a nightly and
     an ad-hoc build with other vars, the demo and a real warehouse, the test suite's scenarios) each get back
-    the state of their own last run: kept per `key` (a hash of the vars and the target) beside dbt's own, the
-    last PARSE_SLOTS of them. dbt itself still checks the state it is given (version, vars, profile, project and
+    the state of their own last run: kept per `key` (a hash of the project directory, the target and the vars)
+    beside dbt's own, the last PARSE_SLOTS of them. dbt itself still checks the state it is given (version, vars, profile, project and
     every file's checksum) and parses again whatever changed. Call inside `stable_path` (its lock)."""
     state = target_dir() / PARSE_STATE
     slot = target_dir() / "parse-states" / f"{key}.msgpack"
-    _copy(slot, state)
+    if slot.exists():
+        _copy(slot, state)
+    else:  # not the last run's state, which may be another project directory's with the same vars: a whole parse
+        state.unlink(missing_ok=True)
     yield
     slot.parent.mkdir(parents=True, exist_ok=True)
     _copy(state, slot)
@@ -117,6 +122,8 @@ def dbt(args: list[str], warehouse: Path, *, vars: Mapping[str, Any] | None = No
     # the file log at info, not dbt's default debug: one line per node, and a third off the build time (bench/)
     command = [*args, "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR), "--quiet",
                "--log-level-file", "info"]
+    if args[0] in ARTIFACT_COMMANDS:  # what they are run for, even where DBT_WRITE_JSON=false (the test suite's)
+        command.append("--write-json")
     # PostgreSQL and Spark sessions get the person key's padded keys from the environment (DuckDB's come from the
     # dbt-duckdb plugin yardstick.dbt_plugin); never in SQL text or logs, and nothing leaks past the call
     settings: dict[str, str] = {}
@@ -131,8 +138,15 @@ def dbt(args: list[str], warehouse: Path, *, vars: Mapping[str, Any] | None = No
         cli_vars = json.dumps({**dict(vars or {}), WAREHOUSE_VAR: str(link)}, sort_keys=True, default=str)
         command += ["--vars", cli_vars]
         target = next((args[i + 1] for i, arg in enumerate(args[:-1]) if arg == "--target"), "")
-        with parse_state_for(hashlib.sha256(f"{target}\0{cli_vars}".encode()).hexdigest()[:16]):
-            result = dbtRunner(callbacks=list(callbacks)).invoke(command)
+        # the project's directory too: dbt checks each file's checksum by its path inside the project, while the
+        # state holds absolute paths (a seed's CSV), so a state made for a copy of the project elsewhere (a test's,
+        # since removed) would pass dbt's checks and load seeds from the copy's path
+        key = hashlib.sha256(f"{PROJECT_DIR}\0{target}\0{cli_vars}".encode()).hexdigest()[:16]
+        with parse_state_for(key):
+            try:
+                result = dbtRunner(callbacks=list(callbacks)).invoke(command)
+            finally:
+                _release_duckdb()
     if result.exception is not None:
         raise BuildFailed(f"dbt {args[0]} failed: {result.exception}")
     if not result.success:
@@ -143,6 +157,20 @@ def dbt(args: list[str], warehouse: Path, *, vars: Mapping[str, Any] | None = No
         ]
         raise BuildFailed(f"dbt {args[0]} failed: " + ("; ".join(failing) or "see dbt logs"))
     return result.result
+
+
+def _release_duckdb() -> None:
+    """Close the DuckDB file dbt kept open for the invocation (profiles.yml `keep_open`), as dbt-duckdb's
+    maintainers advise for programmatic runs (duckdb/dbt-duckdb#616): this process opens it next (the checkpoint
+    below, the gates, publish, read-only too), and the next invocation may open another file through the link."""
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+
+    try:
+        opened = DuckDBConnectionManager.env()
+    except Exception:  # dbt opened no DuckDB file (a parse, another adapter's target)
+        return
+    opened.close()  # at once, not when the garbage collector gets to it
+    DuckDBConnectionManager.close_all_connections()
 
 
 def build(warehouse: Path, *, vars: Mapping[str, Any] | None = None,

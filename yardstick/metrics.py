@@ -97,7 +97,7 @@ def parse_project(*, force: bool = False) -> Path:
     with tempfile.TemporaryDirectory() as scratch:
         # the path only names the database in the manifest (load_semantic_manifest renames it at query time)
         command = ["parse", "--target-path", str(target), "--project-dir", str(PROJECT_DIR), "--profiles-dir",
-                   str(PROJECT_DIR), "--quiet", "--log-path", str(Path(scratch) / "logs"),
+                   str(PROJECT_DIR), "--quiet", "--write-json", "--log-path", str(Path(scratch) / "logs"),
                    "--vars", json.dumps({WAREHOUSE_VAR: str(Path(scratch) / "warehouse.duckdb")})]
         result = dbtRunner().invoke(command)
     if result.exception is not None or not result.success:

@@ -33,6 +33,9 @@ PROJECT = Path(__file__).resolve().parents[2]
 
 # dbt's unit tests once per run, not in each of the suite's builds (dbt_unit_tests.py)
 os.environ.update(UNIT_TESTS_OFF)
+# no manifest.json and run_results.json after each of the suite's dbt runs (writing them took 0.6 s of a 1 s
+# invocation); the commands whose artifacts the code reads write them anyway (yardstick/dbt.py ARTIFACT_COMMANDS)
+os.environ["DBT_WRITE_JSON"] = "false"
 
 # pyspark (installed by `make test-spark`) takes a process whose __main__ has no file, as in a pytest-xdist worker,
 # for its own doctest run and calls sys.exit() when Great Expectations imports it (pyspark/sql/connect/utils.py)
@@ -174,7 +177,7 @@ def postgres() -> Iterator[Postgres]:
 
 
 # Most expensive modules first (full dbt builds each; figures in the README's "Tests" section), so that on
-# pytest-xdist's two workers the long ones start at once and the short ones fill in behind them.
+# pytest-xdist's workers the long ones start at once and the short ones fill in behind them.
 # test_demo_story starts first: its worker builds the shared demo that test_demo_product and test_readme read later.
 SLOW_FIRST = ["test_demo_story", "test_nightly", "test_readers", "test_incremental_equals_full", "test_team_metrics",
               "test_maturity_demo",

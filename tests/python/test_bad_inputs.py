@@ -22,6 +22,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from conftest import shared_build
 from quarantine import rejected as rejected_in
 from rich.console import Console
 from scenarios import PAYMENTS, SEARCH, march_2026
@@ -61,12 +62,16 @@ def query(warehouse: Path, sql: str, *params: object) -> list[tuple]:
 
 @pytest.fixture(scope="module")
 def good(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A warehouse published from the good scenario (ingest and raw gate; no dbt build needed here)."""
-    path = tmp_path_factory.mktemp("good") / "warehouse.duckdb"
-    scenario = march_2026()
-    with ReplayServer(scenario.org) as server, environment(
-            source_settings(server, sorted(scenario.org.github), date(2026, 1, 1))):
-        refresh(path, sources=["github", "pagerduty"], build=False, progress=Progress(quiet=True))
+    """A warehouse published from the good scenario (ingest and raw gate; no dbt build needed here), made once per
+    run: this module's tests are spread over the workers (conftest.py SPREAD), which copy it."""
+    def build(directory: Path) -> None:
+        scenario = march_2026()
+        with ReplayServer(scenario.org) as server, environment(
+                source_settings(server, sorted(scenario.org.github), date(2026, 1, 1))):
+            refresh(directory / "warehouse.duckdb", sources=["github", "pagerduty"], build=False,
+                    progress=Progress(quiet=True))
+
+    path = shared_build(tmp_path_factory, "bad-inputs-good", build) / "warehouse.duckdb"
     assert counts(path) == GOOD
     return path
 

@@ -4,6 +4,7 @@ between invocations, so dbt's partial parsing holds across warehouses and never 
 from __future__ import annotations
 
 import fcntl
+import shutil
 from pathlib import Path
 
 import duckdb
@@ -70,3 +71,23 @@ def test_runs_that_take_turns_with_different_vars_each_parse_only_once(target: P
     assert full_parses(a) == 0  # a's state comes back
     assert full_parses(b) == 0
     assert len(list((target / "parse-states").glob("*.msgpack"))) == 2
+
+
+def test_a_state_made_for_another_copy_of_the_project_is_never_used(target: Path, tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """dbt checks a parse state's files by their paths inside the project, but the state holds absolute paths
+    (a seed's CSV): a copy of the project elsewhere, with the same vars and target, gets a state of its own."""
+    from yardstick import dbt as dbt_module
+
+    warehouse, project = tmp_path / "w.duckdb", dbt_module.PROJECT_DIR
+    for name in ("first", "second"):
+        copy = tmp_path / name
+        for part in ("models", "macros", "seeds", "tests"):
+            shutil.copytree(project / part, copy / part, ignore=shutil.ignore_patterns("python"))
+        for part in ("dbt_project.yml", "profiles.yml"):
+            shutil.copy(project / part, copy / part)
+        monkeypatch.setattr(dbt_module, "PROJECT_DIR", copy)
+        dbt(["seed", "--select", "teams"], warehouse)  # the second loads its own CSV, not the removed first's
+        shutil.rmtree(copy)
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        assert con.execute("select count(*) from seeds.teams").fetchone()[0] > 0
