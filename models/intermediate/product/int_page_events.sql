@@ -84,62 +84,59 @@ stitched as (
         and unioned.anonymous_id = identified_devices.anonymous_id
 ),
 
-inactivity_gaps as (
-    -- events without a tracker session: a new session after `session_inactivity_minutes` of silence
-    select
-        *,
-        case
-            when lag(event_at) over (partition by source_system, device_id order by event_at, event_id) is null
-                or event_at > {{ dbt.dateadd(
-                    'minute', var('session_inactivity_minutes'),
-                    'lag(event_at) over (partition by source_system, device_id order by event_at, event_id)'
-                ) }}
-                then 1
-            else 0
-        end as starts_session
+-- Sessions of events without a tracker session: a new session after `session_inactivity_minutes` of silence on the
+-- device. The windows run over each device's distinct event times only (narrow rows, one per time: every event
+-- at one time is in the same session, that of the first), not over the events with all their columns.
+inactivity_times as (
+    select distinct
+        source_system,
+        device_id,
+        coalesce(device_id, '') as device_join_key,
+        device_id is null as is_device_unknown,
+        event_at
     from stitched
     where tracker_session_id is null
 ),
 
-inactivity_sessions as (
+inactivity_gaps as (
     select
         *,
-        sum(starts_session) over (
-            partition by source_system, device_id order by event_at, event_id rows unbounded preceding
-        ) as session_number
+        case
+            when lag(event_at) over device_times is null
+                or event_at > {{ dbt.dateadd('minute', var('session_inactivity_minutes'), 'lag(event_at) over device_times') }}
+                then event_at
+        end as session_start_at
+    from inactivity_times
+    window device_times as (partition by source_system, device_id order by event_at)
+),
+
+inactivity_sessions as (
+    select
+        source_system,
+        device_join_key,
+        is_device_unknown,
+        event_at,
+        -- the session's first event time: the latest start at or before this time
+        md5(source_system || ':inactivity:' || device_join_key || ':' || cast(
+            max(session_start_at) over (
+                partition by source_system, device_id order by event_at rows unbounded preceding
+            ) as {{ dbt.type_string() }}
+        )) as session_key
     from inactivity_gaps
 ),
 
 inactivity_keyed as (
     select
-        -- every column of `stitched`, in its order (less the session numbering)
-        event_id,
-        source_system,
-        event_type,
-        event_name,
-        page_view_id,
-        user_id,
-        anonymous_id,
-        tracker_session_id,
-        event_at,
-        received_at,
-        page_path,
-        page_url,
-        page_title,
-        page_referrer,
-        platform,
-        browser,
-        country,
-        app_version,
-        plan,
-        properties,
-        stitched_user_id,
-        device_id,
-        md5(source_system || ':inactivity:' || coalesce(device_id, '') || ':' || cast(
-            min(event_at) over (partition by source_system, device_id, session_number) as {{ dbt.type_string() }}
-        )) as session_key,
+        stitched.*,
+        inactivity_sessions.session_key,
         'inactivity' as session_method
-    from inactivity_sessions
+    from stitched
+    left join inactivity_sessions
+        on stitched.source_system = inactivity_sessions.source_system
+        and coalesce(stitched.device_id, '') = inactivity_sessions.device_join_key
+        and (stitched.device_id is null) = inactivity_sessions.is_device_unknown
+        and stitched.event_at = inactivity_sessions.event_at
+    where stitched.tracker_session_id is null
 ),
 
 tracker_keyed as (
