@@ -179,7 +179,10 @@ main_line as (
     select
         repository,
         sha,
-        max(steps_from_head) over (partition by repository) - steps_from_head as main_line_position
+        -- bigint on every adapter: the walk's recursive term has bigint positions, and PostgreSQL wants both of a
+        -- recursive query's terms to agree
+        cast(max(steps_from_head) over (partition by repository) - steps_from_head as {{ dbt.type_bigint() }})
+            as main_line_position
     from main_line_walk
 ),
 
