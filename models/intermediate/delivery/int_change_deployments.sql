@@ -360,6 +360,8 @@ fallback_deployments as (
         and production_deployments.sha = deployed_commit.sha
 ),
 
+-- two branches, one per case, rather than one join filtered by `or`: each branch's filter is applied before its
+-- join by time, which then stays small
 first_after_merge_candidates as (
     select
         unlinked_changes.pull_request_key,
