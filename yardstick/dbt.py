@@ -68,8 +68,9 @@ def parse_state_for(key: str) -> Iterator[None]:
     `--vars` or the profile differ from its last run's. Runs that take turns with different vars (a nightly and
     an ad-hoc build with other vars, the demo and a real warehouse, the test suite's scenarios) each get back
     the state of their own last run: kept per `key` (a hash of the project directory, the target and the vars)
-    beside dbt's own, the last PARSE_SLOTS of them. dbt itself still checks the state it is given (version, vars, profile, project and
-    every file's checksum) and parses again whatever changed. Call inside `stable_path` (its lock)."""
+    beside dbt's own, the last PARSE_SLOTS of them. dbt itself still checks the state it is given (version, vars,
+    profile, project and every file's checksum) and parses again whatever changed. Call inside `stable_path`
+    (its lock)."""
     state = target_dir() / PARSE_STATE
     slot = target_dir() / "parse-states" / f"{key}.msgpack"
     if slot.exists():
