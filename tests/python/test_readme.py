@@ -72,10 +72,17 @@ def test_every_readme_command_is_classified() -> None:
     assert commands[:2] == ["make demo", "make test"]  # the README still opens with the two commands
 
 
-@pytest.mark.parametrize("target", ["demo", "test", "lint"])
-def test_make_targets_exist(target: str) -> None:
-    result = subprocess.run(["make", "-n", target], cwd=PROJECT, capture_output=True, text=True, check=False)
+@pytest.mark.parametrize(("target", "extras"), [("demo", ".[test]"), ("test", ".[test]"), ("lint", ".[test]"),
+                                               ("test-spark", ".[test,spark]")])
+def test_make_targets_exist(target: str, extras: str) -> None:
+    # a dry run runs nothing: with the tools in a folder that does not exist, any line make ran would fail (make
+    # runs a line that calls $(MAKE) even for -n: a `make -n test` once ran the whole suite inside this test);
+    # -B prints every step as on a fresh clone, the install with the whole list of extras (a comma once cut it)
+    result = subprocess.run(["make", "-n", "-B", target, "BIN=/nonexistent/bin"], cwd=PROJECT,
+                            capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr
+    assert "/nonexistent/bin/" in result.stdout  # the dry run printed the target's commands
+    assert f"install --python /nonexistent/bin/python --quiet --compile-bytecode -e '{extras}'" in result.stdout
 
 
 @pytest.fixture()
