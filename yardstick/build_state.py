@@ -1,17 +1,19 @@
 """What a nightly build must do: only what the new data and the calendar reach.
 
 After every successful build the work copy keeps, in `intermediate.build_state`, a fingerprint of the project
-(every file dbt reads, the vars passed, a keyed hash of the person key) and, per raw table, its row count and
-newest `_dlt_load_id`. The next build compares:
+(every file dbt reads, the vars passed, a keyed hash of the person key) and, per raw table, its row count, newest
+`_dlt_load_id` and a digest of its content (dlt's load and row ids left out: a source's look-back re-reads a
+window of records every night and reloads them with a new load id, unchanged). The next build compares:
 
 - no state yet, or the fingerprint changed (a model, seed, test or var changed): `dbt build` of everything, unit
   tests included (incremental models see the change through their own fingerprint and recompute every entity);
 - a macro changed or the person key rotated (which the incremental models cannot see), or `--full-refresh`:
   `dbt build --full-refresh`;
-- otherwise: `dbt build --select source:<changed raw table>+ …` — the models downstream of a raw table that
-  gained, lost or changed rows, with their data tests — plus, when the day changed and var `as_of_date` is blank,
-  the models that read today's date (`tag:as_of_date`, set by the `as_of_date` macro) and theirs. Unit tests
-  are left out: they check code against fixed rows, and the code is the one they passed on;
+- otherwise: `dbt build --select source:<changed raw table>+ …` — the models downstream of a raw table whose
+  content changed (rows gained, lost or changed; not rows reloaded as they were), with their data tests — plus,
+  when the day changed and var `as_of_date` is blank, the models that read today's date (`tag:as_of_date`, set
+  by the `as_of_date` macro) and theirs. Unit tests are left out: they check code against fixed rows, and the
+  code is the one they passed on;
 - nothing changed: no dbt at all.
 
 Models that are not selected keep last night's tables, which are what a build would give again: their inputs
@@ -24,7 +26,7 @@ import hashlib
 import hmac
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -44,6 +46,7 @@ class Plan:
     unit_tests: bool
     reason: str
     full_refresh: bool = False
+    marks: dict[str, dict] | None = field(default=None, repr=False, compare=False)  # the raw tables' marks now
 
     def summary(self) -> str:
         what = "everything" if self.select is None else "what changed" if self.select else "nothing"
@@ -100,18 +103,70 @@ def source_selectors(project: Path) -> dict[str, str]:
     return found
 
 
-def raw_marks(con: duckdb.DuckDBPyConnection, tables: list[str]) -> dict[str, str]:
-    """Per raw table that exists: `rows:newest load id` (a merge that updates rows gives them a newer load id;
-    a deletion changes the count)."""
-    present = {f"{s}.{t}" for s, t in con.execute(
-        "select table_schema, table_name from information_schema.columns where column_name = '_dlt_load_id' "
-        "and table_catalog = current_database()").fetchall()}
-    wanted = [t for t in tables if t in present]
-    if not wanted:
-        return {}
-    sql = " union all ".join(
-        f"select '{t}', count(*), max(cast(_dlt_load_id as varchar)) from {t}" for t in wanted)
-    return {name: f"{count}:{newest or ''}" for name, count, newest in con.execute(sql).fetchall()}
+# dlt's bookkeeping columns, new on every load of a row: not content
+DLT_COLUMNS = ("_dlt_load_id", "_dlt_id")
+
+
+def _content_columns(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
+    """`schema.table` → its content columns (every column but dlt's bookkeeping), for each table dlt wrote."""
+    found: dict[str, list[str]] = {}
+    for schema, table, column in con.execute(
+            "select table_schema, table_name, column_name from information_schema.columns "
+            "where table_catalog = current_database() and (table_schema, table_name) in (select table_schema, "
+            "table_name from information_schema.columns where column_name = '_dlt_load_id' "
+            "and table_catalog = current_database()) order by table_schema, table_name, ordinal_position").fetchall():
+        columns = found.setdefault(f"{schema}.{table}", [])
+        if column not in DLT_COLUMNS:
+            columns.append(column)
+    return found
+
+
+def _row_hash(columns: list[str]) -> str:
+    return "hash(" + ", ".join(f'"{c}"' for c in columns) + ")" if columns else "0"
+
+
+def _mark(con: duckdb.DuckDBPyConnection, table: str, columns: list[str], before: Mapping[str, Any] | None) -> dict:
+    """One raw table's mark: rows, newest load id and a digest of its content (the sum of a hash of every row's
+    content columns: order does not matter, a changed, added or removed row changes it; dlt's load id and row id
+    are left out, so a row reloaded unchanged — a source's look-back re-reading a window — leaves it as it was).
+
+    Cheap where it can be: the same rows and newest load id as `before` (the last build's mark) keep its digest
+    without reading the table; when every row `before` counted is still there (nothing loaded since deleted one: an
+    append, a first load), only the rows loaded since are hashed and added to it; otherwise (a merge replaced rows)
+    the whole table is hashed."""
+    # dlt's load ids are text (Unix time, so they sort as they grow); compared uncast, DuckDB skips the row groups
+    # of older loads by their min/max
+    rows, newest = con.execute(f"select count(*), max(_dlt_load_id) from {table}").fetchone()
+    mark = {"rows": rows, "load_id": newest or "", "columns": hashlib.sha256("\0".join(columns).encode()).hexdigest()}
+    usable = isinstance(before, Mapping) and before.get("columns") == mark["columns"] and "digest" in before
+    if usable and (rows, mark["load_id"]) == (before["rows"], before["load_id"]):
+        return {**mark, "digest": before["digest"]}
+    since = before["load_id"] if usable else None
+    if since is not None:
+        kept = con.execute(f"select count(*) from {table} where _dlt_load_id <= ?", [since]).fetchone()[0]
+        if kept == before["rows"]:
+            added = con.execute(f"select coalesce(sum({_row_hash(columns)}), 0) from {table} where _dlt_load_id > ?",
+                                [since]).fetchone()[0]
+            return {**mark, "digest": str(int(before["digest"]) + int(added))}
+    digest = con.execute(f"select coalesce(sum({_row_hash(columns)}), 0) from {table}").fetchone()[0]
+    return {**mark, "digest": str(digest)}
+
+
+def raw_marks(con: duckdb.DuckDBPyConnection, tables: list[str],
+              before: Mapping[str, Any] | None = None) -> dict[str, dict]:
+    """Per raw table that exists: its mark (`_mark`), computed from `before` (the last build's marks) where it
+    can."""
+    content = _content_columns(con)
+    before = before or {}
+    return {t: _mark(con, t, content[t], before.get(t)) for t in tables if t in content}
+
+
+def _changed(now: Mapping[str, Any] | None, before: Any) -> bool:
+    """A raw table changed when its content did: rows and digest (a state of an older shape: when anything does)."""
+    if now is None or not isinstance(before, Mapping):
+        return now != before
+    return (now["rows"], now["digest"], now["columns"]) != (before.get("rows"), before.get("digest"),
+                                                            before.get("columns"))
 
 
 def today() -> date:
@@ -139,24 +194,29 @@ def plan(warehouse: Path, project: Path, vars: Mapping[str, Any] | None, key: st
     selectors = source_selectors(project)
     with duckdb.connect(str(warehouse), read_only=True) as con:
         state = _read_state(con)
-        marks = raw_marks(con, sorted(selectors))
+        marks = raw_marks(con, sorted(selectors), state["marks"] if state else None)
     if state is None:
-        return Plan(None, True, "first build")
+        return Plan(None, True, "first build", marks=marks)
     if state["deep"] != deep_fingerprint(project, key):
-        return Plan(None, True, "a macro or the person key changed: every table rebuilt", full_refresh=True)
+        return Plan(None, True, "a macro or the person key changed: every table rebuilt", full_refresh=True,
+                    marks=marks)
     if state["fingerprint"] != fingerprint(project, vars, key):
-        return Plan(None, True, "a model, seed, test or var changed")
-    changed = sorted(selectors[t] for t in selectors if marks.get(t) != state["marks"].get(t))
+        return Plan(None, True, "a model, seed, test or var changed", marks=marks)
+    changed = sorted(selectors[t] for t in selectors if _changed(marks.get(t), state["marks"].get(t)))
     dated = not (vars or {}).get("as_of_date") and state["as_of_day"] != today().isoformat()
     select = [f"{s}+" for s in changed] + (["tag:as_of_date+"] if dated else [])
     reason = f"{len(changed)} raw table(s) changed" + (", a new day" if dated else "")
-    return Plan(select, False, reason)
+    return Plan(select, False, reason, marks=marks)
 
 
-def record(warehouse: Path, project: Path, vars: Mapping[str, Any] | None, key: str) -> None:
-    """After a successful build: remember what it was built from."""
+def record(warehouse: Path, project: Path, vars: Mapping[str, Any] | None, key: str, *,
+           marks: Mapping[str, dict] | None = None) -> None:
+    """After a successful build: remember what it was built from. `marks`: the raw tables' marks the plan took
+    (the build changes no raw table), else they are taken now."""
     with duckdb.connect(str(warehouse)) as con:
-        marks = raw_marks(con, sorted(source_selectors(project)))
+        if marks is None:
+            state = _read_state(con)
+            marks = raw_marks(con, sorted(source_selectors(project)), state["marks"] if state else None)
         con.execute("create schema if not exists intermediate")
         con.execute(f"create or replace table {STATE} (fingerprint varchar, deep_fingerprint varchar, "
                     "as_of_day varchar, raw_marks varchar)")

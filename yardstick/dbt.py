@@ -191,5 +191,5 @@ def build(warehouse: Path, *, vars: Mapping[str, Any] | None = None,
     chosen = build_state.plan(warehouse, PROJECT_DIR, vars, key, full_refresh=full_refresh)
     if chosen.select != []:
         dbt(chosen.args(command), warehouse, vars=vars, callbacks=callbacks)
-    build_state.record(warehouse, PROJECT_DIR, vars, key)
+    build_state.record(warehouse, PROJECT_DIR, vars, key, marks=chosen.marks)
     return chosen

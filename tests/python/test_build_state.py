@@ -95,3 +95,64 @@ def test_the_state_never_holds_the_person_key(warehouse: Path, project: Path) ->
     with duckdb.connect(str(warehouse), read_only=True) as con:
         row = con.execute(f"select * from {build_state.STATE}").fetchone()
     assert all(KEY not in str(value) for value in row)
+
+
+def reload(warehouse: Path, table: str, load_id: str, **changes: str) -> None:
+    """As dlt's merge leaves a re-fetched row: the old version deleted, the new one inserted with a new load id
+    and row id (`changes` to its content; none for a look-back re-reading it unchanged)."""
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute(f"create temp table fetched as select * from {table} where id = '1'")
+        con.execute(f"delete from {table} where id = '1'")
+        values = {**changes, "_dlt_load_id": load_id, "_dlt_id": f"r{load_id}"}
+        replace = ", ".join(f"'{value}' as {name}" for name, value in values.items())
+        con.execute(f"insert into {table} select * replace ({replace}) from fetched")
+
+
+def test_a_table_changed_only_when_its_content_did(warehouse: Path, project: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(build_state, "today", lambda: date(2026, 3, 31))
+    build_state.record(warehouse, project, VARS, KEY)
+
+    # a nightly whose look-back re-read rows that did not change: new load ids, same content, nothing to build
+    reload(warehouse, "raw_github.pull_requests", "200.1")
+    reload(warehouse, "raw_jira.issues", "200.1")
+    quiet = build_state.plan(warehouse, project, VARS, KEY)
+    assert (quiet.select, quiet.reason) == ([], "0 raw table(s) changed")
+    build_state.record(warehouse, project, VARS, KEY, marks=quiet.marks)
+    assert build_state.plan(warehouse, project, VARS, KEY).select == []
+
+    # a row changed late: the same row count, a newer load id and other content: its table counts as changed
+    reload(warehouse, "raw_github.pull_requests", "300.1")
+    reload(warehouse, "raw_jira.issues", "300.1", id="1", _dlt_id="other row id")
+    reload(warehouse, "raw_pagerduty.incidents", "300.1", id="2")
+    late = build_state.plan(warehouse, project, VARS, KEY)
+    assert late.select == ["source:pagerduty.incidents+"]
+    build_state.record(warehouse, project, VARS, KEY, marks=late.marks)
+
+    # an appended row is hashed alone and added to the last digest: the same mark as hashing the whole table
+    insert(warehouse, "raw_github.pull_requests", "400.1")
+    appended = build_state.plan(warehouse, project, VARS, KEY)
+    assert appended.select == ["source:github.pull_requests+"]
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        assert appended.marks == build_state.raw_marks(con, sorted(appended.marks))
+    build_state.record(warehouse, project, VARS, KEY, marks=appended.marks)
+
+    # a row deleted and another inserted in its place (same count) with the deleted row's content but a new id
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("delete from raw_github.pull_requests where id = '2'")
+        con.execute("insert into raw_github.pull_requests values ('3', '500.1', 'c')")
+    assert build_state.plan(warehouse, project, VARS, KEY).select == ["source:github.pull_requests+"]
+
+
+def test_a_state_of_the_older_shape_counts_every_table_as_changed(warehouse: Path, project: Path) -> None:
+    """A work copy recorded by the previous version (marks `rows:newest load id`): one build of what every raw
+    table reaches, then the content marks take over."""
+    build_state.record(warehouse, project, VARS, KEY)
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute(f"update {build_state.STATE} set raw_marks = ?", [
+            '{"raw_github.pull_requests": "1:100.1", "raw_jira.issues": "1:100.1", "raw_pagerduty.incidents": '
+            '"1:100.1"}'])
+    older = build_state.plan(warehouse, project, VARS, KEY)
+    assert older.select == ["source:github.pull_requests+", "source:jira.issues+", "source:pagerduty.incidents+"]
+    build_state.record(warehouse, project, VARS, KEY, marks=older.marks)
+    assert build_state.plan(warehouse, project, VARS, KEY).select == []

@@ -316,6 +316,13 @@ def test_nightly_incremental_builds_equal_full_refreshes(tmp_path: Path, project
             unequal = {table: diff for table, diff in differences(warehouse, full).items() if diff != (0, 0)}
             assert unequal == {}, f"after {name}: (rows only incremental, rows only full refresh) {unequal}"
 
+        # a nightly with nothing new: the sources' look-back re-reads a window (and Jira's status list and sprints)
+        # and reloads those rows unchanged, with a new load id; no raw table's content changed, so nothing is built
+        reloaded = refresh(published, build=False, progress=Progress(quiet=True)).rows_loaded
+        assert sum(count for table, count in reloaded.items() if not table.endswith("_rejected")) > 0
+        quiet = dbt_module.build(warehouse, vars=VARS, command="run")
+        assert (quiet.select, quiet.reason) == ([], "0 raw table(s) changed")
+
     # the nightly built only what the day's raw tables reach, except after the seed changed
     assert plans["23 Mar"] is None
     assert plans["21 Mar"] is not None and "source:pagerduty.incidents+" in plans["21 Mar"]
@@ -323,6 +330,7 @@ def test_nightly_incremental_builds_equal_full_refreshes(tmp_path: Path, project
     assert not any("gitlab" in s or "jira.statuses" in s for s in plans["21 Mar"])
     assert plans["30 Mar"] is not None and not any("pagerduty" in s for s in plans["30 Mar"])
     assert "source:jira.statuses+" in plans["30 Mar"]
+    assert plans["31 Mar"] is not None and "source:github.pull_requests+" in plans["31 Mar"]
     # the late arrivals did reach the incremental chain (so the comparisons above compared something)
     assert scalar(warehouse, "select first_review_at from intermediate.int_pull_requests "
                              f"where pull_request_id = {PR5_ID}") is not None
