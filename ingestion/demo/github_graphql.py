@@ -17,6 +17,7 @@ import json
 import re
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -163,7 +164,14 @@ def _priced(document: DocumentNode, variables: Mapping[str, Any]) -> tuple[int, 
     """(points, nodes, shape): the shape names the query by its outermost connections (`pullRequests`,
     `commits+reviews`, …), for counting where the points go."""
     requests, nodes, outer = query_requests(document, variables)
-    return max(1, round(requests / 100)), nodes, "+".join(sorted(set(outer))) or "(no connection)"
+    return points(requests), nodes, "+".join(sorted(set(outer))) or "(no connection)"
+
+
+def points(requests: int) -> int:
+    """GitHub's docs: the requests divided by 100, rounded to the nearest whole number, at least 1. A half rounds
+    up (the docs name no rule for it; GitHub's server is Ruby, whose `round` takes a half away from zero, where
+    Python's `round` would take 250 requests to 2 points, not 3)."""
+    return max(1, (requests + 50) // 100)
 
 
 def _walk(selection: SelectionSetNode | None, parent: Any, multiplier: int, fragments: Mapping[str, Any],
@@ -349,7 +357,7 @@ class _Repository:
             "defaultBranchRef": {"__typename": "Ref", "name": branch, "prefix": "refs/heads/",
                                  "target": self.commit(head) if head else None},
             "pullRequests": self.pull_requests, "pullRequest": self.pull_request, "issues": self.issues,
-            "deployments": self.deployments,
+            "deployments": self.deployments, "object": self.git_object,
         }
 
     # -- pull requests
@@ -408,6 +416,11 @@ class _Repository:
         return [self.issue_numbers[n] for n in numbers if n in self.issue_numbers]
 
     # -- commits
+    def git_object(self, _info: Any, oid: str | None = None, expression: str | None = None) -> Json | None:
+        """`object(oid:)`: a commit of the repository (its default branch's or a pull request's), else null."""
+        found = _commits_by_sha(self.data).get(oid) if oid else None
+        return self.commit(found) if found is not None else None
+
     def commit(self, c: Json) -> Json:
         detail = c.get("commit") or {}
         author, committer = detail.get("author") or {}, detail.get("committer") or {}
@@ -488,6 +501,25 @@ class _Repository:
         return {"id": s.get("node_id"), "state": _upper(s.get("state")), "environment": s.get("environment"),
                 "description": s.get("description"), "creator": _actor(s.get("creator")),
                 "createdAt": s.get("created_at"), "updatedAt": s.get("updated_at"), "logUrl": s.get("log_url")}
+
+
+_SHAS: dict[int, tuple[Any, dict[str, Json]]] = {}  # id(repository data) → (weak ref to it, sha → commit)
+_SHAS_LOCK = threading.Lock()
+_SHAS_KEPT = 8  # repositories indexed at once (lookups come a few repositories at a time)
+
+
+def _commits_by_sha(data: Any) -> dict[str, Json]:
+    """Every commit of a repository by SHA (the default branch's and its pull requests'), built once per
+    repository data object (the bench's file-backed repositories are re-read after leaving their cache)."""
+    with _SHAS_LOCK:
+        entry = _SHAS.get(id(data))
+        if entry is None or entry[0]() is not data:
+            index = {c["sha"]: c for items in data.pull_commits.values() for c in items if isinstance(c, dict)}
+            index.update(data.all_commits)
+            while len(_SHAS) >= _SHAS_KEPT:
+                del _SHAS[next(iter(_SHAS))]
+            entry = _SHAS[id(data)] = (weakref.ref(data), index)
+        return entry[1]
 
 
 def _pull_state(p: Mapping[str, Any]) -> str:

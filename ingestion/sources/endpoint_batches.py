@@ -8,9 +8,10 @@ the parked parents fill a batch (`size`) or no key is left; then it fetches the 
 go and resumes each parked listing with its own parents' pages, or with None when the budget stopped the batch
 (that page is then cut, as before: it loads without its children, no mark passes it, the next sync reads it
 again). So the guarantees of a page read with its children are the same; only when the fetch happens moves.
-A batch asks for every waiting parent: ceil(waiting / size) queries, where waiting is under `size` plus the last
-page's parents, so a listing costs ceil(parents / size) queries when it ends before `size` parents wait, and at
-most one query more per batch otherwise (a page's parents are never split between batches).
+A batch asks for every waiting parent: ceil(waiting / per_query) queries. The batch (`size`, 3,700) is a whole
+number of both pages of 100 parents and queries of 148 (`per_query`: GitHub prices a query of 148 check suites
+at one point), so a first sync's full pages fill every query; a listing that ends before `size` parents wait
+costs ceil(parents / per_query) queries (a page's parents are never split between batches).
 
 While parents wait, the run's budget holds back what their queries will cost (`RunBudget.reserved`): a listing
 started meanwhile cannot spend it, so a budget never ends a sync with listed pages and nothing left to read their
@@ -28,7 +29,8 @@ from ingestion.sources.budget import BudgetExhausted
 if TYPE_CHECKING:
     from ingestion.sources.endpoints import Endpoint, Walk
 
-BATCH_PARENTS = 100  # the parents of a batch (GitHub: 100 check suites a `nodes(ids:)` query)
+BATCH_QUERY = 148  # the parents of one query (GitHub: 148 check suites, two `nodes(ids:)` lists, one point)
+BATCH_PARENTS = 3700  # the parents of a batch: 37 pages of 100, 25 queries of 148
 Listing = Generator[Any, Any, None]
 
 
@@ -40,15 +42,16 @@ class Wait:
     parents: list[dict[str, Any]]
 
 
-def pooled(walk: Walk, listings: Iterator[Listing], size: int = BATCH_PARENTS) -> Iterator[Any]:
+def pooled(walk: Walk, listings: Iterator[Listing], size: int = BATCH_PARENTS,
+           per_query: int = BATCH_QUERY) -> Iterator[Any]:
     """The items of every listing (one per key, started in order), their batch children fetched together."""
     try:
-        yield from _pool(walk, listings, size)
+        yield from _pool(walk, listings, size, per_query)
     finally:
         _reserve(walk, 0)  # a listing's error (or dlt closing the resource) leaves nothing held back
 
 
-def _pool(walk: Walk, listings: Iterator[Listing], size: int) -> Iterator[Any]:
+def _pool(walk: Walk, listings: Iterator[Listing], size: int, per_query: int) -> Iterator[Any]:
     ready: list[tuple[Listing, Any]] = []  # listings to resume, with their answers (None: just started)
     parked: list[tuple[Listing, Wait]] = []
     more = True
@@ -69,7 +72,7 @@ def _pool(walk: Walk, listings: Iterator[Listing], size: int) -> Iterator[Any]:
         wait = yield from _run(listing, answer)
         if wait is not None:
             parked.append((listing, wait))
-            _reserve(walk, math.ceil(sum(len(w.parents) for _, w in parked) / size))
+            _reserve(walk, math.ceil(sum(len(w.parents) for _, w in parked) / per_query))
 
 
 def _run(listing: Listing, answer: Any) -> Generator[Any, None, Wait | None]:

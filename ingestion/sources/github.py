@@ -253,7 +253,7 @@ def github_actions_source(
     max_requests_per_run: int | None = None,
 ) -> Sequence[DltResource]:
     """GitHub Actions workflow runs, created since the cursor minus a look-back (runs finish later), and the
-    jobs of the runs that changed since the last sync: through GraphQL, 100 runs a query, when `api="graphql"`
+    jobs of the runs that changed since the last sync: through GraphQL, 148 runs a query, when `api="graphql"`
     (github_actions_graphql.py), else one REST request per run. Lists are asked conditionally (a 304 costs
     nothing); `max_requests_per_run` bounds the run (discovery, runs and jobs): a sync it stops resumes next run."""
     budget = RunBudget(max_requests_per_run)
@@ -264,6 +264,6 @@ def github_actions_source(
     runs = with_lookback(WORKFLOW_RUNS, timedelta(hours=run_lookback_hours))
     if api != "graphql":
         return resources(walk, runs)
-    # the runs through REST (100 a page), their jobs through GraphQL: 100 runs' jobs a point, read with their page
+    # the runs through REST (100 a page), their jobs through GraphQL: 148 runs' jobs a point, pooled across pages
     batch = check_run_pages(GraphQLClient(base_url, access_token, budget=budget))
     return resources(walk, replace(runs, children=(replace(runs.children[0], prepare=None, batch=batch),)))

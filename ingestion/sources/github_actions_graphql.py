@@ -1,10 +1,11 @@
-"""GitHub Actions jobs through GraphQL: the jobs of up to 100 workflow runs per query instead of one REST request
+"""GitHub Actions jobs through GraphQL: the jobs of up to 148 workflow runs per query instead of one REST request
 per run.
 
 A workflow run is a `CheckSuite` (the REST run's `check_suite_node_id`) and its jobs are the suite's check runs.
-One `nodes(ids: [...])` query asks 100 suites for their latest check runs (`filterBy: {checkType: LATEST}`, as
-REST's default `filter=latest`), 100 each: GitHub's formula charges one request per connection for every node
-that holds it, 100 requests, one point. A suite with more than 100 check runs is paged to the end by follow-up
+One query asks 148 suites (two `nodes(ids: [...])` lists, 100 ids at most each) for their latest check runs
+(`filterBy: {checkType: LATEST}`, as REST's default `filter=latest`), 100 each: GitHub's formula charges one
+request per connection for every node that holds it, 148 requests, one point (149 would round to one too, but
+148 fills pages of 100 runs exactly: endpoint_batches.py). A suite with more than 100 check runs is paged to the end by follow-up
 queries (`node(id:)`, one point each) before the batch is published, so a run's jobs are never half loaded.
 A check run's database id (the REST job id) is read from its node id, as a deployment status's is: the schema's
 `CheckRun.databaseId` is a 32-bit `Int`, and github.com's job ids passed 2^31 in 2024.
@@ -23,9 +24,9 @@ fills the same raw table, with the same rows but two columns:
 A run without a `check_suite_node_id` (never seen on github.com) gets its jobs through REST as before.
 
 The endpoint walker reads it as a batch child of each page of runs (`Endpoint.batch`): the runs of a page that
-changed since the jobs' mark wait, pooled with other repositories' pages, until 100 runs wait or the listing
+changed since the jobs' mark wait, pooled with other repositories' pages, until 3,700 runs wait or the listing
 ends (endpoint_batches.py), so a nightly with a few new runs in each of many repositories costs one query per
-100 runs, not one per repository; the queries spend the run's budget, and a page whose jobs the budget stopped
+148 runs, not one per repository; the queries spend the run's budget, and a page whose jobs the budget stopped
 is read again by the next sync (endpoints.py).
 """
 
@@ -35,14 +36,15 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+from ingestion.sources.endpoint_batches import BATCH_QUERY
 from ingestion.sources.endpoints import Endpoint, Walk
 from ingestion.sources.github_graphql import database_id
 from ingestion.sources.github_graphql_client import GraphQLClient, PageSize
 from ingestion.sources.github_graphql_queries import MAX_FIRST, literal
 from ingestion.timestamps import isoformat_z
 
-SUITES_PER_QUERY = MAX_FIRST  # `nodes(ids:)` takes up to 100 ids
-CHECK_RUNS_FIRST = MAX_FIRST  # check runs per suite and query (100 suites: 100 requests, one point)
+SUITES_PER_QUERY = BATCH_QUERY  # 148 suites: two `nodes(ids:)` lists (100 ids at most each), 148 requests
+CHECK_RUNS_FIRST = MAX_FIRST  # check runs per suite and query (one request per suite whatever `first`)
 PATH = "/graphql CheckSuite.checkRuns"  # the endpoint named in the quarantine
 
 CHECK_RUNS = """checkRuns(first: %(first)s, after: %(after)s, filterBy: {checkType: LATEST}) {
@@ -52,10 +54,11 @@ CHECK_RUNS = """checkRuns(first: %(first)s, after: %(after)s, filterBy: {checkTy
 
 
 def suites_query(ids: Sequence[str], first: int) -> str:
-    """The latest check runs of each suite (one query, `nodes(ids:)`)."""
+    """The latest check runs of each suite (one query: `nodes(ids:)` lists `n0`, `n1`, … of 100 ids at most)."""
     runs = CHECK_RUNS % {"first": first, "after": literal(None)}
-    return (f"query {{ rateLimit {{ cost remaining resetAt }} nodes(ids: [{', '.join(literal(i) for i in ids)}]) "
-            f"{{ ... on CheckSuite {{ id {runs} }} }} }}")
+    lists = " ".join(f"n{k}: nodes(ids: [{', '.join(literal(i) for i in ids[at:at + MAX_FIRST])}]) "
+                     f"{{ ... on CheckSuite {{ id {runs} }} }}" for k, at in enumerate(range(0, len(ids), MAX_FIRST)))
+    return f"query {{ rateLimit {{ cost remaining resetAt }} {lists} }}"
 
 
 def suite_page_query(suite: str, after: str, first: int) -> str:
@@ -88,7 +91,7 @@ class CheckRuns:
 
             data = self.client.query(build, self.size, force=not first)
             first = False
-            for node in data.get("nodes") or []:
+            for node in (n for key, listed in data.items() if key.startswith("n") for n in listed or []):
                 if isinstance(node, Mapping) and node.get("id"):
                     connection = node.get("checkRuns") or {}
                     found[node["id"]] = list(connection.get("nodes") or [])

@@ -2,8 +2,9 @@
 same rows as the REST path, for a fraction of the requests (what each query costs: github_graphql_queries.py).
 
 - Pull requests: a page of them per query, each with its reviews, labels, closing-issue references and its
-  first commits (with parents); the commits and reviews of the few longer pull requests follow in batched
-  queries, many pull requests a query, paged to their end.
+  commits (without their parents: a parents connection under every commit slot would cost a request per slot);
+  each commit's parents follow in batched lookups, and the commits and reviews of the rare pull requests with
+  more than 100 follow in the same batched queries, many pull requests a query, paged to their end.
 - Issues (`filterBy: {since}`), the default branch's history (`since`) and deployments with their statuses.
 - The first page of every repository comes in bulk, several repositories a query: a nightly in which each
   repository changed a little costs a few points, not one per repository and list.
@@ -162,8 +163,9 @@ class _Fetcher:
         self.client, self.tables = client, tables
         self.sizes: dict[int, PageSize] = {}  # per shape: the adaptive page size, at most one point a page
         self.heads: dict[tuple[int, str, str], tuple[Page, bool]] = {}  # (shape, repo, since) → first page
-        self.pending: list[q.Pending] = []  # pull requests' nested lists still to page
-        self.batch = PageSize(64)  # repositories or follow-ups in one bulk query
+        self.pending: list[q.Pending | q.Lookup] = []  # nested lists still to page, commits' parents to ask
+        self.batch = PageSize(q.POINT_REQUESTS)  # repositories or follow-ups in one bulk query
+        self.done = self._nested_records()  # follow-ups' rows answered, not yet yielded (`_ready`)
 
     def size(self, shape: q.Shape) -> PageSize:
         return self.sizes.setdefault(id(shape), PageSize(shape.ceiling()))
@@ -203,9 +205,17 @@ class _Fetcher:
                     return
                 after = head[0][1]
             while True:
+                spare: list[q.Pending | q.Lookup] = []
+                groups: list[q.Group] = []
+
                 def build(first: int, after: str | None = after) -> tuple[str, dict[str, Any]]:
-                    return q.repositories_query([(repo, shape.selection(fixed or first, after, since))]), {}
-                page, more = _page(_dig(self.client.query(build, size), ("r0", *shape.path), repo))
+                    # the requests the page leaves in its point are filled with queued follow-ups
+                    spare[:] = self.pending[: max(0, q.POINT_REQUESTS - shape.requests(fixed or first))]
+                    query, groups[:] = q.followup_query(spare, (repo, shape.selection(fixed or first, after, since)))
+                    return query, {}
+                data = self.client.query(build, size)
+                self._took(spare, groups, data)
+                page, more = _page(_dig(data, ("r0", *shape.path), repo))
                 yield page
                 if not more:
                     return
@@ -213,13 +223,14 @@ class _Fetcher:
         return pages
 
     def pull_bundle(self, repo: str, nodes: list[dict]) -> dict[str, Records]:
-        """A page of pull requests' records with the commits and reviews that came with them (projected by
-        `bundles.batched`, many pages together); longer lists are queued for `flush`."""
+        """A page of pull requests' records with the reviews that came with them (projected by
+        `bundles.batched`, many pages together); their commits wait for their parents (`flush`), and longer
+        lists are queued too."""
         out = self._nested_records()
         for node in nodes:
             number = node.get("number")
-            for field in ("commits", "reviews"):
-                self._add_nested(out, repo, number, field, self._nested(repo, number, node.get(field), field))
+            self._add_reviews(out, repo, number, self._nested(repo, number, node.get("reviews"), "reviews"))
+            self._await_parents(repo, number, self._nested(repo, number, node.get("commits"), "commits"))
         return {"pull_requests": self.records(nodes, "pull_request", repo), **out}
 
     def _nested_records(self) -> dict[str, Records]:
@@ -227,14 +238,15 @@ class _Fetcher:
                 for table in ("pull_request_commits", "pull_request_reviews")}
 
     @staticmethod
-    def _add_nested(out: dict[str, Records], repo: str, number: Any, field: str, nodes: list[dict]) -> None:
-        """A pull request's commits or reviews, with its repository and number."""
-        if field == "commits":
-            out["pull_request_commits"].add([_commit(c.get("commit")) for c in nodes], f"graphql commit of {repo}",
-                                            repository=repo, pull_request_number=number)
-        else:
-            out["pull_request_reviews"].add([_review(r) for r in nodes], f"graphql review of {repo}",
-                                            repository=repo, pull_request_number=number)
+    def _add_reviews(out: dict[str, Records], repo: str, number: Any, nodes: list[dict]) -> None:
+        out["pull_request_reviews"].add([_review(r) for r in nodes], f"graphql review of {repo}",
+                                        repository=repo, pull_request_number=number)
+
+    def _await_parents(self, repo: str, number: Any, nodes: list[dict]) -> None:
+        """A pull request's commits, queued for their parents (one `object(oid:)` lookup each)."""
+        for node in nodes:
+            commit = node.get("commit")
+            self.pending.append(q.Lookup(repo, number, commit if isinstance(commit, dict) else {"oid": None}))
 
     def _nested(self, repo: str, number: Any, connection: Any, field: str) -> list[dict]:
         """The nodes of a pull request's nested connection that came with it; the rest is queued."""
@@ -242,36 +254,59 @@ class _Fetcher:
         nodes = [n for n in connection.get("nodes") or [] if isinstance(n, dict)]
         info = connection.get("pageInfo") or {}
         if info.get("hasNextPage") and info.get("endCursor") and isinstance(number, int):
-            total = connection.get("totalCount")
-            remaining = total - len(nodes) if isinstance(total, int) else q.MAX_FIRST
-            self.pending.append(q.Pending(repo, number, field, info["endCursor"], remaining))
+            self.pending.append(q.Pending(repo, number, field, info["endCursor"]))
         return nodes
 
     def flush(self, *, full_only: bool) -> Iterator[dict[str, Records]]:
-        """Page the queued nested lists, many pull requests (of any repositories) a query: only while a full
-        one-point batch is queued (`full_only`), else to the end. Not bounded by the run's budget: these
-        complete pull requests whose pages were already fetched (an overshoot of a point or two)."""
+        """Ask the queued follow-ups and parent lookups, 149 (one point) a query, many pull requests of any
+        repositories: only while a full batch is queued (`full_only`), else to the end. Not bounded by the
+        run's budget: these complete pull requests whose pages were already fetched (an overshoot of a point
+        or two)."""
         while self.pending and (not full_only or sum(p.requests() for p in self.pending) >= q.POINT_REQUESTS):
-            packed = q.pack(self.pending, q.Pending.requests)
-            batch: list[q.Pending] = []
-            groups: list[tuple[str, list[q.Pending]]] = []
+            packed = q.pack(self.pending, lambda item: item.requests())
+            batch: list[q.Pending | q.Lookup] = []
+            groups: list[q.Group] = []
 
             def build(most: int) -> tuple[str, dict[str, Any]]:  # a gateway error halves the batch
                 batch[:] = packed[: max(1, most)]
                 query, groups[:] = q.followup_query(batch)
                 return query, {}
             data = self.client.query(build, self.batch, force=True)
-            self.pending = self.pending[len(batch):]
-            out = self._nested_records()
-            for i, (repo, items) in enumerate(groups):
-                for item in items:
-                    connection = _dig(data, (f"r{i}", f"{item.field[0]}{item.number}", item.field), repo)
-                    (nodes, end, _total), more = _page(connection)
-                    self._add_nested(out, repo, item.number, item.field, nodes)
-                    if more and end:
-                        self.pending.append(q.Pending(repo, item.number, item.field, end,
-                                                      item.remaining - len(nodes)))
+            self._took(batch, groups, data)
+            yield from self._ready()
+        yield from self._ready()
+
+    def _took(self, batch: list[q.Pending | q.Lookup], groups: list[q.Group], data: Mapping[str, Any]) -> None:
+        """The answers to the queued items `batch` (the head of the queue) a query asked: rows kept until the
+        pull requests' resource yields them (`_ready`), the next pages queued."""
+        self.pending = self.pending[len(batch):]
+        for alias_r, repo, items in groups:
+            for alias, item in items:
+                self._answered(self.done, data, (alias_r, alias), repo, item)
+
+    def _ready(self) -> Iterator[dict[str, Records]]:
+        """The follow-ups' rows answered so far (by any resource's query), once."""
+        if any(len(records) for records in self.done.values()):
+            out, self.done = self.done, self._nested_records()
             yield out
+
+    def _answered(self, out: dict[str, Records], data: Mapping[str, Any], path: tuple[str, str], repo: str,
+                  item: q.Pending | q.Lookup) -> None:
+        """One follow-up's answer: a commit's parents (its row is then complete), or the next page of a pull
+        request's reviews (rows) or commits (queued for their parents), and the page after it queued."""
+        if isinstance(item, q.Lookup):
+            found = _dig(data, path[:1], repo).get(path[1])
+            commit = {**item.commit, "parents": found.get("parents") if isinstance(found, Mapping) else None}
+            out["pull_request_commits"].add([_commit(commit)], f"graphql commit of {repo}", repository=repo,
+                                            pull_request_number=item.number)
+            return
+        (nodes, end, _total), more = _page(_dig(data, (*path, item.field), repo))
+        if item.field == "commits":
+            self._await_parents(repo, item.number, nodes)
+        else:
+            self._add_reviews(out, repo, item.number, nodes)
+        if more and end:
+            self.pending.append(q.Pending(repo, item.number, item.field, end))
 
     def deployment_bundle(self, repo: str, nodes: list[dict]) -> dict[str, pa.Table]:
         """A page of deployments and their statuses; a quarantined deployment's statuses are left out."""

@@ -2,15 +2,18 @@
 
 GitHub prices a query by the requests its connections need: one per connection for every node that holds it,
 the parent connections assumed full (`first`), summed, divided by 100, rounded to the nearest point, at least
-1 (docs.github.com, "Rate limits and node limits for the GraphQL API"). So:
+1 (docs.github.com, "Rate limits and query limits for the GraphQL API"). So:
 
 - A connection with no connection below it costs one request whatever its `first`: reviews, labels,
-  closing-issue references and deployment statuses are asked 100 at a time, complete in one go.
-- A commit's parents are a connection, so every commit a query may return costs a request: the commits that
-  come with a page of pull requests are sized to what a typical one has (COMMITS_WITH_PULL); the few longer
-  pull requests get the rest in batched follow-ups (many pull requests, several repositories, one query).
+  closing-issue references, a pull request's commits (asked without their parents) and deployment statuses
+  are asked 100 at a time, complete in one go for nearly every pull request.
+- A commit's parents are a connection: every commit a query may return costs a request. A page of pull
+  requests therefore asks their commits without parents (one request a pull request, not one per commit it
+  might have), and each commit's parents follow in batched lookups (`object(oid:)`, one request each, exactly
+  one per commit the pull request has: nothing is paid for commits it does not have), many pull requests and
+  repositories a query. The default branch's history asks its parents in the page (100 commits, 101 requests).
 - Up to 149 requests cost one point. Pages and batches are sized to stay there (POINT_REQUESTS): a page of
-  16 pull requests with 5 commits each is 145 requests, one point; a page of 100 would be 901, nine points.
+  37 pull requests is 1 + 37 × 4 = 149 requests, one point; a batch is 149 lookups and follow-ups.
 
 Queries carry their arguments as literals: one query can then ask several repositories (aliases `r0`, `r1`, …)
 each from its own cursor and date, which is how the first page of every repository is fetched in bulk.
@@ -28,10 +31,9 @@ from ingestion.timestamps import isoformat_z
 
 POINT_REQUESTS = 149  # the most requests one point buys: 149 / 100 rounds to 1
 MAX_FIRST = 100  # GitHub's largest `first`
-COMMITS_WITH_PULL = 5  # commits fetched with each pull request of a page (GitHub's median PR has fewer)
 
-COMMIT_FIELDS = ("oid message author { name email date user { login } } committer { email date } "
-                 "parents(first: 5) { nodes { oid } }")
+COMMIT_FIELDS = "oid message author { name email date user { login } } committer { email date }"
+PARENTS = "parents(first: 5) { nodes { oid } }"
 REVIEW_FIELDS = "fullDatabaseId author { login } state submittedAt commit { oid }"
 PAGE_INFO = "pageInfo { hasNextPage endCursor }"
 
@@ -44,14 +46,14 @@ pullRequests(first: %(first)s, after: %(after)s, orderBy: {field: UPDATED_AT, di
     additions deletions changedFiles
     labels(first: 100) { nodes { name } }
     closingIssuesReferences(first: 100) { nodes { number } }
-    commits(first: %(children)s) { totalCount pageInfo { hasNextPage endCursor } nodes { commit { %(commit)s } } }
+    commits(first: 100) { totalCount pageInfo { hasNextPage endCursor } nodes { commit { %(commit)s } } }
     reviews(first: 100) { pageInfo { hasNextPage endCursor } nodes { %(review)s } }
   }
 }"""
 HISTORY = """
 defaultBranchRef { target { ... on Commit {
   history(first: %(first)s, after: %(after)s, since: %(since)s) {
-    totalCount pageInfo { hasNextPage endCursor } nodes { %(commit)s }
+    totalCount pageInfo { hasNextPage endCursor } nodes { %(commit)s %(parents)s }
   }
 } } }"""
 ISSUES = """
@@ -73,7 +75,7 @@ deployments(first: %(first)s, after: %(after)s, orderBy: {field: CREATED_AT, dir
     }
   }
 }"""
-PULL_COMMITS = "commits(first: %(first)s, after: %(after)s) { " + PAGE_INFO + " nodes { commit { %(commit)s } } }"
+PULL_COMMITS = "commits(first: 100, after: %(after)s) { " + PAGE_INFO + " nodes { commit { %(commit)s } } }"
 PULL_REVIEWS = "reviews(first: 100, after: %(after)s) { " + PAGE_INFO + " nodes { %(review)s } }"
 
 
@@ -104,11 +106,11 @@ class Shape:
 
     def selection(self, first: int, after: str | None, since: datetime | None) -> str:
         return self.template() % {"first": first, "after": literal(after), "since": literal(since),
-                                  "children": COMMITS_WITH_PULL, "commit": COMMIT_FIELDS, "review": REVIEW_FIELDS}
+                                  "commit": COMMIT_FIELDS, "parents": PARENTS, "review": REVIEW_FIELDS}
 
 
-# labels, closing issues, commits, reviews per pull request, and each commit's parents
-PULLS = Shape(lambda: PULL_REQUESTS, ("pullRequests",), 4 + COMMITS_WITH_PULL)
+# labels, closing issues, commits (without their parents: `Lookup`), reviews per pull request
+PULLS = Shape(lambda: PULL_REQUESTS, ("pullRequests",), 4)
 COMMITS = Shape(lambda: HISTORY, ("defaultBranchRef", "target", "history"), 1)  # parents
 ISSUE_LIST = Shape(lambda: ISSUES, ("issues",), 2)  # assignees, labels
 DEPLOYMENT_LIST = Shape(lambda: DEPLOYMENTS, ("deployments",), 1)  # statuses
@@ -124,25 +126,37 @@ def repositories_query(parts: Sequence[tuple[str, str]]) -> str:
 
 @dataclass
 class Pending:
-    """A pull request's nested connection still to page: commits or reviews after `after`."""
+    """A pull request's nested connection still to page: commits (without their parents) or reviews after
+    `after`; one request either way (no connection below them)."""
 
     repo: str
     number: int
     field: str  # "commits" | "reviews"
     after: str
-    remaining: int = MAX_FIRST  # commits still to come (totalCount − fetched); reviews: a full page
-
-    def first(self) -> int:
-        return max(1, min(MAX_FIRST, self.remaining))
 
     def requests(self) -> int:
-        return 1 + self.first() if self.field == "commits" else 1  # commits: their parents too
+        return 1
 
-    def selection(self) -> str:
+    def selection(self, alias: str) -> str:
         template = PULL_COMMITS if self.field == "commits" else PULL_REVIEWS
-        inner = template % {"first": self.first(), "after": literal(self.after), "commit": COMMIT_FIELDS,
-                            "review": REVIEW_FIELDS}
-        return f"{self.field[0]}{self.number}: pullRequest(number: {self.number}) {{ {inner} }}"
+        inner = template % {"after": literal(self.after), "commit": COMMIT_FIELDS, "review": REVIEW_FIELDS}
+        return f"{alias}: pullRequest(number: {self.number}) {{ {inner} }}"
+
+
+@dataclass
+class Lookup:
+    """A pull request's commit whose parents are still to ask: `object(oid:)` holds one `parents` connection,
+    one request (`commit` is the commit's GraphQL node; its parents are added to it when they come)."""
+
+    repo: str
+    number: int
+    commit: dict[str, Any]
+
+    def requests(self) -> int:
+        return 1
+
+    def selection(self, alias: str) -> str:
+        return f"{alias}: object(oid: {literal(self.commit.get('oid'))}) {{ ... on Commit {{ {PARENTS} }} }}"
 
 
 def pack(items: Sequence[Any], cost: Callable[[Any], int], limit: int = POINT_REQUESTS) -> list[Any]:
@@ -156,11 +170,18 @@ def pack(items: Sequence[Any], cost: Callable[[Any], int], limit: int = POINT_RE
     return taken
 
 
-def followup_query(batch: Sequence[Pending]) -> tuple[str, list[tuple[str, list[Pending]]]]:
-    """One query paging every pending list of `batch`, grouped by repository (aliases `r<i>`, then `c<number>` /
-    `r<number>` for a pull request's commits / reviews), and the groups in alias order."""
-    by_repo: dict[str, list[Pending]] = {}
+Group = tuple[str, str, list[tuple[str, Any]]]  # (repository alias `r<i>`, repository, [(item alias, item)])
+
+
+def followup_query(batch: Sequence[Pending | Lookup], lead: tuple[str, str] | None = None) -> tuple[str, list[Group]]:
+    """One query asking every item of `batch` (follow-up pages and parent lookups), grouped by repository
+    (aliases `r<i>`, then `f<j>` for each item), and the groups; `lead`: a (repository, selection) asked first,
+    as `r0` (a page that leaves requests to spare in its point: the items fill them)."""
+    by_repo: dict[str, list[Pending | Lookup]] = {}
     for item in batch:
         by_repo.setdefault(item.repo, []).append(item)
-    groups = list(by_repo.items())
-    return repositories_query([(repo, " ".join(p.selection() for p in items)) for repo, items in groups]), groups
+    first = 1 if lead else 0
+    groups = [(f"r{i}", repo, [(f"f{j}", item) for j, item in enumerate(items)])
+              for i, (repo, items) in enumerate(by_repo.items(), start=first)]
+    parts = [(repo, " ".join(item.selection(alias) for alias, item in items)) for _, repo, items in groups]
+    return repositories_query([lead, *parts] if lead else parts), groups

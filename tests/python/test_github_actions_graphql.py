@@ -160,6 +160,10 @@ def test_a_query_of_100_check_suites_costs_a_point_and_a_connection_below_their_
     jobs = parse(github_actions_graphql.suites_query(ids, 100))
     assert validate(schema(), jobs) == []
     assert query_cost(jobs, {}) == (1, 100 * 100)  # 100 requests (one per suite); 10,000 check runs at most
+    # the query the source sends: 148 suites in two `nodes(ids:)` lists (100 + 48), 148 requests, still a point
+    full = parse(github_actions_graphql.suites_query([f"suite-{n}" for n in range(148)], 100))
+    assert validate(schema(), full) == [] and query_cost(full, {}) == (1, 148 * 100)
+    assert query_cost(parse(github_actions_graphql.suites_query([f"s-{n}" for n in range(150)], 100)), {})[0] == 2
     assert query_cost(parse(github_actions_graphql.suites_query(ids[:7], 100)), {}) == (1, 700)
     steps = parse(github_actions_graphql.suites_query(ids, 100).replace("completedAt }",
                                                                          "completedAt steps(first: 1) { totalCount } }"))
@@ -169,18 +173,18 @@ def test_a_query_of_100_check_suites_costs_a_point_and_a_connection_below_their_
     assert validate(schema(), follow_up) == [] and query_cost(follow_up, {}) == (1, 100)
 
 
-@pytest.mark.parametrize(("repositories", "runs", "queries"), [(3, 4, 1), (12, 9, 2)])
+@pytest.mark.parametrize(("repositories", "runs", "queries"), [(3, 4, 1), (12, 9, 1), (20, 9, 2)])
 def test_the_jobs_of_several_repositories_pages_share_queries(
     serve: Callable[..., ReplayServer], tmp_path: Path, repositories: int, runs: int, queries: int
 ) -> None:
-    """A few new runs in each of many repositories: their pages wait for the jobs until 100 runs wait or the
-    listing ends, so ceil(total runs / 100) queries, not one per repository (12 × 9 = 108 runs: the twelfth
-    page makes 108 wait, asked in two queries)."""
+    """A few new runs in each of many repositories: their pages wait for the jobs until a batch waits or the
+    listing ends, so ceil(total runs / 148) queries, not one per repository (12 × 9 = 108 runs: one query;
+    20 × 9 = 180: 148 and 32)."""
     server = serve(_spread_runs(repositories, runs).build())
     warehouse = tmp_path / "w.duckdb"
     ingest_source("github_actions", warehouse)
     assert sum(1 for r in server.requests if r.path.endswith("/actions/runs")) == repositories
-    assert _graphql_posts(server) == queries == -(-repositories * runs // 100)
+    assert _graphql_posts(server) == queries == -(-repositories * runs // 148)
     assert server.graphql_budget.by_shape == {"checkRuns": [queries, queries]}
     assert _count(warehouse, "select count(distinct run_id) from raw_github_actions.workflow_jobs") \
         == repositories * runs

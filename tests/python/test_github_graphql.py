@@ -218,7 +218,7 @@ def test_each_query_costs_the_point_it_was_sized_for() -> None:
     a batch of follow-ups each stay within one point (149 requests)."""
     from graphql import parse, validate
 
-    from ingestion.demo.github_graphql import query_requests, schema
+    from ingestion.demo.github_graphql import points, query_requests, schema
     from ingestion.sources import github_graphql_queries as q
 
     since = datetime(2026, 1, 1, tzinfo=UTC)
@@ -228,17 +228,24 @@ def test_each_query_costs_the_point_it_was_sized_for() -> None:
         assert validate(schema(), document) == []
         return query_requests(document, {})[0]
 
-    assert (q.PULLS.ceiling(), q.PULLS.requests(q.PULLS.ceiling())) == (16, 145)  # 16 PRs × (4 + 5 commits) + 1
+    assert (q.PULLS.ceiling(), q.PULLS.requests(q.PULLS.ceiling())) == (37, 149)  # 37 PRs × 4 connections + 1
     for shape in (q.PULLS, q.COMMITS, q.ISSUE_LIST, q.DEPLOYMENT_LIST):
         first = shape.ceiling()
         page = q.repositories_query([("acme/a", shape.selection(first, "Y3Vyc29yOnYyOjE=", since))])
         assert requests_of(page) == shape.requests(first) <= q.POINT_REQUESTS
         heads = q.repositories_query([(f"acme/r{i}", shape.selection(4, None, since)) for i in range(3)])
         assert requests_of(heads) == 3 * shape.requests(4)
-    pending = [q.Pending("acme/a", 7, "commits", "abc", 245), q.Pending("acme/a", 7, "reviews", "def"),
-               q.Pending("acme/b", 9, "commits", "xyz", 3), q.Pending("acme/b", 11, "commits", "uvw", 60)]
-    batch = q.pack(pending, q.Pending.requests)
-    assert [p.number for p in batch] == [7, 7, 9]  # 101 + 1 + 4 requests; the next 61 would pass 149
+    # follow-ups: a page of commits (no parents) or reviews is one request, a commit's parents one more
+    pending = [q.Pending("acme/a", 7, "commits", "abc"), q.Pending("acme/a", 7, "reviews", "def")]
+    pending += [q.Lookup("acme/b", 9, {"oid": f"{n:040x}"}) for n in range(200)]
+    batch = q.pack(pending, lambda item: item.requests())
+    assert len(batch) == q.POINT_REQUESTS  # 2 + 147 lookups: one point
     text, groups = q.followup_query(batch)
-    assert [repo for repo, _ in groups] == ["acme/a", "acme/b"]
-    assert requests_of(text) == 106 == sum(p.requests() for p in batch)
+    assert [(alias, repo, len(items)) for alias, repo, items in groups] == [("r0", "acme/a", 2), ("r1", "acme/b", 147)]
+    assert requests_of(text) == 149
+    # a page of the default branch's history (101 requests) leaves 48 for queued lookups: still one point
+    page = (("acme/c", q.COMMITS.selection(100, None, since)))
+    text, groups = q.followup_query(pending[2:50], page)
+    assert [(alias, repo) for alias, repo, _ in groups] == [("r1", "acme/b")]
+    assert requests_of(text) == 101 + 48 == q.POINT_REQUESTS
+    assert points(requests_of(text)) == 1 and points(150) == 2 and points(250) == 3 and points(249) == 2

@@ -5,7 +5,9 @@ Hand-written nodes, hand-computed rows."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
+from typing import Any
 
 import pyarrow as pa
 
@@ -19,7 +21,20 @@ RAW = TABLES["raw_github"]
 
 
 def _fetcher() -> _Fetcher:
-    return _Fetcher(None, RAW)  # type: ignore[arg-type]  # no queries: the pages are given
+    return _Fetcher(_Parents(), RAW)  # type: ignore[arg-type]  # the pages are given; lookups answered here
+
+
+class _Parents:
+    """Answers the fetcher's parent lookups (`object(oid:)`) of one repository: every commit has parents p1, p2."""
+
+    def __init__(self) -> None:
+        self.queries: list[str] = []
+
+    def query(self, build: Any, size: Any, *, force: bool = False) -> dict:
+        text = build(size.value)[0]
+        self.queries.append(text)
+        aliases = re.findall(r'(f\d+): object\(oid: "\w+"\)', text)
+        return {"r0": {alias: {"parents": {"nodes": [{"oid": "p1"}, {"oid": "p2"}]}} for alias in aliases}}
 
 
 def _pull(number: int, *, state: str = "MERGED", reviews: list[dict] | None = None) -> dict:
@@ -31,7 +46,7 @@ def _pull(number: int, *, state: str = "MERGED", reviews: list[dict] | None = No
         "mergedBy": {"login": "ben"}, "additions": 5, "deletions": 2, "changedFiles": 1,
         "labels": {"nodes": [{"name": "bug"}]}, "closingIssuesReferences": {"nodes": [{"number": 4}]},
         "commits": {"totalCount": 1, "pageInfo": {"hasNextPage": False}, "nodes": [{"commit": {
-            "oid": f"c{number}", "parents": {"nodes": [{"oid": "p1"}, {"oid": "p2"}]}, "message": "fix",
+            "oid": f"c{number}", "message": "fix",
             "author": {"name": "Ana", "email": "ana@example.com", "date": "2026-03-01T09:00:00+01:00",
                        "user": {"login": "ana"}},
             "committer": {"email": "ana@example.com", "date": "2026-03-01T08:00:00Z"}}}]},
@@ -50,8 +65,10 @@ def test_pages_of_pull_requests_become_three_typed_tables() -> None:
     with quarantining(quarantine):
         pages = [fetcher.pull_bundle("acme/api", [_pull(7, reviews=[_review(70, "APPROVED"), _review(71, "SHRUGGED")])]),
                  fetcher.pull_bundle("acme/api", [_pull(8, state="EXPLODED")])]  # maps to "closed": still valid
-        *held, bundle = list(batched(pages))  # two pages, one projection per table
-    assert held == [{}, {}]  # each page held back; then the two projected together
+        pages += fetcher.flush(full_only=False)  # the commits' parents: one lookup query for both
+        *held, bundle = list(batched(pages))  # two pages and the lookups, one projection per table
+    assert held == [{}, {}, {}]  # each bundle held back; then the three projected together
+    assert len(fetcher.client.queries) == 1 and fetcher.client.queries[0].count("object(oid:") == 2
     pulls, commits, reviews = (bundle[t] for t in ("pull_requests", "pull_request_commits", "pull_request_reviews"))
     assert all(isinstance(t, pa.Table) for t in (pulls, commits, reviews))
     assert pulls.schema == arrow_schema(RAW["pull_requests"][0], strict=True)
