@@ -39,10 +39,42 @@ funnel_settings as (
     group by funnel
 ),
 
-step_events as (
+-- A step's pattern is a seed column, so the engine compiles it anew for every row it is matched against: it is
+-- matched against each distinct event name and page path once, and events join the matches on equality.
+event_names as (
+    select distinct event_name from events where event_name is not null
+),
+
+page_paths as (
+    select distinct page_path from events where event_type = 'page' and page_path is not null
+),
+
+step_matches as (
     select
         funnels.funnel,
         funnels.step,
+        event_names.event_name as matched_value,
+        'event' as match_on
+    from funnels
+    inner join event_names
+        on funnels.match_on = 'event'
+        and {{ full_match('event_names.event_name', 'funnels.pattern') }}
+    union all
+    select
+        funnels.funnel,
+        funnels.step,
+        page_paths.page_path as matched_value,
+        'page_path' as match_on
+    from funnels
+    inner join page_paths
+        on funnels.match_on = 'page_path'
+        and {{ full_match('page_paths.page_path', 'funnels.pattern') }}
+),
+
+step_events as (
+    select
+        step_matches.funnel,
+        step_matches.step,
         case funnel_settings.unit
             when 'session' then events.session_key
             else events.stitched_user_id
@@ -54,16 +86,14 @@ step_events as (
         events.country,
         events.app_version,
         events.plan
-    from funnels
+    from step_matches
     inner join funnel_settings
-        on funnels.funnel = funnel_settings.funnel
+        on step_matches.funnel = funnel_settings.funnel
     inner join events
-        on case funnels.match_on
-            when 'event' then {{ full_match('events.event_name', 'funnels.pattern') }}
-            when 'page_path' then events.event_type = 'page'
-                and {{ full_match('events.page_path', 'funnels.pattern') }}
-            else false
-        end
+        on case step_matches.match_on
+            when 'event' then events.event_name
+            else case when events.event_type = 'page' then events.page_path end
+        end = step_matches.matched_value
 ),
 
 entry_events as (

@@ -85,19 +85,10 @@ stitched as (
 ),
 
 -- Sessions of events without a tracker session: a new session after `session_inactivity_minutes` of silence on the
--- device. The windows run over each device's distinct event times only (narrow rows, one per time: every event
--- at one time is in the same session, that of the first), not over the events with all their columns.
-inactivity_times as (
-    select distinct
-        source_system,
-        device_id,
-        coalesce(device_id, '') as device_join_key,
-        device_id is null as is_device_unknown,
-        event_at
-    from stitched
-    where tracker_session_id is null
-),
-
+-- device. Every event at one time is in the same session, that of the first: the session is the latest start over
+-- a range frame, which takes in all of an event's peers (events at the same time), whichever of them is the start.
+-- No join back from narrower rows: PostgreSQL, which has no statistics on a model's CTEs, planned such a join as a
+-- nested loop over the windows and took minutes for ten thousand events.
 inactivity_gaps as (
     select
         *,
@@ -106,42 +97,28 @@ inactivity_gaps as (
                 or event_at > {{ dbt.dateadd('minute', var('session_inactivity_minutes'), 'lag(event_at) over device_times') }}
                 then event_at
         end as session_start_at
-    from inactivity_times
+    from stitched
+    where tracker_session_id is null
     window device_times as (partition by source_system, device_id order by event_at)
-),
-
-inactivity_sessions as (
-    select
-        source_system,
-        device_join_key,
-        is_device_unknown,
-        event_at,
-        -- the session's first event time: the latest start at or before this time
-        md5(source_system || ':inactivity:' || device_join_key || ':' || cast(
-            max(session_start_at) over (
-                partition by source_system, device_id order by event_at rows unbounded preceding
-            ) as {{ dbt.type_string() }}
-        )) as session_key
-    from inactivity_gaps
 ),
 
 inactivity_keyed as (
     select
-        stitched.*,
-        inactivity_sessions.session_key,
+        *,
+        md5(source_system || ':inactivity:' || coalesce(device_id, '') || ':' || cast(
+            max(session_start_at) over (
+                partition by source_system, device_id order by event_at
+                range between unbounded preceding and current row
+            ) as {{ dbt.type_string() }}
+        )) as session_key,
         'inactivity' as session_method
-    from stitched
-    left join inactivity_sessions
-        on stitched.source_system = inactivity_sessions.source_system
-        and coalesce(stitched.device_id, '') = inactivity_sessions.device_join_key
-        and (stitched.device_id is null) = inactivity_sessions.is_device_unknown
-        and stitched.event_at = inactivity_sessions.event_at
-    where stitched.tracker_session_id is null
+    from inactivity_gaps
 ),
 
 tracker_keyed as (
     select
         *,
+        cast(null as {{ dbt.type_timestamp() }}) as session_start_at,  -- inactivity_gaps' column, for the union
         md5(source_system || ':tracker:' || tracker_session_id) as session_key,
         'tracker' as session_method
     from stitched

@@ -74,6 +74,81 @@ days as (
 ),
 {%- endif %}
 
+-- The rolling windows never join a day to the observations of its window (every observation once per window day
+-- it falls in: 36 copies, a range join): observations are first summed per metric and day, and a day's sums are
+-- added to each of the 28 days whose windows it is in, an equality join. Numerators and denominators are counts
+-- (int_product_measures), so adding daily subtotals gives the very sums of the observations. p75 windows pool a
+-- histogram (one row per day and distinct value) the same way (macro histogram_percentile).
+window_offsets as (
+    -- an observation of day d is in the `window_days` window of each day d + day_offset, day_offset < window_days
+    select window_sizes.window_days, offsets.day_offset
+    from (values (1), (7), (28)) as window_sizes (window_days)
+    inner join (values {{ day_offsets(28) }}) as offsets (day_offset)
+        on offsets.day_offset < window_sizes.window_days
+),
+
+window_measures as (
+    select * from measures
+    {%- if is_incremental() %}
+    where metric_date >= (select min(metric_date) from days) - 27
+    {%- endif %}
+),
+
+daily as (
+    select
+        metric,
+        metric_date,
+        sum(numerator) as numerator,
+        sum(denominator) as denominator,
+        {{ percentile('measure_value', 0.75) }} as p75_value,
+        count(*) as observations,
+        count(distinct unit_id) as units
+    from window_measures
+    group by metric, metric_date
+),
+
+rolled as (
+    select
+        daily.metric,
+        daily.metric_date + cast(window_offsets.day_offset as integer) as metric_date,
+        window_offsets.window_days,
+        sum(daily.numerator) as numerator,
+        sum(daily.denominator) as denominator
+    from daily
+    cross join window_offsets
+    group by 1, 2, 3
+),
+
+value_counts as (
+    select
+        metric,
+        metric_date,
+        measure_value,
+        count(*) as observations
+    from window_measures
+    where aggregation <> 'ratio'
+        and measure_value is not null
+    group by metric, metric_date, measure_value
+),
+
+rolled_value_counts as (
+    select
+        value_counts.metric,
+        value_counts.metric_date + cast(window_offsets.day_offset as integer) as metric_date,
+        window_offsets.window_days,
+        value_counts.measure_value,
+        sum(value_counts.observations) as observations
+    from value_counts
+    cross join window_offsets
+    where window_offsets.window_days > 1
+    group by 1, 2, 3, 4
+),
+
+rolled_p75 as (
+    {{ histogram_percentile('rolled_value_counts', ['metric', 'metric_date', 'window_days'], 'measure_value',
+                            'observations', 0.75) }}
+),
+
 windows as (
     select
         days.metric,
@@ -81,18 +156,25 @@ windows as (
         days.aggregation,
         days.metric_date,
         window_sizes.window_days,
-        sum(measures.numerator) as numerator,
-        sum(measures.denominator) as denominator,
-        {{ percentile('measures.measure_value', 0.75) }} as p75_value,
-        count(measures.metric) as observations,
-        count(distinct measures.unit_id) as units
+        rolled.numerator,
+        rolled.denominator,
+        case when window_sizes.window_days = 1 then daily.p75_value else rolled_p75.percentile_value end
+            as p75_value,
+        coalesce(daily.observations, 0) as observations,
+        coalesce(daily.units, 0) as units
     from days
     cross join (values (1), (7), (28)) as window_sizes (window_days)
-    left join measures
-        on days.metric = measures.metric
-        and measures.metric_date between days.metric_date - cast(window_sizes.window_days - 1 as integer)
-            and days.metric_date
-    group by 1, 2, 3, 4, 5
+    left join daily
+        on days.metric = daily.metric
+        and days.metric_date = daily.metric_date
+    left join rolled
+        on days.metric = rolled.metric
+        and days.metric_date = rolled.metric_date
+        and window_sizes.window_days = rolled.window_days
+    left join rolled_p75
+        on days.metric = rolled_p75.metric
+        and days.metric_date = rolled_p75.metric_date
+        and window_sizes.window_days = rolled_p75.window_days
 ),
 
 valued as (

@@ -35,53 +35,40 @@ daily as (
 ),
 
 {% set dimensions = var('segment_dimensions') %}
-segmented as (
+-- One aggregation per dimension, not one over the measures repeated once per dimension: each holds one dimension's
+-- groups (percentiles and distinct users keep every observation of a group), so the peak memory is one dimension's.
+aggregated as (
     {% for dimension in dimensions %}
     select
         metric,
         metric_date,
-        aggregation,
         '{{ dimension }}' as dimension,
         coalesce(cast({{ dimension }} as {{ dbt.type_string() }}), '(unknown)') as segment,
-        unit_id,
-        numerator,
-        denominator,
-        measure_value
-    from measures
-    {% if not loop.last %}union all{% endif %}
-    {% endfor %}
-),
-
-segment_users as (
-    -- active users per segment and day, from the user-day observations
-    select
-        metric_date,
-        dimension,
-        segment,
-        count(distinct unit_id) as users
-    from segmented
-    where metric = 'page_views_per_user'
-    group by 1, 2, 3
-),
-
-day_users as (
-    select metric_date, units as users from daily where metric = 'page_views_per_user'
-),
-
-aggregated as (
-    select
-        metric,
-        metric_date,
-        dimension,
-        segment,
         {{ any_value('aggregation') }} as aggregation,
         sum(numerator) as numerator,
         sum(denominator) as denominator,
         {{ percentile('measure_value', 0.75) }} as p75_value,
         count(*) as observations,
         count(distinct unit_id) as units
-    from segmented
+    from measures
     group by 1, 2, 3, 4
+    {% if not loop.last %}union all{% endif %}
+    {% endfor %}
+),
+
+segment_users as (
+    -- active users per segment and day: the units of the user-day observations
+    select
+        metric_date,
+        dimension,
+        segment,
+        units as users
+    from aggregated
+    where metric = 'page_views_per_user'
+),
+
+day_users as (
+    select metric_date, units as users from daily where metric = 'page_views_per_user'
 ),
 
 final as (
