@@ -137,7 +137,7 @@ def machine() -> dict[str, Any]:
             "dbt_duckdb": dbt_duckdb}
 
 
-def measure(data: Path, work: Path, raw: str = "sources") -> dict[str, Any]:
+def measure(data: Path, work: Path, raw: str = "sources", api_count: list[str] | None = None) -> dict[str, Any]:
     manifest = json.loads((data / "manifest.json").read_text())
     log = work / "steps.log"
     base = {**os.environ, "PYTHONPATH": str(PROJECT_DIR), "DBT_TARGET_PATH": str(work / "target"),
@@ -200,9 +200,19 @@ def measure(data: Path, work: Path, raw: str = "sources") -> dict[str, Any]:
     steps["build_nightly"] = run_step(["bench.steps", "build-nightly", str(inc_wh), str(work / "build_nightly.json")],
                                       base, log)
     steps["build_nightly"].update(json.loads((work / "build_nightly.json").read_text()))
-    return {"manifest": manifest, "steps": steps, "requests": {"full": full_requests, "nightly": nightly_requests},
+    requests = {"full": full_requests, "nightly": nightly_requests}
+    counted = None
+    if api_count and raw == "native":  # the API cost of these sources alone, through the replay server
+        from bench.count import count
+
+        counted = count(data, work / "count", api_count)
+        requests = {sync: counted[sync]["counts"] for sync in ("full", "nightly")}
+    return {"manifest": manifest, "steps": steps, "requests": requests,
             "github_api": os.environ.get("BENCH_GITHUB_API", "graphql"), "raw": raw,
-            "warehouse_mib": warehouse_mib}
+            "warehouse_mib": warehouse_mib,
+            "api_count": None if counted is None else {
+                "sources": api_count, **{sync: {k: v for k, v in counted[sync].items() if k != "counts"}
+                                         for sync in ("full", "nightly")}}}
 
 
 def figures(m: dict[str, Any]) -> dict[str, Any]:
@@ -248,6 +258,19 @@ def _shape_rows(requests: dict[str, dict[str, int]]) -> list[str]:
             f"{get('nightly', shape, 'queries'):,} | {get('nightly', shape, 'points'):,} |" for shape in shapes]
 
 
+def _api_count_note(counted: dict[str, Any] | None) -> str:
+    if counted is None:
+        return "There is no API cost: no source synced."
+    sources = ", ".join(f"`{name}`" for name in counted["sources"])
+    rows = sum(n for tables in counted["full"]["rows"].values() for table, n in tables.items()
+               if not table.endswith("_rejected"))
+    return (f"The API cost below is that of {sources} alone (`--api-count`), each synced in full through the replay "
+            f"server into a warehouse of its own (`bench.count`: {counted['full']['seconds']:,.0f} s, replay server "
+            f"{counted['full']['server_cpu_seconds']:,.0f} s of CPU), then its one-day nightly "
+            f"({counted['nightly']['seconds']:,.0f} s); the full sync loaded {rows:,} rows. The other sources' "
+            "columns are 0.")
+
+
 def _reached(name: str, value: float) -> str:
     return "yes" if value <= TARGETS[name] else "no"
 
@@ -266,8 +289,8 @@ def render(scale: float, m: dict[str, Any], f: dict[str, Any], facts: dict[str, 
         *([("**Raw tables loaded by DuckDB's own reader** (`--raw native`): the dlt sources' first sync of this "
             "scale does not fit in 30 minutes on this machine (it grows linearly: see the scale 0.1 results for the "
             "sources' records/s). Ingest here is `bench.steps native-raw` for the full load and for the new day, "
-            "so the ingest ratios below are 1× by construction and there is no API cost; the build, nightly build, "
-            "raw-SQL and RSS figures are Yardstick's own."), ""] if m.get("raw") == "native" else []),
+            "so the ingest ratios below are 1× by construction; the build, nightly build, raw-SQL and RSS figures "
+            "are Yardstick's own. " + _api_count_note(m.get("api_count"))), ""] if m.get("raw") == "native" else []),
         "## Machine",
         "",
         "| fact | value |", "|---|---|",
@@ -382,7 +405,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--raw", choices=("sources", "native"), default="sources",
                         help="load the raw tables through the dlt sources (default) or with DuckDB's reader (for "
                              "scales whose sync does not fit: ingest ratios and API cost are then not measured)")
+    parser.add_argument("--api-count", type=lambda text: [name for name in text.split(",") if name],
+                        help="with --raw native: also sync these sources (comma-separated, e.g. "
+                             "github,github_actions) through the replay server, full then nightly, and report "
+                             "their API cost")
     args = parser.parse_args(argv)
+    if args.api_count and args.raw != "native":
+        parser.error("--api-count goes with --raw native (the sources' own sync counts every request)")
     command = "bench/run " + " ".join(argv if argv is not None else sys.argv[1:])
     work = args.work or Path(tempfile.mkdtemp(prefix="yardstick-bench-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -402,7 +431,7 @@ def main(argv: list[str] | None = None) -> int:
         manifest = json.loads((data / "manifest.json").read_text())
         if abs(manifest["scale"] - args.scale) > 1e-12:
             raise SystemExit(f"{data} holds scale {manifest['scale']}, not {args.scale}")
-        measured = measure(data, work, args.raw)
+        measured = measure(data, work, args.raw, args.api_count)
     finally:
         load = sampler.stop()
         if args.work is None:

@@ -7,6 +7,8 @@ import json
 import subprocess
 from pathlib import Path
 
+from dbt_unit_tests import data_tests_off
+
 PROJECT = Path(__file__).resolve().parents[2]
 SCALE = "0.0005"
 RATIO_ROWS = (
@@ -40,8 +42,11 @@ def test_generate_is_deterministic_and_run_writes_every_ratio(tmp_path: Path) ->
                 for line in body.decode().splitlines() for status in json.loads(line)["items"]]
     assert len({status["node_id"] for status in statuses}) == len(statuses) > 0
 
-    subprocess.run([str(PROJECT / "bench" / "run"), "--scale", SCALE, "--data", str(first),
-                    "--work", str(tmp_path / "work"), "--results", str(results)], check=True)
+    # the run's builds without dbt's data tests, which check data the suite's shared builds check (the steps and
+    # their figures are what this test is about; the raw-SQL step then runs the models alone too)
+    with data_tests_off():
+        subprocess.run([str(PROJECT / "bench" / "run"), "--scale", SCALE, "--data", str(first),
+                        "--work", str(tmp_path / "work"), "--results", str(results)], check=True)
     [report] = results.glob(f"*-{SCALE}.md")
     text = report.read_text()
     for row in RATIO_ROWS:

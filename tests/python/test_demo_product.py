@@ -13,6 +13,7 @@ import duckdb
 import psycopg
 import pytest
 from conftest import DEMO, TEST_PERSON_KEY
+from dbt_unit_tests import data_tests_off
 from postgres_server import Postgres
 
 from ingestion.demo.events import generate_events
@@ -119,8 +120,9 @@ def test_readers_see_no_login_name_or_email_unless_a_team_opts_in(
     # a team that opts in (`expose_individuals: true`) sees them: the same scans find them, so they can
     exposed = tmp_path / "warehouse.duckdb"
     shutil.copyfile(private_path(demo.warehouse), private_path(exposed))
-    refresh(exposed, ingest=False, progress=Progress(quiet=True),
-            vars={**demo_vars(demo.story, TODAY), "expose_individuals": True})
+    with data_tests_off():  # the scans are the check here; the shared demo's build ran the data tests
+        refresh(exposed, ingest=False, progress=Progress(quiet=True),
+                vars={**demo_vars(demo.story, TODAY), "expose_individuals": True})
     assert {hit[0] for hit in duckdb_hits(exposed, identifying)} >= {"marts.fct_changes", "marts.dim_people"}
     publish_postgres(exposed, postgres.url())
     assert {hit[0] for hit in postgres_hits(postgres.url(), identifying)} >= {"marts.fct_changes"}
