@@ -265,8 +265,8 @@ def _api_count_note(counted: dict[str, Any] | None) -> str:
     sources = ", ".join(f"`{name}`" for name in counted["sources"])
     rows = sum(n for tables in counted["full"]["rows"].values() for table, n in tables.items()
                if not table.endswith("_rejected"))
-    return (f"The API cost below is that of {sources} alone (`--api-count`), each synced in full through the replay "
-            f"server into a warehouse of its own (`bench.count`: {counted['full']['seconds']:,.0f} s, replay server "
+    return (f"The API cost below is that of {sources} alone (`--api-count`), synced in full through the replay server "
+            f"into a scratch warehouse (`bench.count`: {counted['full']['seconds']:,.0f} s, replay server "
             f"{counted['full']['server_cpu_seconds']:,.0f} s of CPU), then its one-day nightly "
             f"({counted['nightly']['seconds']:,.0f} s); the full sync loaded {rows:,} rows. The other sources' "
             "columns are 0.")

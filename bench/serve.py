@@ -31,8 +31,9 @@ from ingestion.demo.pagerduty_api import PagerDutyData
 from ingestion.demo.server import ReplayServer
 
 # Repositories kept parsed (~85 MiB each at the generated sizes: 64 are ~5.3 GiB). The sources do not walk one
-# repository at a time (bulk first pages span several, commit-parent lookups are pooled across them): with 8, the
-# server re-read and re-parsed each repository's files about 13 times in a scale 0.1 sync, 80 % of its CPU.
+# repository at a time (bulk first pages span several, commit-parent lookups are pooled across them): with 8, a
+# scale 1.0 sync (500 repositories) spent 80 % of the server's CPU parsing repository files (py-spy). At 0.1 the
+# larger cache changes little: the server's CPU there is mostly graphql-core executing the queries.
 CACHE_REPOS = int(os.environ.get("BENCH_SERVE_CACHE_REPOS", "64"))
 
 
