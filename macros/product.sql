@@ -29,6 +29,20 @@
     {{ try_cast_double(json_extract_text(properties, '$.' ~ name)) }}
 {%- endmacro %}
 
+{#- Each metric's day's value histogram: one row per (metric, metric_date, measure_value) with its number of
+    observations, from the measures of `relation` that are values (not ratios), for `histogram_percentile`. -#}
+{% macro measure_value_counts(relation) -%}
+    select
+        metric,
+        metric_date,
+        measure_value,
+        count(*) as observations
+    from {{ relation }}
+    where aggregation <> 'ratio'
+        and measure_value is not null
+    group by metric, metric_date, measure_value
+{%- endmacro %}
+
 {#- `(0), (1), …, (n - 1)`: the rows of a `values` list of day offsets (portable: no generate_series). -#}
 {% macro day_offsets(n) -%}
     {%- for offset in range(n) %}({{ offset }}){% if not loop.last %}, {% endif %}{% endfor -%}

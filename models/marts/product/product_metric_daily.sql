@@ -120,15 +120,7 @@ rolled as (
 ),
 
 value_counts as (
-    select
-        metric,
-        metric_date,
-        measure_value,
-        count(*) as observations
-    from window_measures
-    where aggregation <> 'ratio'
-        and measure_value is not null
-    group by metric, metric_date, measure_value
+    {{ measure_value_counts('window_measures') }}
 ),
 
 rolled_value_counts as (

@@ -97,15 +97,7 @@ sides as (
 ),
 
 value_counts as (
-    select
-        metric,
-        metric_date,
-        measure_value,
-        count(*) as observations
-    from measures
-    where aggregation <> 'ratio'
-        and measure_value is not null
-    group by metric, metric_date, measure_value
+    {{ measure_value_counts('measures') }}
 ),
 
 shifted_value_counts as (
