@@ -25,6 +25,8 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from ingestion.demo.jira_api import JiraData
 from ingestion.demo.org import Org
 from ingestion.demo.pagerduty_api import PagerDutyData
@@ -38,9 +40,9 @@ CACHE_REPOS = int(os.environ.get("BENCH_SERVE_CACHE_REPOS", "64"))
 
 
 def _lines(path: Path) -> Iterator[Any]:
-    with open(path, encoding="utf-8") as handle:
+    with open(path, "rb") as handle:
         for line in handle:
-            yield json.loads(line)
+            yield orjson.loads(line)  # a third of the json module's time: a repository is ~85 MiB of lines
 
 
 class FileRepos(Mapping[str, "FileRepo"]):

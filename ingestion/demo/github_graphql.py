@@ -25,17 +25,22 @@ from typing import Any
 
 from graphql import (
     DocumentNode,
+    ExecutionContext,
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
     GraphQLError,
+    GraphQLObjectType,
     GraphQLSchema,
     InlineFragmentNode,
     OperationDefinitionNode,
     SelectionSetNode,
+    Undefined,
     build_schema,
     execute,
     get_named_type,
+    is_leaf_type,
+    is_non_null_type,
     parse,
     validate,
     value_from_ast_untyped,
@@ -107,13 +112,13 @@ def respond(org: Org, body: bytes, budget: PointsBudget) -> tuple[int, Json, dic
     except (ValueError, KeyError, TypeError):
         return 400, {"message": "Problems parsing JSON", "documentation_url": "https://docs.github.com/graphql"}, {}
     try:
-        document = parse(query)
+        document = parse(query, no_location=True)
     except GraphQLError as exc:
         return 200, {"errors": [exc.formatted]}, budget.headers()
     variables = request.get("variables") or {}
-    errors = validate(schema(), document)
+    errors = _rejections(query)
     if errors:
-        return 200, {"errors": [error.formatted for error in errors]}, budget.headers()
+        return 200, {"errors": errors}, budget.headers()
     try:
         cost, nodes, shape = _priced(document, variables)
     except PaginationError as exc:
@@ -127,11 +132,66 @@ def respond(org: Org, body: bytes, budget: PointsBudget) -> tuple[int, Json, dic
         return 200, {"errors": [{"type": "RATE_LIMITED", "message": message}]}, budget.headers()
     budget.record(shape, cost)
     root = _Root(org, cost, nodes, budget)
-    result = execute(schema(), document, root_value=root.fields(), variable_values=variables)
+    result = execute(schema(), document, root_value=root.fields(), variable_values=variables,
+                     execution_context_class=_Execution)
     payload: Json = {"data": result.data}
     if result.errors:
         payload["errors"] = [error.formatted for error in result.errors]
     return 200, payload, budget.headers()
+
+
+# ---------------------------------------------------------------- validation and execution, at replay speed
+
+# A query's literals (strings, numbers) as the validator sees them: only their kind matters to it (a `String` is
+# any string: GitHub's custom scalars such as `DateTime` are plain strings in the SDL-built schema).
+_LITERALS = re.compile(r'"""(?:[^"\\]|\\.|"(?!""))*"""|"(?:[^"\\\n]|\\.)*"|(?<![\w.])-?\d+(\.\d+)?([eE][+-]?\d+)?(?![\w.])')
+
+
+def _kind(match: re.Match[str]) -> str:
+    text = match.group(0)
+    if text.startswith('"'):
+        return '""'
+    if match.group(1) or match.group(2):
+        return "0.0"
+    return "0" if abs(int(text)) < 2**31 else text  # an `Int` beyond 32 bits stays, to be refused
+
+
+def _rejections(query: str) -> list[Json]:
+    """What the schema's validation says of the query (nothing if GitHub would run it). The sources' queries
+    carry their arguments as literals, so a sync sends thousands of texts of a few shapes: a shape (the text with
+    each literal replaced by an empty one of its kind) is validated once."""
+    if not _shape_rejected(_LITERALS.sub(_kind, query)):
+        return []
+    document = parse(query)  # with locations, for GitHub's error format
+    return [error.formatted for error in validate(schema(), document)]
+
+
+@functools.lru_cache(maxsize=1024)
+def _shape_rejected(shape: str) -> bool:
+    try:
+        return bool(validate(schema(), parse(shape, no_location=True)))
+    except GraphQLError:
+        return True
+
+
+class _Execution(ExecutionContext):
+    """graphql-core's executor, with a short path for most of a response's fields: a scalar or enum read from a
+    dict, with no resolver and no arguments, serialized as `complete_leaf_value` would. Anything else (a
+    resolver, arguments, a null, `__typename`) takes graphql-core's own path, errors included."""
+
+    def execute_field(self, parent_type: GraphQLObjectType, source: Any, field_nodes: list[FieldNode],
+                      path: Any) -> Any:
+        node = field_nodes[0]
+        if type(source) is dict and not node.arguments:
+            field = parent_type.fields.get(node.name.value)
+            if field is not None and field.resolve is None:
+                kind = field.type.of_type if is_non_null_type(field.type) else field.type
+                value = source.get(node.name.value)
+                if value is not None and is_leaf_type(kind) and not callable(value):
+                    serialized = kind.serialize(value)
+                    if serialized is not None and serialized is not Undefined:
+                        return serialized
+        return super().execute_field(parent_type, source, field_nodes, path)
 
 
 # ---------------------------------------------------------------- cost (GitHub's documented formula)
@@ -418,7 +478,7 @@ class _Repository:
     # -- commits
     def git_object(self, _info: Any, oid: str | None = None, expression: str | None = None) -> Json | None:
         """`object(oid:)`: a commit of the repository (its default branch's or a pull request's), else null."""
-        found = _commits_by_sha(self.data).get(oid) if oid else None
+        found = _indexed(self.data, _commits_by_sha).get(oid) if oid else None
         return self.commit(found) if found is not None else None
 
     def commit(self, c: Json) -> Json:
@@ -441,11 +501,10 @@ class _Repository:
                 before: str | None = None, since: str | None = None, until: str | None = None,
                 **_filters: Any) -> Json:
         """The default branch's history, newest first, by committer date (`since`/`until` inclusive)."""
-        chosen = [c for c in self.data.commits
-                  if (since is None or _at(c["commit"]["committer"]["date"]) >= _at(since))
-                  and (until is None or _at(c["commit"]["committer"]["date"]) <= _at(until))]
-        order = _Order(lambda c: [_at(c["commit"]["committer"]["date"]).isoformat(), c["sha"]], descending=True)
-        chosen = sorted(chosen, key=order.key, reverse=True)
+        dated, keys = _indexed(self.data, _history)
+        low, high = _at(since) if since else None, _at(until) if until else None
+        chosen = [c for at, c in dated if (low is None or at >= low) and (high is None or at <= high)]
+        order = _Order(lambda c: keys[c["sha"]], descending=True)
         return connection(chosen, self.commit, first, after, last, before, order=order)
 
     # -- issues
@@ -503,23 +562,37 @@ class _Repository:
                 "createdAt": s.get("created_at"), "updatedAt": s.get("updated_at"), "logUrl": s.get("log_url")}
 
 
-_SHAS: dict[int, tuple[Any, dict[str, Json]]] = {}  # id(repository data) → (weak ref to it, sha → commit)
-_SHAS_LOCK = threading.Lock()
-_SHAS_KEPT = 8  # repositories indexed at once (lookups come a few repositories at a time)
+_INDEXES: dict[tuple[int, str], tuple[Any, Any]] = {}  # (id(repository data), index) → (weak ref to it, index)
+_INDEXES_LOCK = threading.Lock()
+_INDEXES_KEPT = 16  # indexes kept at once (lookups come a few repositories at a time)
+
+
+def _indexed(data: Any, build: Callable[[Any], Any]) -> Any:
+    """`build(data)`, once per repository data object and index (the bench's file-backed repositories are
+    re-read after leaving their cache, and get new indexes then)."""
+    key = (id(data), build.__name__)
+    with _INDEXES_LOCK:
+        entry = _INDEXES.get(key)
+        if entry is None or entry[0]() is not data:
+            while len(_INDEXES) >= _INDEXES_KEPT:
+                del _INDEXES[next(iter(_INDEXES))]
+            entry = _INDEXES[key] = (weakref.ref(data), build(data))
+        return entry[1]
 
 
 def _commits_by_sha(data: Any) -> dict[str, Json]:
-    """Every commit of a repository by SHA (the default branch's and its pull requests'), built once per
-    repository data object (the bench's file-backed repositories are re-read after leaving their cache)."""
-    with _SHAS_LOCK:
-        entry = _SHAS.get(id(data))
-        if entry is None or entry[0]() is not data:
-            index = {c["sha"]: c for items in data.pull_commits.values() for c in items if isinstance(c, dict)}
-            index.update(data.all_commits)
-            while len(_SHAS) >= _SHAS_KEPT:
-                del _SHAS[next(iter(_SHAS))]
-            entry = _SHAS[id(data)] = (weakref.ref(data), index)
-        return entry[1]
+    """Every commit of a repository by SHA (the default branch's and its pull requests')."""
+    index = {c["sha"]: c for items in data.pull_commits.values() for c in items if isinstance(c, dict)}
+    index.update(data.all_commits)
+    return index
+
+
+def _history(data: Any) -> tuple[list[tuple[datetime, Json]], dict[str, list[str]]]:
+    """The default branch's commits with their committer dates, newest first (ties: the larger SHA first), and
+    each commit's sort key by SHA (its cursor's content)."""
+    dated = [(_at(c["commit"]["committer"]["date"]), c) for c in data.commits]
+    keys = {c["sha"]: [at.isoformat(), c["sha"]] for at, c in dated}
+    return sorted(dated, key=lambda pair: keys[pair[1]["sha"]], reverse=True), keys
 
 
 def _pull_state(p: Mapping[str, Any]) -> str:

@@ -122,6 +122,16 @@ def test_queries_github_would_refuse_are_refused(serve: Callable[..., ReplayServ
     unknown = _post(server, '{ repository(owner: "acme", name: "payments-api") { pullRequests(first: 1) '
                             '{ nodes { leadTimeHours } } } }')
     assert "Cannot query field 'leadTimeHours' on type 'PullRequest'" in unknown["errors"][0]["message"]
+    # validation is remembered per shape (literals blanked): a literal of the wrong kind or beyond `Int` is a
+    # different shape, refused as GitHub refuses it, after the same query with a good literal ran
+    for first, refusal in (('"2"', "Int cannot represent non-integer value"),
+                           ("4294967296", "Int cannot represent non 32-bit signed integer value")):
+        good = _post(server, '{ repository(owner: "acme", name: "payments-api") { pullRequests(first: 2) '
+                             '{ totalCount } } }')
+        assert good["data"]["repository"]["pullRequests"]["totalCount"] >= 1
+        bad = _post(server, '{ repository(owner: "acme", name: "payments-api") { pullRequests(first: %s) '
+                            '{ totalCount } } }' % first)
+        assert refusal in bad["errors"][0]["message"] and bad["errors"][0]["locations"], bad
     unpaged = _post(server, '{ repository(owner: "acme", name: "payments-api") { pullRequests { totalCount } } }')
     assert unpaged["errors"][0]["type"] == "MISSING_PAGINATION_BOUNDARIES"
     huge = _post(server, '{ repository(owner: "acme", name: "payments-api") { pullRequests(first: 100) { nodes { '
@@ -133,7 +143,7 @@ def test_queries_github_would_refuse_are_refused(serve: Callable[..., ReplayServ
                            'pullRequests(first: 100) { nodes { commits(first: 100) { nodes { commit { '
                            'parents(first: 1) { totalCount } } } } } } } }')
     assert priced["data"]["rateLimit"]["cost"] == 101
-    assert server.graphql_budget.used == 101  # refused queries are not charged
+    assert server.graphql_budget.used == 2 + 101  # the two good queries above; refused queries are not charged
 
 
 def test_a_query_the_schema_rejects_stops_the_sync_with_its_reason(
