@@ -51,7 +51,8 @@ unioned as (
         country,
         app_version,
         plan,
-        properties
+        properties,
+        loaded_by
     from {{ relation }}
     {%- if is_incremental() %}
     where source_system || ':' || coalesce(anonymous_id, user_id, '') in (select * from changed)
@@ -164,7 +165,9 @@ final as (
         app_version,
         plan,
         -- payload
-        properties
+        properties,
+        -- the load that brought the event (downstream product models find the devices they must recompute here)
+        loaded_by
     from sessionised
 )
 
