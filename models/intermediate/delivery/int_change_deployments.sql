@@ -93,13 +93,19 @@ default_branch_heads as (
     {{ dedupe('default_branch_tips', 'repository', 'committed_at desc nulls last, sha') }}
 ),
 
+-- the first-parent edges of the default branch's commits: the main line is among them (the default branch's history
+-- holds every commit its head reaches), and the pull requests' own commits, most of the graph, are not
 first_parents as (
     select
-        repository,
-        sha,
-        parent_sha
+        commit_parents.repository,
+        commit_parents.sha,
+        commit_parents.parent_sha
     from commit_parents
-    where parent_position = 1
+    inner join commits
+        on commit_parents.repository = commits.repository
+        and commit_parents.sha = commits.sha
+    where commit_parents.parent_position = 1
+        and commits.is_on_default_branch
 ),
 {%- if target.type == 'spark' %}
 
@@ -295,11 +301,14 @@ reachable (deployment_id, repository, sha, previous_sha, previous_position, posi
     inner join walk_steps
         on reachable.repository = walk_steps.repository
         and reachable.sha = walk_steps.sha
+    -- every condition compares the two sides (the step's own flags fold into the upper bound: no bound, no row), so
+    -- the join is a hash join by repository; a condition on one side alone made DuckDB compare every row with
+    -- every main-line commit of every repository (a nested loop, quadratic in the organisation's size)
     left join main_line as main_line_rest
-        on walk_steps.is_main_line_rest
-        and not reachable.on_main_line
-        and reachable.repository = main_line_rest.repository
-        and main_line_rest.main_line_position < reachable.position
+        on reachable.repository = main_line_rest.repository
+        and main_line_rest.main_line_position < case
+            when walk_steps.is_main_line_rest and not reachable.on_main_line then reachable.position
+        end
         and main_line_rest.main_line_position >= coalesce(reachable.previous_position, 0)
     where reachable.sha is distinct from reachable.previous_sha
         and not coalesce(reachable.position <= reachable.previous_position, false)
