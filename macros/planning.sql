@@ -35,3 +35,33 @@
 {% macro spark__any_label_matches(labels, pattern) -%}
     coalesce(exists(split({{ labels }}, ' '), label -> label rlike {{ pattern }}), false)
 {%- endmacro %}
+
+{#- The sprint ids of every change of Jira's sprint field (`from` / `to`: comma-separated ids), one row per change,
+    side (`before` / `after`) and sprint id: a select over `changes` (stg_jira__issue_changelog_items), for an
+    equality join to the sprints (matching each id in the text against every sprint is issues × sprints). -#}
+{% macro sprint_change_ids(changes) -%}
+    select distinct
+        issue_id,
+        history_id,
+        item_index,
+        changed_at,
+        side,
+        trim(item) as sprint_id
+    from (
+        {%- for side, column in [('before', 'from_value'), ('after', 'to_value')] %}
+        select
+            issue_id,
+            history_id,
+            item_index,
+            changed_at,
+            '{{ side }}' as side,
+            {{ explode(split_to_array("coalesce(" ~ column ~ ", '')", "','")) }} as item
+        from {{ changes }}
+        where field_id = 'customfield_10020' or lower(field_name) = 'sprint'
+        {%- if not loop.last %}
+        union all
+        {%- endif %}
+        {%- endfor %}
+    ) as sprint_change_items
+    where trim(item) <> ''
+{%- endmacro %}

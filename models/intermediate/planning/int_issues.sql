@@ -143,12 +143,12 @@ final as (
     from unioned
     left join first_moves
         on unioned.issue_key = first_moves.issue_key
+    -- each condition compares the two sides (a tool's rows only meet its own mapping): a hash join, where a
+    -- condition on one side alone made DuckDB compare every issue with every row of the mapping
     left join project_teams
-        on unioned.source_system = 'jira'
-        and unioned.project = project_teams.project
+        on project_teams.project = case when unioned.source_system = 'jira' then unioned.project end
     left join repositories
-        on unioned.source_system = 'github'
-        and unioned.project = repositories.repository
+        on repositories.repository = case when unioned.source_system = 'github' then unioned.project end
 )
 
 select * from final

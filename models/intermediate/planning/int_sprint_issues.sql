@@ -16,49 +16,9 @@ sprints as (
     select * from {{ ref('int_sprints') }}
 ),
 
--- sprint field changes: `from`/`to` hold comma-separated sprint ids before and after
-sprint_changes as (
-    select
-        issue_id,
-        history_id,
-        item_index,
-        changed_at,
-        {{ split_to_array("coalesce(from_value, '')", "','") }} as before_ids,
-        {{ split_to_array("coalesce(to_value, '')", "','") }} as after_ids
-    from changes
-    where field_id = 'customfield_10020' or lower(field_name) = 'sprint'
-),
-
-sprint_change_items as (
-    select
-        issue_id,
-        history_id,
-        item_index,
-        changed_at,
-        'before' as side,
-        {{ explode('before_ids') }} as item
-    from sprint_changes
-    union all
-    select
-        issue_id,
-        history_id,
-        item_index,
-        changed_at,
-        'after' as side,
-        {{ explode('after_ids') }} as item
-    from sprint_changes
-),
-
+-- the sprint ids before and after each change of the sprint field
 sprint_change_ids as (
-    select
-        issue_id,
-        history_id,
-        item_index,
-        changed_at,
-        side,
-        trim(item) as sprint_id
-    from sprint_change_items
-    where trim(item) <> ''
+    {{ sprint_change_ids('changes') }}
 ),
 
 -- a sprint id in the change's `to` but not its `from` was added; in `from` but not `to`, removed

@@ -16,16 +16,8 @@ sprints as (
     select * from {{ ref('int_sprints') }}
 ),
 
-sprint_changes as (
-    select
-        issue_id,
-        history_id,
-        item_index,
-        changed_at,
-        ',' || replace(coalesce(from_value, ''), ' ', '') || ',' as before_ids,
-        ',' || replace(coalesce(to_value, ''), ' ', '') || ',' as after_ids
-    from changes
-    where field_id = 'customfield_10020' or lower(field_name) = 'sprint'
+sprint_change_ids as (
+    {{ sprint_change_ids('changes') }}
 ),
 
 jira_sprints as (
@@ -36,23 +28,27 @@ jira_sprints as (
     where source_system = 'jira'
 ),
 
+-- a known sprint whose id is on one side of a change only: in `to` (added) or in `from` (removed)
 moves as (
     select
-        sprint_changes.issue_id,
+        sprint_change_ids.issue_id,
         jira_sprints.sprint_key,
         jira_sprints.sprint_id,
-        sprint_changes.history_id || ':' || cast(sprint_changes.item_index as {{ dbt.type_string() }}) as change_id,
-        sprint_changes.changed_at,
-        case
-            when sprint_changes.after_ids like '%,' || jira_sprints.sprint_id || ',%' then 'added'
-            else 'removed'
-        end as change
-    from sprint_changes
+        sprint_change_ids.history_id || ':' || cast(sprint_change_ids.item_index as {{ dbt.type_string() }})
+            as change_id,
+        sprint_change_ids.changed_at,
+        max(case when sprint_change_ids.side = 'after' then 'added' else 'removed' end) as change
+    from sprint_change_ids
     inner join jira_sprints
-        on sprint_changes.before_ids like '%,' || jira_sprints.sprint_id || ',%'
-        or sprint_changes.after_ids like '%,' || jira_sprints.sprint_id || ',%'
-    where (sprint_changes.before_ids like '%,' || jira_sprints.sprint_id || ',%')
-        <> (sprint_changes.after_ids like '%,' || jira_sprints.sprint_id || ',%')
+        on sprint_change_ids.sprint_id = jira_sprints.sprint_id
+    group by
+        sprint_change_ids.issue_id,
+        jira_sprints.sprint_key,
+        jira_sprints.sprint_id,
+        sprint_change_ids.history_id,
+        sprint_change_ids.item_index,
+        sprint_change_ids.changed_at
+    having count(distinct sprint_change_ids.side) = 1
 ),
 
 first_moves as (
@@ -65,14 +61,22 @@ first_moves as (
     from moves
 ),
 
-current_members as (
+sprint_field_ids as (
     select
-        jira_issues.issue_id,
+        issue_id,
+        {{ explode(split_to_array('sprint_ids', "' '")) }} as sprint_id
+    from jira_issues
+    where sprint_ids is not null
+),
+
+current_members as (
+    select distinct
+        sprint_field_ids.issue_id,
         jira_sprints.sprint_key,
         jira_sprints.sprint_id
-    from jira_issues
+    from sprint_field_ids
     inner join jira_sprints
-        on ' ' || jira_issues.sprint_ids || ' ' like '% ' || jira_sprints.sprint_id || ' %'
+        on sprint_field_ids.sprint_id = jira_sprints.sprint_id
 ),
 
 created_in_sprint as (

@@ -31,7 +31,9 @@ reviews_by_team as (
     left join people_teams
         on reviews.source_system || ':' || reviews.reviewer_login = people_teams.identity_key
         and reviews.submitted_at >= people_teams.valid_from
-        and (people_teams.valid_to is null or reviews.submitted_at < people_teams.valid_to)
+        -- an open-ended period as a far-off end, not `valid_to is null or …`: every condition then compares the two
+        -- sides and the join is a hash join by person (an `or` made it compare every review with every period)
+        and reviews.submitted_at < coalesce(people_teams.valid_to, cast('9999-12-31' as {{ dbt.type_timestamp() }}))
 ),
 
 reviews_given as (
