@@ -188,7 +188,10 @@ class _Execution(ExecutionContext):
                 kind = field.type.of_type if is_non_null_type(field.type) else field.type
                 value = source.get(node.name.value)
                 if value is not None and is_leaf_type(kind) and not callable(value):
-                    serialized = kind.serialize(value)
+                    try:
+                        serialized = kind.serialize(value)
+                    except Exception:  # noqa: BLE001 - graphql-core's path reports it, located, as GitHub would
+                        serialized = None
                     if serialized is not None and serialized is not Undefined:
                         return serialized
         return super().execute_field(parent_type, source, field_nodes, path)
