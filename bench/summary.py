@@ -55,6 +55,9 @@ def render(runs: dict[tuple[float, str], dict[str, Any]]) -> str:
     def mark(d: dict[str, Any], key: str, text: str) -> str:
         return text + (" ✓" if fig(d, key) <= TARGETS[key] else " ✗")
 
+    def native(d: dict[str, Any]) -> bool:
+        return d["measured"].get("raw") == "native"
+
     def step(d: dict[str, Any], name: str) -> dict[str, Any]:
         return d["measured"]["steps"][name]
 
@@ -66,12 +69,14 @@ def render(runs: dict[tuple[float, str], dict[str, Any]]) -> str:
         row("engineers", lambda d: f"{d['measured']['manifest']['engineers']:,}"),
         row("records generated", lambda d: f"{sum(d['measured']['manifest']['records'].values()):,}"),
         row("page events", lambda d: f"{d['measured']['manifest']['records'].get('events', 0):,}"),
-        row("raw tables loaded by", lambda d: "DuckDB (`--raw native`)" if d["measured"].get("raw") == "native"
-            else "the dlt sources"),
-        row("ingest: DuckDB-native ÷ dlt records/s", lambda d: mark(d, "ingest_ratio", f"{fig(d, 'ingest_ratio'):.1f}×"),
+        row("raw tables loaded by", lambda d: "DuckDB (`--raw native`)" if native(d) else "the dlt sources"),
+        # a `--raw native` run loads its raw tables with DuckDB itself: its ingest ratios are 1× by construction
+        row("ingest: DuckDB-native ÷ dlt records/s",
+            lambda d: "— (native)" if native(d) else mark(d, "ingest_ratio", f"{fig(d, 'ingest_ratio'):.1f}×"),
             "≤ 2×"),
         row("ingest CPU: dlt ÷ DuckDB-native per record",
-            lambda d: f"{d['figures'].get('ingest_cpu_ratio', float('nan')):.1f}×", "≤ 2×"),
+            lambda d: "— (native)" if native(d) else f"{d['figures'].get('ingest_cpu_ratio', float('nan')):.1f}×",
+            "≤ 2×"),
         row("build: dbt build ÷ raw SQL", lambda d: mark(d, "build_ratio", f"{fig(d, 'build_ratio'):.2f}×"), "≤ 1.3×"),
         row("nightly ÷ full", lambda d: mark(d, "incremental_share", f"{100 * fig(d, 'incremental_share'):.1f} %"),
             "≤ 5 %"),
