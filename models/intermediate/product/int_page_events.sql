@@ -1,7 +1,6 @@
-{%- set staging = ['stg_events__segment_events', 'stg_events__snowplow_events'] %}
 {{ config(
     materialized=incremental_materialization(), incremental_strategy='delete+insert', unique_key='device_key',
-    on_schema_change='sync_all_columns', post_hook="{{ record_incremental_state(" ~ staging ~ ") }}"
+    on_schema_change='sync_all_columns', post_hook="{{ record_incremental_state(page_event_staging()) }}"
 ) }}
 -- Incremental by device: every event of a device (anonymous id, else user id) is recomputed when any event of it
 -- was loaded since the last run: an event delivered a day late, a session that spans midnight, or an identify
@@ -19,13 +18,9 @@ snowplow_events as (
 ),
 
 {%- if is_incremental() %}
-{%- set since = incremental_since() %}
 
 changed as (
-    {% for name in staging -%}
-    {{ loaded_since(ref(name), "source_system || ':' || coalesce(anonymous_id, user_id, '')", since) }}
-    {% if not loop.last %}union{% endif %}
-    {% endfor %}
+    {{ changed_since(page_event_staging(), "source_system || ':' || coalesce(anonymous_id, user_id, '')") }}
 ),
 {%- endif %}
 
