@@ -242,16 +242,24 @@
 
 {#- The daily product models (int_funnel_progress, int_product_measures and the product_*_daily marts) are
     incremental by UTC day: every row of a touched day (or cohort day) is deleted and recomputed from all of that
-    day's events, never patched. A day is touched when it holds an event of a device whose events were loaded
-    since the model's last run (int_page_events has recomputed those devices: a late event, a session spanning
-    midnight, an identify re-attributing earlier days all land on that device's days), and so is every cohort day
-    whose funnel window reaches such a day: a funnel step can come up to the longest `conversion_window_hours`
-    (seeds/funnels.csv) after its entry, so a touched day also touches the ceil(window / 24) days before it. -#}
+    day's events, never patched. A day is touched when one of its events changed since the model's last run: an
+    event of int_page_events whose `changed_by` is later (int_page_events recomputed its device and the row came
+    out new or different: a late event, a session spanning midnight that re-keys the session, an identify
+    re-attributing earlier days), and the day such an event moved away from (`changed_from_date`). A day's
+    observations are aggregates of that day's events, so a day none of whose events changed is left as it is,
+    however active its devices were since. Every cohort day whose funnel window reaches a touched day is touched
+    too: a funnel step can come up to the longest `conversion_window_hours` (seeds/funnels.csv) after its entry, so
+    a touched day also touches the ceil(window / 24) days before it. -#}
 {% macro touched_days() -%}
+    {%- set since = incremental_since() -%}
     select distinct cast(touched.event_date - cast(offsets.days_before as integer) as date) as touched_date
     from (
-        select distinct event_date from {{ ref('int_page_events') }}
-        where device_key in ({{ touched_devices() }})
+        select event_date from {{ ref('int_page_events') }}
+        where cast(changed_by as {{ dbt.type_string() }}) > {{ since }}
+        union
+        select changed_from_date as event_date from {{ ref('int_page_events') }}
+        where cast(changed_by as {{ dbt.type_string() }}) > {{ since }}
+            and changed_from_date is not null
     ) as touched
     cross join (
         select unnest(generate_series(0, window_days)) as days_before

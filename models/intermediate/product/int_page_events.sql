@@ -164,6 +164,61 @@ final as (
         -- the load that brought the event (downstream product models find the devices they must recompute here)
         loaded_by
     from sessionised
+),
+{%- set compared = ['device_key', 'event_id', 'source_system', 'page_view_id', 'user_id', 'anonymous_id',
+                    'stitched_user_id', 'tracker_session_id', 'session_key', 'session_method', 'event_type',
+                    'event_name', 'event_at', 'event_date', 'received_at', 'page_path', 'page_url', 'page_title',
+                    'page_referrer', 'platform', 'browser', 'country', 'app_version', 'plan', 'properties'] %}
+{#- a warehouse built before `changed_by` existed: every recomputed row counts as changed, once #}
+{%- set has_changed_by = is_incremental()
+    and 'changed_by' in adapter.get_columns_in_relation(this) | map(attribute='name') | list %}
+{%- if has_changed_by %}
+
+-- The recomputed devices' rows as the last build left them. A row recomputed as it was keeps its `changed_by`, so
+-- the daily product models recompute only the days whose rows changed, not every day a returning device was active.
+previous as (
+    select * from {{ this }}
+    where device_key in (select final.device_key from final)
+),
+
+matched as (
+    select
+        final.*,
+        previous.changed_by as previous_changed_by,
+        previous.changed_from_date as previous_changed_from_date,
+        previous.event_date as previous_event_date,
+        previous.event_key is not null
+        {%- for column in compared %}
+            and final.{{ column }} is not distinct from previous.{{ column }}
+        {%- endfor %} as is_unchanged
+    from final
+    left join previous
+        on final.event_key = previous.event_key
+),
+{%- endif %}
+
+compared as (
+    select
+        {%- for column in ['event_key'] + compared + ['loaded_by'] %}
+        {{ column }},
+        {%- endfor %}
+        {%- if has_changed_by %}
+        -- a changed row: the newest load of its device's events (later than any model's last run: the device was
+        -- recomputed because of it)
+        case
+            when is_unchanged then previous_changed_by
+            else max(loaded_by) over (partition by device_key)
+        end as changed_by,
+        case
+            when is_unchanged then previous_changed_from_date
+            when previous_event_date <> event_date then previous_event_date
+        end as changed_from_date
+    from matched
+        {%- else %}
+        loaded_by as changed_by,
+        cast(null as date) as changed_from_date
+    from final
+        {%- endif %}
 )
 
-select * from final
+select * from compared
