@@ -144,6 +144,39 @@
     select {{ key_sql }} from {{ relation }} where cast(loaded_by as varchar) > {{ since }}
 {%- endmacro %}
 
+{#- Staging models are incremental tables on DuckDB (dbt_project.yml: `delete+insert` on the model's key), views on
+    the other adapters. A view dedupes every version ever loaded each time it is read, and no filter on the
+    deduped rows (a changed key, a load id) can go below the dedupe's window: each incremental model finding its
+    changed entities, each data test of a staging model, re-ran it over the whole raw table. The tables dedupe
+    once; a nightly dedupes only the keys with a version loaded since (`versions_loaded_since`). The small ones
+    whose raw table is reloaded whole, or that have a nullable key (git tags, Copilot reports, Jira's sprints and
+    statuses), stay views. -#}
+{% macro staging_materialization() -%}
+    {{ return('incremental' if target.type == 'duckdb' else 'view') }}
+{%- endmacro %}
+
+{#- The versions a staging model dedupes, from `relation` (its `renamed` CTE): every row, or on an incremental
+    build every version of each key (`key`, its columns) with a version loaded since the model's last build, so the
+    dedupe still picks among all of a key's versions and a key comes out as a full build gives it. -#}
+{% macro versions_loaded_since(relation, key) -%}
+    select * from {{ relation }}
+    {%- if is_incremental() %}
+    where ({{ key }}) in (
+        select {{ key }} from {{ relation }}
+        where cast(loaded_by as {{ dbt.type_string() }}) > {{ incremental_since() }}
+    )
+    {%- endif %}
+{%- endmacro %}
+
+{#- Post-hook of every staging model (dbt_project.yml): an incremental one records its state. -#}
+{% macro record_staging_state() -%}
+    {%- if model.config.materialized == 'incremental' -%}
+    {{ record_incremental_state([this.identifier]) }}
+    {%- else -%}
+    select 1
+    {%- endif -%}
+{%- endmacro %}
+
 {#- Incremental on DuckDB (the warehouse); a plain table on the other adapters the project is checked on. -#}
 {% macro incremental_materialization() -%}
     {{ return('incremental' if target.type == 'duckdb' else 'table') }}

@@ -13,8 +13,10 @@ window of records every night and reloads them with a new load id, unchanged). T
   content changed (rows gained, lost or changed; not rows reloaded as they were), with their data tests — plus,
   when the day changed and var `as_of_date` is blank, the models that read today's date (`tag:as_of_date`, set
   by the `as_of_date` macro) and theirs. Unit tests are left out: they check code against fixed rows, and the
-  code is the one they passed on;
-- nothing changed: no dbt at all.
+  code is the one they passed on. A raw table whose rows were only reloaded as they were selects its staging
+  model alone (`source:<table>+1`): a staging table keeps each record's load id (`loaded_by`), which the reload
+  moved, and nothing after it reads anything the reload changed;
+- nothing changed or reloaded: no dbt at all.
 
 Models that are not selected keep last night's tables, which are what a build would give again: their inputs
 did not change. Incremental models go on recomputing only the entities their raw rows reach (macros/incremental.sql).
@@ -161,6 +163,11 @@ def raw_marks(con: duckdb.DuckDBPyConnection, tables: list[str],
     return {t: _mark(con, t, content[t], before.get(t)) for t in tables if t in content}
 
 
+def _reloaded(now: Mapping[str, Any] | None, before: Any) -> bool:
+    """A raw table gained a newer load id (rows reloaded, changed or not)."""
+    return now is not None and isinstance(before, Mapping) and now["load_id"] != before.get("load_id")
+
+
 def _changed(now: Mapping[str, Any] | None, before: Any) -> bool:
     """A raw table changed when its content did: rows and digest (a state of an older shape: when anything does)."""
     if now is None or not isinstance(before, Mapping):
@@ -203,9 +210,12 @@ def plan(warehouse: Path, project: Path, vars: Mapping[str, Any] | None, key: st
     if state["fingerprint"] != fingerprint(project, vars, key):
         return Plan(None, True, "a model, seed, test or var changed", marks=marks)
     changed = sorted(selectors[t] for t in selectors if _changed(marks.get(t), state["marks"].get(t)))
+    reloaded = sorted(selectors[t] for t in selectors
+                      if selectors[t] not in changed and _reloaded(marks.get(t), state["marks"].get(t)))
     dated = not (vars or {}).get("as_of_date") and state["as_of_day"] != today().isoformat()
-    select = [f"{s}+" for s in changed] + (["tag:as_of_date+"] if dated else [])
-    reason = f"{len(changed)} raw table(s) changed" + (", a new day" if dated else "")
+    select = [f"{s}+" for s in changed] + [f"{s}+1" for s in reloaded] + (["tag:as_of_date+"] if dated else [])
+    reason = (f"{len(changed)} raw table(s) changed" + (f", {len(reloaded)} reloaded as they were" if reloaded else "")
+              + (", a new day" if dated else ""))
     return Plan(select, False, reason, marks=marks)
 
 

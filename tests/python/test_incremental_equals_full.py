@@ -216,11 +216,11 @@ def head_sha(con: duckdb.DuckDBPyConnection, repository: str) -> str:
 
 
 def incremental_models(warehouse: Path) -> list[str]:
-    """`schema.table` of every incremental model (intermediate ones and the product marts)."""
+    """`schema.table` of every incremental model (staging, intermediate and the product marts)."""
     with duckdb.connect(str(warehouse), read_only=True) as con:
         return [f"{schema}.{name}" for schema, name in con.execute(
             "select table_schema, table_name from information_schema.tables where table_name in "
-            "(select model from intermediate.incremental_state) and table_schema in ('intermediate', 'marts') "
+            "(select model from intermediate.incremental_state) and table_schema in ('staging', 'intermediate', 'marts') "
             "order by 2").fetchall()]
 
 
@@ -316,16 +316,24 @@ def test_nightly_incremental_builds_equal_full_refreshes(tmp_path: Path, project
                 "marts.fct_page_views", "marts.fct_sessions", "intermediate.int_issues",
                 "intermediate.int_issue_transitions", "intermediate.int_funnel_progress",
                 "intermediate.int_product_measures", "marts.product_metric_daily",
-                "marts.product_metric_segments_daily", "marts.product_funnel_daily"}
+                "marts.product_metric_segments_daily", "marts.product_funnel_daily",
+                "staging.stg_github__pull_requests", "staging.stg_github__pull_request_commits",
+                "staging.stg_events__segment_events", "staging.stg_jira__issue_changelog_items"}
             unequal = {table: diff for table, diff in differences(warehouse, full).items() if diff != (0, 0)}
             assert unequal == {}, f"after {name}: (rows only incremental, rows only full refresh) {unequal}"
 
         # a nightly with nothing new: the sources' look-back re-reads a window (and Jira's status list and sprints)
-        # and reloads those rows unchanged, with a new load id; no raw table's content changed, so nothing is built
+        # and reloads those rows unchanged, with a new load id; no raw table's content changed, so only the staging
+        # models of the reloaded tables are built (their rows keep the load id), and still equal a full refresh
         reloaded = refresh(published, build=False, progress=Progress(quiet=True)).rows_loaded
         assert sum(count for table, count in reloaded.items() if not table.endswith("_rejected")) > 0
         quiet = dbt_module.build(warehouse, vars=VARS, command="run")
-        assert (quiet.select, quiet.reason) == ([], "0 raw table(s) changed")
+        assert quiet.reason.startswith("0 raw table(s) changed, ") and quiet.select
+        assert all(selector.endswith("+1") for selector in quiet.select), quiet.select
+        shutil.copy(warehouse, full)
+        dbt_module.dbt(["run", "--full-refresh"], full, vars=VARS)
+        unequal = {table: diff for table, diff in differences(warehouse, full).items() if diff != (0, 0)}
+        assert unequal == {}, f"after a nightly with nothing new: {unequal}"
 
     # the nightly built only what the day's raw tables reach, except after the seed changed
     assert plans["23 Mar"] is None

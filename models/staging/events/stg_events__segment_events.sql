@@ -1,3 +1,5 @@
+{%- set key = 'event_id' %}
+{{ config(materialized=staging_materialization(), unique_key=key.split(', ')) }}
 with
 
 source as (
@@ -52,8 +54,13 @@ renamed as (
     from source
 ),
 
+-- every version of the keys with a version loaded since the last build (all of them on a full build)
+versions as (
+    {{ versions_loaded_since('renamed', key) }}
+),
+
 deduplicated as (
-    {{ dedupe('renamed', 'event_id', 'received_at nulls last, loaded_by, source_file, source_line') }}
+    {{ dedupe('versions', key, 'received_at nulls last, loaded_by, source_file, source_line') }}
 )
 
 select * from deduplicated

@@ -1,3 +1,5 @@
+{%- set key = 'event_id' %}
+{{ config(materialized=staging_materialization(), unique_key=key.split(', ')) }}
 with
 
 source as (
@@ -56,10 +58,15 @@ renamed as (
     from source
 ),
 
+-- every version of the keys with a version loaded since the last build (all of them on a full build)
+versions as (
+    {{ versions_loaded_since('renamed', key) }}
+),
+
 deduplicated as (
     -- Snowplow delivers at least once: keep the first collected copy of each event id
     {{ dedupe(
-        'renamed', 'event_id', 'received_at, device_created_at nulls last, loaded_by, source_file, source_line'
+        'versions', key, 'received_at, device_created_at nulls last, loaded_by, source_file, source_line'
     ) }}
 )
 

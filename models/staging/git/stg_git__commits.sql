@@ -1,3 +1,5 @@
+{%- set key = 'repository, sha' %}
+{{ config(materialized=staging_materialization(), unique_key=key.split(', ')) }}
 with
 
 source as (
@@ -25,8 +27,13 @@ renamed as (
     from source
 ),
 
+-- every version of the keys with a version loaded since the last build (all of them on a full build)
+versions as (
+    {{ versions_loaded_since('renamed', key) }}
+),
+
 deduplicated as (
-    {{ latest_version('renamed', 'repository, sha', 'committed_at') }}
+    {{ latest_version('versions', key, 'committed_at') }}
 )
 
 select * from deduplicated

@@ -1,3 +1,5 @@
+{%- set key = 'pull_request_id' %}
+{{ config(materialized=staging_materialization(), unique_key=key.split(', ')) }}
 -- Merge requests in the vocabulary of pull requests (same columns as stg_github__pull_requests).
 with
 
@@ -42,8 +44,13 @@ renamed as (
     from source
 ),
 
+-- every version of the keys with a version loaded since the last build (all of them on a full build)
+versions as (
+    {{ versions_loaded_since('renamed', key) }}
+),
+
 deduplicated as (
-    {{ latest_version('renamed', 'pull_request_id', 'updated_at') }}
+    {{ latest_version('versions', key, 'updated_at') }}
 )
 
 select * from deduplicated

@@ -1,3 +1,5 @@
+{%- set key = 'build_id' %}
+{{ config(materialized=staging_materialization(), unique_key=key.split(', ')) }}
 with
 
 source as (
@@ -30,8 +32,13 @@ renamed as (
     from source
 ),
 
+-- every version of the keys with a version loaded since the last build (all of them on a full build)
+versions as (
+    {{ versions_loaded_since('renamed', key) }}
+),
+
 deduplicated as (
-    {{ latest_version('renamed', 'build_id', 'loaded_by') }}
+    {{ latest_version('versions', key, 'loaded_by') }}
 )
 
 select * from deduplicated

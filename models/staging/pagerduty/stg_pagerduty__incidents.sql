@@ -1,3 +1,5 @@
+{%- set key = 'incident_id' %}
+{{ config(materialized=staging_materialization(), unique_key=key.split(', ')) }}
 with
 
 source as (
@@ -27,8 +29,13 @@ renamed as (
     from source
 ),
 
+-- every version of the keys with a version loaded since the last build (all of them on a full build)
+versions as (
+    {{ versions_loaded_since('renamed', key) }}
+),
+
 deduplicated as (
-    {{ latest_version('renamed', 'incident_id', 'updated_at') }}
+    {{ latest_version('versions', key, 'updated_at') }}
 )
 
 select * from deduplicated

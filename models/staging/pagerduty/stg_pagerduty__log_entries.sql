@@ -1,3 +1,5 @@
+{%- set key = 'log_entry_id' %}
+{{ config(materialized=staging_materialization(), unique_key=key.split(', ')) }}
 with
 
 source as (
@@ -22,8 +24,13 @@ renamed as (
     from source
 ),
 
+-- every version of the keys with a version loaded since the last build (all of them on a full build)
+versions as (
+    {{ versions_loaded_since('renamed', key) }}
+),
+
 deduplicated as (
-    {{ latest_version('renamed', 'log_entry_id', 'created_at') }}
+    {{ latest_version('versions', key, 'created_at') }}
 )
 
 select * from deduplicated
