@@ -6,7 +6,7 @@ Steps, each its own process (peak RSS read per process with `os.wait4`):
     organisation as it was the evening before the last day; the real dlt sources ingest it; the server counts
     the requests;
  2. DuckDB-native: `read_json_objects` of the same payload files into the same raw tables (same columns);
- 3. build: `dbt build` on the ingested warehouse; then the same models' compiled SQL and data tests run
+ 3. build: `dbt build` on the ingested warehouse; then the same models' compiled SQL, data and unit tests run
     directly in DuckDB on a copy, in dbt's order;
  4. nightly: the server now also serves the last day; the sources sync incrementally (cursors restored from
     the warehouse) into a copy of the built warehouse, and `dbt build` runs again.
@@ -332,7 +332,7 @@ def render(scale: float, m: dict[str, Any], f: dict[str, Any], facts: dict[str, 
             note = (f"replay server (not Yardstick): peak RSS {step['server_peak_rss_mib']:.0f} MiB, "
                     f"CPU {step['server_cpu_seconds']:.0f} s")
         if name == "rawsql":
-            note = f"{step['models']} models + {step['tests']} data tests"
+            note = f"{step['models']} models + {step['tests']} data tests + {step.get('unit_tests', 0)} unit tests"
         if step.get("note"):
             note = "failures on synthetic data: " + step["note"].replace("|", "/")[:300]
         count = "" if rows is None else f"{rows:,}"

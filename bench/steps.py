@@ -249,15 +249,21 @@ def _node_times() -> dict[str, Any]:
 
 
 def rawsql(warehouse: Path) -> dict[str, Any]:
-    """dbt's compiled SQL of every model (as `create or replace table|view`) and data test, in run order."""
+    """dbt's compiled SQL of every model (as `create or replace table|view`), data test and unit test, in run order:
+    the SQL `dbt build` ran. A unit test's is the query of the model over its fixtures (run_results.json keeps it);
+    dbt's comparison with the expected rows, a few rows, is left out."""
     from yardstick.dbt import PROJECT_DIR
 
     target = Path(os.environ.get("DBT_TARGET_PATH") or PROJECT_DIR / "target")
     manifest = json.loads((target / "manifest.json").read_text())
-    order = [r["unique_id"] for r in json.loads((target / "run_results.json").read_text())["results"]]
+    results = json.loads((target / "run_results.json").read_text())["results"]
     nodes = manifest["nodes"]
     statements: list[tuple[str, str]] = []
-    for uid in order:
+    for result in results:
+        uid = result["unique_id"]
+        if uid.startswith("unit_test.") and result.get("compiled_code"):
+            statements.append((uid, f"select count(*) from ({result['compiled_code']}) as dbt_unit_test"))
+            continue
         node = nodes.get(uid)
         if node is None or not node.get("compiled_code"):
             continue
@@ -279,7 +285,8 @@ def rawsql(warehouse: Path) -> dict[str, Any]:
             con.execute(sql).fetchall()
     return {"seconds": time.perf_counter() - began, "statements": len(statements),
             "models": sum(1 for u, _ in statements if u.startswith("model.")),
-            "tests": sum(1 for u, _ in statements if u.startswith("test."))}
+            "tests": sum(1 for u, _ in statements if u.startswith("test.")),
+            "unit_tests": sum(1 for u, _ in statements if u.startswith("unit_test."))}
 
 
 def main(argv: list[str]) -> int:
