@@ -169,7 +169,8 @@ final as (
                     'stitched_user_id', 'tracker_session_id', 'session_key', 'session_method', 'event_type',
                     'event_name', 'event_at', 'event_date', 'received_at', 'page_path', 'page_url', 'page_title',
                     'page_referrer', 'platform', 'browser', 'country', 'app_version', 'plan', 'properties'] %}
-{#- a warehouse built before `changed_by` existed: every recomputed row counts as changed, once #}
+{#- a table built before `changed_by` existed: its rows take their own load id, as in a full build (that first build
+    after the upgrade recomputes every day anyway: the project's fingerprint changed) #}
 {%- set has_changed_by = is_incremental()
     and 'changed_by' in adapter.get_columns_in_relation(this) | map(attribute='name') | list %}
 {%- if has_changed_by %}
