@@ -116,10 +116,11 @@
     {{ return(relations) }}
 {%- endmacro %}
 
-{#- Post-hook of every incremental model: remember the newest load id of the raw tables behind `staging_models`
-    (no load runs during a build, so that is everything this run saw) and the fingerprint it was built with. -#}
+{#- Post-hook of every incremental model (and of every staging model, dbt_project.yml; a view records nothing):
+    remember the newest load id of the raw tables behind `staging_models` (no load runs during a build, so that is
+    everything this run saw) and the fingerprint it was built with. -#}
 {% macro record_incremental_state(staging_models) -%}
-    {%- if incremental_materialization() != 'incremental' or not execute -%}
+    {%- if model.config.materialized != 'incremental' or not execute -%}
     select 1
     {%- else -%}
     {%- set state = incremental_state_relation() -%}
@@ -166,15 +167,6 @@
         where cast(loaded_by as {{ dbt.type_string() }}) > {{ incremental_since() }}
     )
     {%- endif %}
-{%- endmacro %}
-
-{#- Post-hook of every staging model (dbt_project.yml): an incremental one records its state. -#}
-{% macro record_staging_state() -%}
-    {%- if model.config.materialized == 'incremental' -%}
-    {{ record_incremental_state([this.identifier]) }}
-    {%- else -%}
-    select 1
-    {%- endif -%}
 {%- endmacro %}
 
 {#- Incremental on DuckDB (the warehouse); a plain table on the other adapters the project is checked on. -#}
@@ -284,15 +276,11 @@
     too: a funnel step can come up to the longest `conversion_window_hours` (seeds/funnels.csv) after its entry, so
     a touched day also touches the ceil(window / 24) days before it. -#}
 {% macro touched_days() -%}
-    {%- set since = incremental_since() -%}
     select distinct cast(touched.event_date - cast(offsets.days_before as integer) as date) as touched_date
     from (
-        select event_date from {{ ref('int_page_events') }}
-        where cast(changed_by as {{ dbt.type_string() }}) > {{ since }}
-        union
-        select changed_from_date as event_date from {{ ref('int_page_events') }}
-        where cast(changed_by as {{ dbt.type_string() }}) > {{ since }}
-            and changed_from_date is not null
+        select unnest([changed.event_date, changed.changed_from_date]) as event_date
+        from {{ ref('int_page_events') }} as changed
+        where cast(changed.changed_by as {{ dbt.type_string() }}) > {{ incremental_since() }}
     ) as touched
     cross join (
         select unnest(generate_series(0, window_days)) as days_before
@@ -301,6 +289,7 @@
             from {{ ref('funnels') }}
         ) as funnel_windows
     ) as offsets
+    where touched.event_date is not null
 {%- endmacro %}
 
 {#- Pre-hook of a daily product model: delete the touched days' rows (`date_column`) first. -#}

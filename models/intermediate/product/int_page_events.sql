@@ -165,15 +165,13 @@ final as (
         loaded_by
     from sessionised
 ),
-{%- set compared = ['device_key', 'event_id', 'source_system', 'page_view_id', 'user_id', 'anonymous_id',
-                    'stitched_user_id', 'tracker_session_id', 'session_key', 'session_method', 'event_type',
-                    'event_name', 'event_at', 'event_date', 'received_at', 'page_path', 'page_url', 'page_title',
-                    'page_referrer', 'platform', 'browser', 'country', 'app_version', 'plan', 'properties'] %}
-{#- a table built before `changed_by` existed: its rows take their own load id, as in a full build (that first build
-    after the upgrade recomputes every day anyway: the project's fingerprint changed) #}
-{%- set has_changed_by = is_incremental()
-    and 'changed_by' in adapter.get_columns_in_relation(this) | map(attribute='name') | list %}
+{#- the table as the last build left it: every column but the bookkeeping ones is compared. A table built before
+    `changed_by` existed: its rows take their own load id, as in a full build (that first build after the upgrade
+    recomputes every day anyway: the project's fingerprint changed) #}
+{%- set existing = adapter.get_columns_in_relation(this) | map(attribute='name') | list if is_incremental() else [] %}
+{%- set has_changed_by = 'changed_by' in existing %}
 {%- if has_changed_by %}
+{%- set compared = existing | reject('in', ['event_key', 'loaded_by', 'changed_by', 'changed_from_date']) | list %}
 
 -- The recomputed devices' rows as the last build left them. A row recomputed as it was keeps its `changed_by`, so
 -- the daily product models recompute only the days whose rows changed, not every day a returning device was active.
@@ -196,14 +194,10 @@ matched as (
     left join previous
         on final.event_key = previous.event_key
 ),
-{%- endif %}
 
 compared as (
     select
-        {%- for column in ['event_key'] + compared + ['loaded_by'] %}
-        {{ column }},
-        {%- endfor %}
-        {%- if has_changed_by %}
+        matched.* exclude (previous_changed_by, previous_changed_from_date, previous_event_date, is_unchanged),
         -- a changed row: the newest load of its device's events (later than any model's last run: the device was
         -- recomputed because of it)
         case
@@ -215,11 +209,16 @@ compared as (
             when previous_event_date <> event_date then previous_event_date
         end as changed_from_date
     from matched
-        {%- else %}
+)
+{%- else %}
+
+compared as (
+    select
+        final.*,
         loaded_by as changed_by,
         cast(null as date) as changed_from_date
     from final
-        {%- endif %}
 )
+{%- endif %}
 
 select * from compared
