@@ -215,7 +215,7 @@ compared as (
 compared as (
     select
         final.*,
-        loaded_by as changed_by,
+        final.loaded_by as changed_by,
         cast(null as date) as changed_from_date
     from final
 )
