@@ -44,7 +44,7 @@ if not hasattr(main := sys.modules["__main__"], "__file__") and getattr(main, "_
 
 # Three workers on two cores already run in parallel: within a worker, dbt's two threads and DuckDB's own only
 # contend for the cores (a small warm build took 11% more CPU with them). Production keeps profiles.yml's threads.
-os.environ.setdefault("DBT_THREADS", "1")
+os.environ.setdefault("YARDSTICK_DBT_THREADS", "1")  # profiles.yml (dbt itself reads no DBT_THREADS)
 os.environ.setdefault("YARDSTICK_DUCKDB_THREADS", "1")
 
 # pytest-xdist: two dbt runs at once must not share the project's target/ (partial parse, manifest, compiled SQL)
