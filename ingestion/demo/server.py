@@ -22,6 +22,7 @@ from typing import Any, Self
 from urllib.parse import parse_qs, urlsplit
 
 from ingestion.demo import github_graphql, tool_apis
+from ingestion.demo.github_graphql_cost import PointsBudget
 from ingestion.demo.github_objects import GITHUB_API
 from ingestion.demo.github_routes import GITHUB_DOCS, GitHubApi, github_not_found
 from ingestion.demo.org import Org
@@ -88,7 +89,7 @@ class ReplayServer:
         self._faults: list[_Fault] = []
         self._used = 0
         self._reset_at = int(time.time()) + 3600
-        self.graphql_budget = github_graphql.PointsBudget()
+        self.graphql_budget = PointsBudget()
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -186,7 +187,7 @@ class ReplayServer:
         with self._lock:
             self._used = 0
             self._reset_at = int(time.time()) + 3600
-            self.graphql_budget = github_graphql.PointsBudget(self.graphql_budget.limit)
+            self.graphql_budget = PointsBudget(self.graphql_budget.limit)
 
     # -- internals used by the handler ---------------------------------------------------------
 

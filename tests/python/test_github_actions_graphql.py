@@ -154,7 +154,7 @@ def test_a_query_of_100_check_suites_costs_a_point_and_a_connection_below_their_
     replay server prices the jobs query so, and the query is valid against GitHub's schema."""
     from graphql import parse, validate
 
-    from ingestion.demo.github_graphql import query_cost, schema
+    from ingestion.demo.github_graphql_cost import query_cost, schema
 
     ids = [f"suite-{n}" for n in range(100)]
     jobs = parse(github_actions_graphql.suites_query(ids, 100))

@@ -215,7 +215,7 @@ def test_deployment_status_ids_come_from_their_node_ids() -> None:
 
 
 def test_the_replay_schema_is_githubs_own_copy() -> None:
-    from ingestion.demo.github_graphql import SCHEMA_PATH
+    from ingestion.demo.github_graphql_cost import SCHEMA_PATH
 
     fixture = Path(__file__).parents[1] / "fixtures" / "github-graphql" / "schema.graphql"
     assert SCHEMA_PATH.read_bytes() == fixture.read_bytes()
@@ -228,7 +228,7 @@ def test_each_query_costs_the_point_it_was_sized_for() -> None:
     a batch of follow-ups each stay within one point (149 requests)."""
     from graphql import parse, validate
 
-    from ingestion.demo.github_graphql import points, query_requests, schema
+    from ingestion.demo.github_graphql_cost import points, query_requests, schema
     from ingestion.sources import github_graphql_queries as q
 
     since = datetime(2026, 1, 1, tzinfo=UTC)

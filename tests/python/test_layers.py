@@ -125,3 +125,17 @@ def test_the_layers_are_documented() -> None:
     for prefixes in (spec[1] for spec in LAYERS.values()):
         for prefix in prefixes[-1:]:
             assert f"`{prefix}" in section, f"{prefix} is missing from docs/architecture.md"
+
+
+# the house's size limits (docs/architecture.md "Layers and imports"): the demo's organisation model stays a model,
+# and no module of the product grows past what one reader holds in mind
+ORG_MODULE_MAX_LINES, PRODUCT_FILE_MAX_LINES = 700, 600
+
+
+def test_no_product_file_is_over_its_size_limit() -> None:
+    files = [*product_files(), *(ROOT / "bench").glob("*.py"),
+             *(p for folder in ("models", "macros") for p in (ROOT / folder).rglob("*.sql"))]
+    lines = {path.relative_to(ROOT).as_posix(): len(path.read_text().splitlines()) for path in files}
+    assert lines["ingestion/demo/org.py"] <= ORG_MODULE_MAX_LINES
+    too_long = {path: count for path, count in lines.items() if count > PRODUCT_FILE_MAX_LINES}
+    assert too_long == {}, f"files over {PRODUCT_FILE_MAX_LINES} lines: {too_long}"
