@@ -13,11 +13,11 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import yaml
 from rich import box
 from rich.console import Console
 from rich.table import Table
 
+from yardstick.build_state import source_definitions
 from yardstick.dbt import PROJECT_DIR
 from yardstick.publish import private_path
 from yardstick.runlog import RunLog, ops_path
@@ -59,14 +59,13 @@ def _threshold(config: dict[str, Any], key: str) -> timedelta | None:
 def source_tables() -> list[tuple[str, str, str, str | None, dict[str, Any]]]:
     """(source, schema, table, loaded_at_field, freshness config) for every dbt source table."""
     found = []
-    for path in sorted((PROJECT_DIR / "models").rglob("*sources.yml")):
-        for source in (yaml.safe_load(path.read_text()) or {}).get("sources", []):
-            base = {**source.get("config", {}), **({"freshness": source["freshness"]} if "freshness" in source
-                                                   else {})}
-            for table in source.get("tables", []):
-                config = {**base, **table.get("config", {})}
-                field = table.get("loaded_at_field") or config.get("loaded_at_field")
-                found.append((source["name"], source.get("schema", source["name"]), table["name"], field, config))
+    for source in source_definitions(PROJECT_DIR):
+        base = {**source.get("config", {}), **({"freshness": source["freshness"]} if "freshness" in source
+                                               else {})}
+        for table in source.get("tables", []):
+            config = {**base, **table.get("config", {})}
+            field = table.get("loaded_at_field") or config.get("loaded_at_field")
+            found.append((source["name"], source.get("schema", source["name"]), table["name"], field, config))
     return found
 
 
