@@ -144,9 +144,6 @@ class _Execution(ExecutionContext):
         return super().execute_field(parent_type, source, field_nodes, path)
 
 
-# ---------------------------------------------------------------- cost (GitHub's documented formula)
-
-
 # ---------------------------------------------------------------- resolvers (dicts; callables take arguments)
 
 def connection(items: list[Any], render: Callable[[Any], Any], first: int | None = None, after: str | None = None,
