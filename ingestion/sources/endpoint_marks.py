@@ -44,7 +44,7 @@ class ChildMarks:
         self.floors: dict[str, dict[str, Any]] = {}
         self.seen: dict[tuple[str, str], datetime | None] = {}
         self.pending: list[tuple[Endpoint, str, datetime]] = []
-        self.page: list[str] = []  # the parents of the current page done so far
+        self.page: list[Mapping[str, Any]] = []  # the parents of the current page done so far
         self.cuts: dict[str, list[str]] = dlt.current.resource_state().setdefault("cut", {})
         if full_refresh:
             self.cuts.clear()
@@ -93,7 +93,7 @@ class ChildMarks:
     def did(self, parent: Mapping[str, Any], children: Sequence[Endpoint]) -> None:
         """A parent read with all its children: kept if the page is cut; the incremental children's marks
         move past it once the page is done (`advance`)."""
-        self.page.append(fingerprint(parent))
+        self.page.append(parent)  # fingerprinted only if the page is cut (rare; one per parent is not cheap)
         for child in children:
             key = parent.get(child.key_column) if child.key_column else None
             changed_at = self.changed(child, key, parent)
@@ -109,7 +109,7 @@ class ChildMarks:
     def cut(self, mark: str, *, advance: bool) -> None:
         """The budget cut the page: its parents done are kept; the children's marks move past them only when
         `advance` (else a parent not done, older than one done, would be skipped next time)."""
-        self.cuts[mark] = sorted({*(self.cuts.get(mark) or ()), *self.page})
+        self.cuts[mark] = sorted({*(self.cuts.get(mark) or ()), *map(fingerprint, self.page)})
         if not advance:
             self.pending.clear()
         self.advance()

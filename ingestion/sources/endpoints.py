@@ -21,6 +21,8 @@ What an `Endpoint` says, and what the walker does with it:
   at once, its parents pooled across the keys' pages until a batch is full or the listing ends:
   endpoint_batches.py); a hidden resource yields each page's
   rows with its children's and a transformer per table picks them (as the GitHub GraphQL path does);
+- pages reach dlt merged into batches of about 5,000 rows (`bundles.batched`, as the GraphQL path's): dlt's
+  cost per item is high, and a REST page holds 50 or 100 records;
 - a budget (`BudgetExhausted` from the client: GitHub's SOURCES__GITHUB__MAX_REQUESTS_PER_RUN) stops a listing
   cleanly: what was fetched loads, no mark moves past what was not, and the next sync resumes. An oldest-first
   listing's mark moves page by page; a newest-first one is `resumable` (`Incremental.resumable`: the walk of
@@ -49,6 +51,7 @@ from dlt.sources import DltResource
 from dlt.sources.helpers.rest_client.paginators import BasePaginator
 
 from ingestion.sources.budget import BudgetExhausted
+from ingestion.sources.bundles import batched
 from ingestion.sources.client import ApiClient
 from ingestion.sources.columns import from_rows, project_records
 from ingestion.sources.cursors import Clock, Cursors, utc_now
@@ -232,14 +235,14 @@ def resources(walk: Walk, endpoint: Endpoint) -> list[DltResource]:
                 *(_embedded_resource(walk, e, hidden) for e in endpoint.embedded)]
 
     if not (endpoint.children or endpoint.detail or walk.progress):  # one table: the listing loads it itself
-        def rows() -> Iterator[pa.Table]:
-            for bundle in _listing(walk, endpoint):
-                yield bundle[endpoint.table]
+        def rows() -> Iterator[pa.Table | None]:
+            for bundle in batched(_listing(walk, endpoint)):
+                yield bundle.get(endpoint.table)  # None for a page held back: dlt goes on to its next resource
 
         return [dlt.resource(rows, name=endpoint.table, **_hints(walk, endpoint))]
 
     def listing() -> Iterator[Bundle]:
-        yield from _listing(walk, endpoint)
+        yield from batched(_listing(walk, endpoint))
 
     # the hidden resource keeps the endpoint's name, so its cursors stay where they were
     if any(child.children for child in endpoint.children):

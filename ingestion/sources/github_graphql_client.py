@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -26,6 +27,7 @@ from requests import RequestException, Response
 from ingestion.errors import SourceError, TokenRejected
 from ingestion.sources import client as rest_client
 from ingestion.sources.budget import BudgetExhausted, RunBudget, wait_seconds
+from ingestion.sources.json_bodies import decode
 
 __all__ = ["BudgetExhausted", "GraphQLClient", "PageSize", "RunBudget", "graphql_endpoint", "wait_seconds"]
 
@@ -87,7 +89,8 @@ class GraphQLClient:
         self.session.headers.update({"Authorization": f"bearer {access_token}",
                                      "Content-Type": "application/json"})
         self.points = 0  # points this client spent (rateLimit.cost)
-        self._minute: list[tuple[float, int]] = []
+        self._minute: deque[tuple[float, int]] = deque()  # the last minute's queries: (when, points)
+        self._minute_points = 0
         self._lock = threading.Lock()
 
     def query(self, build: Callable[[int], tuple[str, Mapping[str, Any]]], size: PageSize, *,
@@ -128,7 +131,7 @@ class GraphQLClient:
             detail = " ".join(response.text[:200].split())
             raise SourceError(f"{TOOL} answered {status} for {self.endpoint}: {detail}")
         try:
-            body = response.json()
+            body = decode(response)
         except ValueError:
             raise SourceError(f"{TOOL} sent a body that is not valid JSON for {self.endpoint}") from None
         errors = body.get("errors") if isinstance(body, dict) else None
@@ -149,6 +152,7 @@ class GraphQLClient:
         with self._lock:
             self.points += cost
             self._minute.append((time.monotonic(), cost))
+            self._minute_points += cost
         self.budget.spend(cost)
 
     def _pace(self) -> None:
@@ -156,9 +160,9 @@ class GraphQLClient:
         while True:
             with self._lock:
                 now = time.monotonic()
-                self._minute = [(at, cost) for at, cost in self._minute if now - at < 60]
-                used = sum(cost for _, cost in self._minute)
-                wait = 60 - (now - self._minute[0][0]) if used >= SECONDARY_POINTS_PER_MINUTE else 0.0
+                while self._minute and now - self._minute[0][0] >= 60:  # a running sum: a sync asks thousands
+                    self._minute_points -= self._minute.popleft()[1]
+                wait = 60 - (now - self._minute[0][0]) if self._minute_points >= SECONDARY_POINTS_PER_MINUTE else 0.0
             if wait <= 0:
                 return
             self.waits.append(wait)
