@@ -10,6 +10,10 @@ Steps, each its own process (peak RSS read per process with `os.wait4`):
     directly in DuckDB on a copy, in dbt's order;
  4. nightly: the server now also serves the last day; the sources sync incrementally (cursors restored from
     the warehouse) into a copy of the built warehouse, and `dbt build` runs again.
+
+`--raw native` (a scale whose sync does not fit in a step's 30 minutes) loads the raw tables with DuckDB's reader
+instead; `--sources-part F` then also measures steps 1, 2 and the nightly sync, as above, on a part of the
+organisation (its first round(F × teams) teams, bench/part.py), and the results say which figures are the part's.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bench.part import cost_rows, make_part, part_figures, part_note, projection_rows, where
 from bench.serve import POINTS, SHAPE
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -137,17 +142,71 @@ def machine() -> dict[str, Any]:
             "dbt_duckdb": dbt_duckdb}
 
 
-def measure(data: Path, work: Path, raw: str = "sources", api_count: list[str] | None = None) -> dict[str, Any]:
-    manifest = json.loads((data / "manifest.json").read_text())
-    log = work / "steps.log"
+def base_env(work: Path) -> dict[str, str]:
+    """The steps' environment: dbt's target and logs in the work directory, no telemetry."""
     base = {**os.environ, "PYTHONPATH": str(PROJECT_DIR), "DBT_TARGET_PATH": str(work / "target"),
             "DBT_LOG_PATH": str(work / "logs"), "RUNTIME__DLTHUB_TELEMETRY": "false",
             "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DO_NOT_TRACK": "1",
             "DBT_WRITE_JSON": "true"}  # the steps read run_results.json and manifest.json
     base.pop("YARDSTICK_WAREHOUSE", None)
-    day_files = sorted(str(p) for p in (data / "events").glob("*.ndjson"))
-    last_day = manifest["cutoff"][:10]
-    before_files = [f for f in day_files if not f.endswith(f"events-{last_day}.ndjson")]
+    return base
+
+
+def event_files(data: Path, manifest: dict[str, Any], phase: str) -> list[str]:
+    """The page-event files a sync reads: the full sync every day's but the last, the nightly all of them (the
+    events source loads by file and offset, so only the new day is read)."""
+    files = sorted(str(p) for p in (data / "events").glob("*.ndjson"))
+    last = f"events-{manifest['cutoff'][:10]}.ndjson"
+    return files if phase == "nightly" else [f for f in files if not f.endswith(last)]
+
+
+def sync(data: Path, work: Path, base: dict[str, str], warehouse: Path, phase: str) -> tuple[dict[str, Any],
+                                                                                              dict[str, int]]:
+    """A sync through the real dlt sources (`bench.steps ingest`, its own process) against `bench.serve` over
+    `data`, the server's CPU and peak RSS beside it, and its request counts. `phase` "full": the organisation as of
+    the evening before the last day; "nightly": the last day too, into the same warehouse (cursors restored
+    from it). One piece of code for a `--raw sources` run and for a `--sources-part` part."""
+    manifest = json.loads((data / "manifest.json").read_text())
+    server = Server(data, work, base, before_cutoff=phase == "full", name=f"server-{phase}")
+    try:
+        step = run_step(["bench.steps", "ingest", str(warehouse), str(work / f"ingest_{phase}.json")],
+                        source_env(base, server.urls, manifest, event_files(data, manifest, phase)),
+                        work / "steps.log")
+    finally:  # a failed sync does not leave its server running
+        requests, server_rss, server_cpu = server.stop()
+    step.update(json.loads((work / f"ingest_{phase}.json").read_text()), server_peak_rss_mib=server_rss,
+                server_cpu_seconds=server_cpu)
+    return step, requests
+
+
+def native_step(data: Path, warehouse: Path, work: Path, base: dict[str, str]) -> dict[str, Any]:
+    """DuckDB's own JSON reader on the payload files (`bench.steps native`): the ingest ratios' other side."""
+    step = run_step(["bench.steps", "native", str(data), str(warehouse), str(work / "native.json")], base,
+                    work / "steps.log")
+    step.update(json.loads((work / "native.json").read_text()))
+    return step
+
+
+def measure_part(data: Path, work: Path, fraction: float, base: dict[str, str]) -> dict[str, Any]:
+    """`--sources-part`: write the part (bench/part.py, untimed) and measure on it what a `--raw sources` run
+    measures for ingest: the first full sync through the sources, DuckDB's reader, then the one-day nightly sync."""
+    work = work / "part"
+    work.mkdir(parents=True, exist_ok=True)
+    began = time.perf_counter()
+    manifest = make_part(data, work / "data", fraction)
+    made = time.perf_counter() - began
+    steps: dict[str, Any] = {}
+    steps["ingest_full"], full = sync(work / "data", work, base, work / "full.duckdb", "full")
+    steps["native"] = native_step(work / "data", work / "native.duckdb", work, base)
+    steps["ingest_nightly"], nightly = sync(work / "data", work, base, work / "full.duckdb", "nightly")
+    return {"manifest": manifest, "make_seconds": made, "steps": steps, "requests": {"full": full, "nightly": nightly}}
+
+
+def measure(data: Path, work: Path, raw: str = "sources", api_count: list[str] | None = None,
+            sources_part: float | None = None) -> dict[str, Any]:
+    manifest = json.loads((data / "manifest.json").read_text())
+    log = work / "steps.log"
+    base = base_env(work)
     full_wh, native_wh, raw_wh = (work / f"{n}.duckdb" for n in ("full", "native", "rawsql"))
     # the nightly goes on in the built warehouse itself, at the same path, as production's work copy does: dbt's
     # partial parse then holds (a changed warehouse path is a changed profile, which makes dbt parse everything)
@@ -161,19 +220,9 @@ def measure(data: Path, work: Path, raw: str = "sources", api_count: list[str] |
         steps["native"] = dict(steps["ingest_full"])
         full_requests: dict[str, int] = {}
     else:
-        # 1. first full sync through the real sources
-        server = Server(data, work, base, before_cutoff=True, name="server-full")
-        env = source_env(base, server.urls, manifest, before_files)
-        steps["ingest_full"] = run_step(["bench.steps", "ingest", str(full_wh), str(work / "ingest_full.json")], env,
-                                        log)
-        full_requests, server_rss, server_cpu = server.stop()
-        steps["ingest_full"].update(json.loads((work / "ingest_full.json").read_text()),
-                                    server_peak_rss_mib=server_rss, server_cpu_seconds=server_cpu)
-
-        # 2. DuckDB's own JSON reader on the same files
-        steps["native"] = run_step(["bench.steps", "native", str(data), str(native_wh), str(work / "native.json")],
-                                   base, log)
-        steps["native"].update(json.loads((work / "native.json").read_text()))
+        # 1. first full sync through the real sources; 2. DuckDB's own JSON reader on the same files
+        steps["ingest_full"], full_requests = sync(data, work, base, full_wh, "full")
+        steps["native"] = native_step(data, native_wh, work, base)
 
     # 3. dbt build vs the compiled SQL run directly
     steps["build_full"] = run_step(["bench.steps", "build", str(full_wh), str(work / "build_full.json")], base, log)
@@ -190,13 +239,7 @@ def measure(data: Path, work: Path, raw: str = "sources", api_count: list[str] |
         steps["ingest_nightly"].update(json.loads((work / "ingest_nightly.json").read_text()))
         nightly_requests: dict[str, int] = {}
     else:
-        server = Server(data, work, base, before_cutoff=False, name="server-nightly")
-        env = source_env(base, server.urls, manifest, day_files)
-        steps["ingest_nightly"] = run_step(["bench.steps", "ingest", str(inc_wh),
-                                            str(work / "ingest_nightly.json")], env, log)
-        nightly_requests, server_rss, server_cpu = server.stop()
-        steps["ingest_nightly"].update(json.loads((work / "ingest_nightly.json").read_text()),
-                                       server_peak_rss_mib=server_rss, server_cpu_seconds=server_cpu)
+        steps["ingest_nightly"], nightly_requests = sync(data, work, base, inc_wh, "nightly")
     steps["build_nightly"] = run_step(["bench.steps", "build-nightly", str(inc_wh), str(work / "build_nightly.json")],
                                       base, log)
     steps["build_nightly"].update(json.loads((work / "build_nightly.json").read_text()))
@@ -206,19 +249,24 @@ def measure(data: Path, work: Path, raw: str = "sources", api_count: list[str] |
         from bench.count import count
 
         counted = count(data, work / "count", api_count)
-        requests = {sync: counted[sync]["counts"] for sync in ("full", "nightly")}
+        requests = {phase: counted[phase]["counts"] for phase in ("full", "nightly")}
+    part = None
+    if sources_part and raw == "native":  # the ingest ratios and API cost on the part that fits (results say so)
+        part = measure_part(data, work, sources_part, base)
+        requests = part["requests"]
     return {"manifest": manifest, "steps": steps, "requests": requests,
             "github_api": os.environ.get("BENCH_GITHUB_API", "graphql"), "raw": raw,
-            "warehouse_mib": warehouse_mib,
+            "warehouse_mib": warehouse_mib, "part": part,
             "api_count": None if counted is None else {
-                "sources": api_count, **{sync: {k: v for k, v in counted[sync].items() if k != "counts"}
-                                         for sync in ("full", "nightly")}}}
+                "sources": api_count, **{phase: {k: v for k, v in counted[phase].items() if k != "counts"}
+                                         for phase in ("full", "nightly")}}}
 
 
 def figures(m: dict[str, Any]) -> dict[str, Any]:
     s = m["steps"]
-    ingest_rate = s["ingest_full"]["rows"] / s["ingest_full"]["seconds"]
-    native_rate = s["native"]["rows"] / s["native"]["seconds"]
+    ingest = m["part"]["steps"] if m.get("part") else s  # `--sources-part`: the ingest ratios are the part's
+    ingest_rate = ingest["ingest_full"]["rows"] / ingest["ingest_full"]["seconds"]
+    native_rate = ingest["native"]["rows"] / ingest["native"]["seconds"]
     full = s["ingest_full"]["seconds"] + s["build_full"]["seconds"]
     nightly = s["ingest_nightly"]["seconds"] + s["build_nightly"]["seconds"]
 
@@ -228,10 +276,10 @@ def figures(m: dict[str, Any]) -> dict[str, Any]:
     # Yardstick's own steps: not the replay server (in production it is GitHub; reported beside the sync) nor the
     # two baselines (DuckDB's reader, the compiled SQL run without dbt's memory limit)
     peak = max(step["peak_rss_mib"] for name, step in s.items() if name not in ("native", "rawsql"))
-    return {
+    out = {
         "ingest_rate": ingest_rate, "native_rate": native_rate, "ingest_ratio": native_rate / ingest_rate,
-        "ingest_cpu_ratio": (s["ingest_full"]["cpu_seconds"] / s["ingest_full"]["rows"])
-        / (s["native"]["cpu_seconds"] / s["native"]["rows"]),
+        "ingest_cpu_ratio": (ingest["ingest_full"]["cpu_seconds"] / ingest["ingest_full"]["rows"])
+        / (ingest["native"]["cpu_seconds"] / ingest["native"]["rows"]),
         "build_ratio": s["build_full"]["seconds"] / s["rawsql"]["seconds"],
         "incremental_share": nightly / full, "full_seconds": full, "nightly_seconds": nightly,
         "full_minutes": full / 60, "peak_gib": peak / 1024,
@@ -240,6 +288,9 @@ def figures(m: dict[str, Any]) -> dict[str, Any]:
         # GitHub's budget: REST requests plus GraphQL points (the GraphQL POSTs themselves cost their points)
         "github_cost": {phase: _github_cost(m["requests"][phase]) for phase in ("full", "nightly")},
     }
+    if m.get("part"):  # the part's size, the whole's API cost estimated from it, the projected nightly ÷ full
+        out["part"] = part_figures(m["part"], s, out["github_cost"], out["requests"])
+    return out
 
 
 def _github_cost(requests: dict[str, int]) -> dict[str, int]:
@@ -272,13 +323,46 @@ def _api_count_note(counted: dict[str, Any] | None) -> str:
             "columns are 0.")
 
 
+NATIVE_LABELS = {"ingest_full": "first full load (DuckDB `native-raw`, whole organisation)",
+                 "ingest_nightly": "nightly load of the one new day (DuckDB `native-raw`)"}
+
+
+def _native_note(m: dict[str, Any], f: dict[str, Any]) -> str:
+    """What a `--raw native` run measured, and on what: the whole organisation, or for ingest its part."""
+    text = ("**Raw tables loaded by DuckDB's own reader** (`--raw native`): the dlt sources' first sync of this "
+            "scale does not fit in 30 minutes on this machine (it grows linearly: see the scale 0.1 results for the "
+            "sources' records/s). Ingest here is `bench.steps native-raw` for the full load and for the new day; "
+            "the build, nightly build, raw-SQL and RSS figures are Yardstick's own, on the whole organisation. ")
+    if f.get("part"):
+        return text + part_note(f["part"], m["part"])
+    return text + "The ingest ratios below are 1× by construction. " + _api_count_note(m.get("api_count"))
+
+
+def _step_row(label: str, step: dict[str, Any]) -> str:
+    """One row of the steps table: the whole organisation's steps and a part's are rendered alike."""
+    rows = step.get("rows")
+    note = ""
+    if "server_peak_rss_mib" in step:
+        note = (f"replay server (not Yardstick): peak RSS {step['server_peak_rss_mib']:.0f} MiB, "
+                f"CPU {step['server_cpu_seconds']:.0f} s")
+    if "models" in step:
+        note = f"{step['models']} models + {step['tests']} data tests + {step.get('unit_tests', 0)} unit tests"
+    if step.get("note"):
+        note = "failures on synthetic data: " + step["note"].replace("|", "/")[:300]
+    count = "" if rows is None else f"{rows:,}"
+    rate = "" if rows is None else f"{rows / step['seconds']:,.0f}"
+    return (f"| {label} | {step['seconds']:.1f} | {step['cpu_seconds']:.1f} | {count} | {rate} | "
+            f"{step['peak_rss_mib']:.0f} | {note} |")
+
+
 def _reached(name: str, value: float) -> str:
     return "yes" if value <= TARGETS[name] else "no"
 
 
 def render(scale: float, m: dict[str, Any], f: dict[str, Any], facts: dict[str, Any], load: dict[str, float],
            command: str, generate_seconds: float | None) -> str:
-    s, man = m["steps"], m["manifest"]
+    s, man, part = m["steps"], m["manifest"], f.get("part")
+    on_part = f" — **{where(part)}**" if part else ""
     lines = [
         f"# Yardstick benchmark — scale {scale} ({man['engineers']:,} engineers, one year)",
         "",
@@ -287,11 +371,7 @@ def render(scale: float, m: dict[str, Any], f: dict[str, Any], facts: dict[str, 
         ("**Figures are under load**: the machine was shared with other busy jobs during the run (load average "
         f"1-min min {load['min']:.2f} / mean {load['mean']:.2f} / max {load['max']:.2f} on {facts['cores']} cores)."),
         "",
-        *([("**Raw tables loaded by DuckDB's own reader** (`--raw native`): the dlt sources' first sync of this "
-            "scale does not fit in 30 minutes on this machine (it grows linearly: see the scale 0.1 results for the "
-            "sources' records/s). Ingest here is `bench.steps native-raw` for the full load and for the new day, "
-            "so the ingest ratios below are 1× by construction; the build, nightly build, raw-SQL and RSS figures "
-            "are Yardstick's own. " + _api_count_note(m.get("api_count"))), ""] if m.get("raw") == "native" else []),
+        *([_native_note(m, f), ""] if m.get("raw") == "native" else []),
         "## Machine",
         "",
         "| fact | value |", "|---|---|",
@@ -302,10 +382,10 @@ def render(scale: float, m: dict[str, Any], f: dict[str, Any], facts: dict[str, 
         "## Ratios vs the targets",
         "",
         "| ratio | measured | target | reached |", "|---|---|---|---|",
-        (f"| ingest: DuckDB-native records/s ÷ dlt-sources records/s | {f['ingest_ratio']:.1f}× | ≤ 2× | "
+        (f"| ingest: DuckDB-native records/s ÷ dlt-sources records/s{on_part} | {f['ingest_ratio']:.1f}× | ≤ 2× | "
         f"{_reached('ingest_ratio', f['ingest_ratio'])} |"),
-        (f"| ingest, CPU only: dlt-sources CPU s per record ÷ DuckDB-native CPU s per record (server excluded) | "
-         f"{f['ingest_cpu_ratio']:.1f}× | ≤ 2× | {_reached('ingest_ratio', f['ingest_cpu_ratio'])} |"),
+        (f"| ingest, CPU only: dlt-sources CPU s per record ÷ DuckDB-native CPU s per record (server excluded)"
+         f"{on_part} | {f['ingest_cpu_ratio']:.1f}× | ≤ 2× | {_reached('ingest_ratio', f['ingest_cpu_ratio'])} |"),
         (f"| build: `dbt build` ÷ compiled SQL run directly | {f['build_ratio']:.2f}× | ≤ 1.3× | "
         f"{_reached('build_ratio', f['build_ratio'])} |"),
         (f"| nightly incremental (ingest + build) ÷ full (ingest + build) | {100 * f['incremental_share']:.1f} % | "
@@ -313,6 +393,7 @@ def render(scale: float, m: dict[str, Any], f: dict[str, Any], facts: dict[str, 
         (f"| full ingest + build wall time | {f['full_minutes']:.1f} min | < 10 min (at scale 1.0) | "
         f"{_reached('full_minutes', f['full_minutes'])} |"),
         f"| peak RSS of any step | {f['peak_gib']:.2f} GiB | < 4 GiB | {_reached('peak_gib', f['peak_gib'])} |",
+        *(projection_rows(f["part"], _reached) if part else []),
         "",
         "## Steps",
         "",
@@ -325,20 +406,13 @@ def render(scale: float, m: dict[str, Any], f: dict[str, Any], facts: dict[str, 
                         ("build_full", "`dbt build` (full)"), ("rawsql", "compiled SQL run directly"),
                         ("ingest_nightly", "nightly incremental sync (one new day)"),
                         ("build_nightly", "nightly `dbt build`")):
-        step = s[name]
-        rows = step.get("rows")
-        note = ""
-        if "server_peak_rss_mib" in step:
-            note = (f"replay server (not Yardstick): peak RSS {step['server_peak_rss_mib']:.0f} MiB, "
-                    f"CPU {step['server_cpu_seconds']:.0f} s")
-        if name == "rawsql":
-            note = f"{step['models']} models + {step['tests']} data tests + {step.get('unit_tests', 0)} unit tests"
-        if step.get("note"):
-            note = "failures on synthetic data: " + step["note"].replace("|", "/")[:300]
-        count = "" if rows is None else f"{rows:,}"
-        rate = "" if rows is None else f"{rows / step['seconds']:,.0f}"
-        lines.append(f"| {label} | {step['seconds']:.1f} | {step['cpu_seconds']:.1f} | {count} | {rate} | "
-                     f"{step['peak_rss_mib']:.0f} | {note} |")
+        lines.append(_step_row(NATIVE_LABELS.get(name, label) if m.get("raw") == "native" else label, s[name]))
+    if part:
+        of = f"**the part** ({part['teams']} of {part['of_teams']} teams)"
+        lines += [_step_row(f"{of}: {label}", m["part"]["steps"][name]) for name, label in (
+            ("ingest_full", "first full sync (dlt sources via replay server)"),
+            ("native", "DuckDB `read_json_objects` of the part's files"),
+            ("ingest_nightly", "nightly incremental sync (dlt sources, one new day)"))]
     lines += [
         "",
         "## Where the build time goes (dbt's run_results.json: execution seconds per node)",
@@ -346,18 +420,21 @@ def render(scale: float, m: dict[str, Any], f: dict[str, Any], facts: dict[str, 
         *_node_lines(s),
         "## API cost",
         "",
-        f"GitHub collected through `SOURCES__GITHUB__API={m.get('github_api', 'rest')}`.",
+        f"GitHub collected through `SOURCES__GITHUB__API={m.get('github_api', 'rest')}`."
+        + (f" Counted on **the part** ({part['teams']} of {part['of_teams']} teams); the whole organisation's rows "
+           f"are an **estimate**, the part's counts × {part['scale_up']:.3g} (N/K teams)." if part else ""),
         "",
         ("| sync | GitHub REST requests | GitHub GraphQL queries | GitHub GraphQL points | GitHub points + requests "
          "| hours at 5,000/h | PagerDuty requests | Jira requests |"),
         "|---|---|---|---|---|---|---|---|",
-        *(f"| {label} | {c['rest']:,} | {c['queries']:,} | {c['points']:,} | {c['total']:,} | "
-          f"{c['total'] / GITHUB_LIMIT_PER_HOUR:.2f} | {f['requests'][phase]['pagerduty']:,} | "
-          f"{f['requests'][phase]['jira']:,} |"
-          for phase, label in (("full", "first full sync"), ("nightly", "one-day incremental"))
-          for c in [f["github_cost"][phase]]),
+        *(cost_rows(part, f, GITHUB_LIMIT_PER_HOUR) if part else (
+            f"| {label} | {c['rest']:,} | {c['queries']:,} | {c['points']:,} | {c['total']:,} | "
+            f"{c['total'] / GITHUB_LIMIT_PER_HOUR:.2f} | {f['requests'][phase]['pagerduty']:,} | "
+            f"{f['requests'][phase]['jira']:,} |"
+            for phase, label in (("full", "first full sync"), ("nightly", "one-day incremental"))
+            for c in [f["github_cost"][phase]])),
         "",
-        "Requests per endpoint (full / nightly):",
+        f"Requests per endpoint{' of the part' if part else ''} (full / nightly):",
         "",
         "| endpoint | full | nightly |", "|---|---|---|",
         *(f"| `{k}` | {m['requests']['full'].get(k, 0):,} | {m['requests']['nightly'].get(k, 0):,} |"
@@ -374,12 +451,21 @@ def render(scale: float, m: dict[str, Any], f: dict[str, Any], facts: dict[str, 
         "| source | seconds | rows |", "|---|---|---|",
         *(f"| {k} | {v['seconds']:.1f} | {v['rows']:,} |" for k, v in s["ingest_full"]["sources"].items()),
         "",
-        (f"Generated payload: {', '.join(f'{k} {v:,}' for k, v in sorted(man['records'].items()))} "
+        *(["The part's first full sync through the sources, per source:", "", "| source | seconds | rows |",
+           "|---|---|---|", *(f"| {k} | {v['seconds']:.1f} | {v['rows']:,} |"
+                              for k, v in m["part"]["steps"]["ingest_full"]["sources"].items()),
+           "", f"The part's payload: {_records(m['part']['manifest'])}.", ""] if part else []),
+        (f"Generated payload: {_records(man)} "
         f"(page events at {man['events_fraction']:g} of the nominal 25,000 per engineer). Warehouse after the full "
         f"build: {m['warehouse_mib']:.0f} MiB."),
         "",
     ]
     return "\n".join(lines)
+
+
+def _records(manifest: dict[str, Any]) -> str:
+    """The records a manifest says its payload holds, by kind (the whole organisation's or a part's)."""
+    return ", ".join(f"{k} {v:,}" for k, v in sorted(manifest["records"].items()))
 
 
 def _node_lines(s: dict[str, Any]) -> list[str]:
@@ -405,14 +491,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--events-fraction", type=float, default=0.02)
     parser.add_argument("--raw", choices=("sources", "native"), default="sources",
                         help="load the raw tables through the dlt sources (default) or with DuckDB's reader (for "
-                             "scales whose sync does not fit: ingest ratios and API cost are then not measured)")
+                             "scales whose sync does not fit: ingest ratios and API cost are then not measured, "
+                             "unless on a part: --sources-part)")
     parser.add_argument("--api-count", type=lambda text: [name for name in text.split(",") if name],
                         help="with --raw native: also sync these sources (comma-separated, e.g. "
                              "github,github_actions) through the replay server, full then nightly, and report "
                              "their API cost")
+    parser.add_argument("--sources-part", type=float, metavar="F",
+                        help="with --raw native: also write the part of the organisation holding its first "
+                             "round(F × teams) teams and measure the ingest ratios and API cost on it, through the "
+                             "dlt sources (0 < F < 1; 0.2 at scale 1.0)")
     args = parser.parse_args(argv)
     if args.api_count and args.raw != "native":
         parser.error("--api-count goes with --raw native (the sources' own sync counts every request)")
+    if args.sources_part is not None and (args.raw != "native" or args.api_count or not 0 < args.sources_part < 1):
+        parser.error("--sources-part F goes with --raw native, without --api-count (the part's sync counts every "
+                     "request), and 0 < F < 1")
     command = "bench/run " + " ".join(argv if argv is not None else sys.argv[1:])
     work = args.work or Path(tempfile.mkdtemp(prefix="yardstick-bench-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -432,7 +526,7 @@ def main(argv: list[str] | None = None) -> int:
         manifest = json.loads((data / "manifest.json").read_text())
         if abs(manifest["scale"] - args.scale) > 1e-12:
             raise SystemExit(f"{data} holds scale {manifest['scale']}, not {args.scale}")
-        measured = measure(data, work, args.raw, args.api_count)
+        measured = measure(data, work, args.raw, args.api_count, args.sources_part)
     finally:
         load = sampler.stop()
         if args.work is None:
@@ -445,7 +539,8 @@ def main(argv: list[str] | None = None) -> int:
     (args.results / f"{stem}.json").write_text(json.dumps(
         {"scale": args.scale, "command": command, "machine": facts, "load": load, "figures": f,
          "measured": measured}, indent=1, default=str))
-    print(f"wrote {args.results / (stem + '.md')}: ingest {f['ingest_ratio']:.1f}× native, build "
+    print(f"wrote {args.results / (stem + '.md')}: ingest {f['ingest_ratio']:.1f}× native"
+          f"{' (on the part)' if f.get('part') else ''}, build "
           f"{f['build_ratio']:.2f}× raw SQL, nightly {100 * f['incremental_share']:.1f} % of full, full "
           f"{f['full_minutes']:.1f} min, peak {f['peak_gib']:.2f} GiB")
     return 0
