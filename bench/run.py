@@ -535,7 +535,7 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(work, ignore_errors=True)
     f = figures(measured)
     args.results.mkdir(parents=True, exist_ok=True)
-    stem = f"{datetime.now(UTC).date().isoformat()}-{args.scale:g}"
+    stem = f"{datetime.now(UTC).date().isoformat()}-{args.scale}"  # 1.0 stays "1.0", as the earlier files are named
     (args.results / f"{stem}.md").write_text(render(args.scale, measured, f, facts, load, command,
                                                     generate_seconds))
     (args.results / f"{stem}.json").write_text(json.dumps(
