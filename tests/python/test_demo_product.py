@@ -134,4 +134,13 @@ def test_the_person_key_is_in_no_compiled_sql_log_or_file(demo: Demo) -> None:
     folders = [PROJECT_DIR / "target", PROJECT_DIR / "logs", demo.warehouse.parent]
     files = [path for folder in folders for path in folder.rglob("*") if path.is_file()]
     assert any(path.name == "fct_changes.sql" for path in files)  # dbt's compiled SQL is among them
-    assert [path for path in files if any(secret in path.read_bytes() for secret in secrets)] == []
+    assert [path for path in files if any(secret in _bytes(path) for secret in secrets)] == []
+
+
+def _bytes(path: Path) -> bytes:
+    """A file's bytes, or none if it is gone: the other workers' dbt runs go on while the folders are read, and
+    one replaces its `partial_parse.msgpack` (a fresh clone's `make test` once listed it, then found it removed)."""
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        return b""
