@@ -98,8 +98,9 @@ bouncer: $(STAMP)
 # Large-organisation benchmark (never part of `make test`): generate payloads, measure, summarise.
 # BENCH_SCALES="0.01 0.1 1.0" to go further; results in bench/results/<date>-<scale>.md.
 # The whole organisation (its sync through the sources does not fit in 30 minutes, so DuckDB loads the raw tables
-# and the ingest ratios and API cost are measured on a part, 50 of 250 teams, through the sources):
-#   make bench BENCH_SCALES=1.0 BENCH_RUN_ARGS="--raw native --sources-part 0.2"
+# and the ingest ratios and API cost are measured on a part, 50 of 250 teams, through the sources; a second part of
+# 25 teams tells the nightly sync's fixed cost apart in the projected nightly ÷ full):
+#   make bench BENCH_SCALES=1.0 BENCH_RUN_ARGS="--raw native --sources-part 0.1,0.2"
 BENCH_SCALES ?= 0.01 0.1
 BENCH_DATA ?= bench/data
 BENCH_GENERATE_ARGS ?=

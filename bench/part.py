@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -167,22 +167,49 @@ def make_part(data: Path, out: Path, fraction: float) -> Json:
 # ------------------------------------------------------------------------------------------ figures, report
 
 
-def part_figures(part: Json, steps: Json, github_cost: Json, requests: Json) -> Json:
+def part_figures(part: Json, steps: Json, github_cost: Json, requests: Json, smaller: Sequence[Json] = ()) -> Json:
     """The part's size, the whole organisation's API cost estimated from it (× N/K) and the nightly ÷ full ratio
-    projected with the sources' measured syncs of the part scaled to the whole (× N/K) and the whole's builds."""
+    projected with the sources' measured syncs of the part scaled to the whole (× N/K) and the whole's builds.
+    With a smaller part measured too (`smaller`, `--sources-part F1,F2`), also `line`: the nightly sync as a fixed
+    cost plus a cost per team, through the two parts' nightly syncs (`line_projection`)."""
     about = part["manifest"]["part"]
     up = about["of_teams"] / about["teams"]
     full_sync = part["steps"]["ingest_full"]["seconds"] * up
     nightly_sync = part["steps"]["ingest_nightly"]["seconds"] * up
     full = full_sync + steps["build_full"]["seconds"]
     nightly = nightly_sync + steps["build_nightly"]["seconds"]
-    return {
+    out = {
         "teams": about["teams"], "of_teams": about["of_teams"], "repositories": about["repositories"],
         "of_repositories": about["of_repositories"], "records": part["steps"]["ingest_full"]["rows"], "scale_up": up,
         "github_cost_estimate": _scaled(github_cost, up), "requests_estimate": _scaled(requests, up),
         "projected": {"full_sync_seconds": full_sync, "nightly_sync_seconds": nightly_sync, "full_seconds": full,
                       "nightly_seconds": nightly, "incremental_share": nightly / full, "full_minutes": full / 60},
     }
+    if smaller:
+        out["line"] = line_projection(smaller[0], part, steps)
+    return out
+
+
+def line_projection(small: Json, large: Json, steps: Json) -> Json:
+    """The nightly ÷ full ratio with the nightly sync fitted as `fixed + per_team × teams` through two parts'
+    nightly syncs (a part of K teams does not pay 1/K of the cost every sync pays whatever the size: the process,
+    each source's pipeline), evaluated at the whole's N teams. The full sync stays the larger part's × N/K: in the
+    replay server it grows faster than the teams (bench/results/2026-12-04-1.0-two-parts.md: Jira's search reads
+    every issue for each page), so × N/K is the lower estimate of it and keeps the ratio on the high side."""
+    (k1, n1), (k2, n2) = ((p["manifest"]["part"]["teams"], p["steps"]["ingest_nightly"]["seconds"])
+                          for p in (small, large))
+    if k1 >= k2:
+        raise SystemExit(f"the parts hold {k1} and {k2} teams: a line needs the smaller part to have fewer")
+    per_team = (n2 - n1) / (k2 - k1)
+    fixed = n2 - per_team * k2
+    teams = large["manifest"]["part"]["of_teams"]
+    nightly_sync = fixed + per_team * teams
+    full_sync = large["steps"]["ingest_full"]["seconds"] * teams / k2
+    full = full_sync + steps["build_full"]["seconds"]
+    nightly = nightly_sync + steps["build_nightly"]["seconds"]
+    return {"teams": [k1, k2], "nightly_sync_part_seconds": [n1, n2], "fixed_seconds": fixed,
+            "per_team_seconds": per_team, "nightly_sync_seconds": nightly_sync, "full_sync_seconds": full_sync,
+            "full_seconds": full, "nightly_seconds": nightly, "incremental_share": nightly / full}
 
 
 def _scaled(per_phase: Json, up: float) -> Json:
@@ -203,7 +230,9 @@ def part_note(p: Json, part: Json) -> str:
             f"repositories (linked), Jira projects, boards and sprints, PagerDuty {about['pagerduty']}, and page "
             f"events {about['events']}; on it the dlt sources' first full sync through the replay server, DuckDB's "
             "`read_json_objects` of the same files and the one-day nightly sync ran as a `--raw sources` run runs "
-            "them.")
+            "them." + (f" A smaller part of {p['line']['teams'][0]} teams was measured the same way first: its nightly "
+                       "sync and the part's tell apart what a nightly sync costs whatever the size (the projection "
+                       "from two parts)." if "line" in p else ""))
 
 
 def projection_rows(p: Json, reached: Callable[[str, float], str]) -> list[str]:
@@ -211,12 +240,23 @@ def projection_rows(p: Json, reached: Callable[[str, float], str]) -> list[str]:
     pr = p["projected"]
     how = (f"the sources' measured full and nightly syncs of the part × {p['scale_up']:.3g} (N/K teams) = "
            f"{pr['full_sync_seconds']:,.0f} s and {pr['nightly_sync_seconds']:,.0f} s, + the whole's builds")
-    return [
+    rows = [
         (f"| nightly ÷ full, **projection**: {how} | {100 * pr['incremental_share']:.1f} % | ≤ 5 % | "
          f"{reached('incremental_share', pr['incremental_share'])} (projected) |"),
         (f"| full ingest + build wall time, **projection**: the same full sync | {pr['full_minutes']:.1f} min | "
          f"< 10 min (at scale 1.0) | {reached('full_minutes', pr['full_minutes'])} (projected) |"),
     ]
+    if "line" in p:
+        line = p["line"]
+        (k1, k2), (n1, n2) = line["teams"], line["nightly_sync_part_seconds"]
+        how = (f"the nightly sync as {line['fixed_seconds']:.1f} s + {line['per_team_seconds']:.3f} s per team, the "
+               f"line through two parts' nightly syncs ({k1} teams: {n1:.1f} s; {k2} teams: {n2:.1f} s) = "
+               f"{line['nightly_sync_seconds']:,.0f} s at {p['of_teams']} teams; the full sync × N/K as above; "
+               "+ the whole's builds")
+        rows.insert(1, f"| nightly ÷ full, **projection from two parts**: {how} | "
+                       f"{100 * line['incremental_share']:.1f} % | ≤ 5 % | "
+                       f"{reached('incremental_share', line['incremental_share'])} (projected) |")
+    return rows
 
 
 def cost_rows(p: Json, f: Json, limit: int) -> list[str]:

@@ -33,7 +33,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench.part import cost_rows, make_part, part_figures, part_note, projection_rows, where
+from bench.part import cost_rows, make_part, part_figures, part_note, part_teams, projection_rows, where
 from bench.serve import POINTS, SHAPE
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -187,10 +187,11 @@ def native_step(data: Path, warehouse: Path, work: Path, base: dict[str, str]) -
     return step
 
 
-def measure_part(data: Path, work: Path, fraction: float, base: dict[str, str]) -> dict[str, Any]:
+def measure_part(data: Path, work: Path, fraction: float, base: dict[str, str], name: str = "part") -> dict[str, Any]:
     """`--sources-part`: write the part (bench/part.py, untimed) and measure on it what a `--raw sources` run
-    measures for ingest: the first full sync through the sources, DuckDB's reader, then the one-day nightly sync."""
-    work = work / "part"
+    measures for ingest: the first full sync through the sources, DuckDB's reader, then the one-day nightly sync
+    (in `work`/`name`)."""
+    work = work / name
     work.mkdir(parents=True, exist_ok=True)
     began = time.perf_counter()
     manifest = make_part(data, work / "data", fraction)
@@ -205,7 +206,7 @@ def measure_part(data: Path, work: Path, fraction: float, base: dict[str, str]) 
 
 
 def measure(data: Path, work: Path, raw: str = "sources", api_count: list[str] | None = None,
-            sources_part: float | None = None) -> dict[str, Any]:
+            sources_part: list[float] | None = None) -> dict[str, Any]:
     manifest = json.loads((data / "manifest.json").read_text())
     log = work / "steps.log"
     base = base_env(work)
@@ -252,13 +253,17 @@ def measure(data: Path, work: Path, raw: str = "sources", api_count: list[str] |
 
         counted = count(data, work / "count", api_count)
         requests = {phase: counted[phase]["counts"] for phase in ("full", "nightly")}
-    part = None
+    part, smaller = None, []
     if sources_part and raw == "native":  # the ingest ratios and API cost on the part that fits (results say so)
-        part = measure_part(data, work, sources_part, base)
+        # a smaller part first (`F1,F2`): its nightly sync and the larger part's tell the sync's fixed cost apart
+        if len({part_teams(manifest["teams"], fraction) for fraction in sources_part}) < len(sources_part):
+            raise SystemExit(f"--sources-part {sources_part}: two fractions give the same teams")
+        smaller = [measure_part(data, work, fraction, base, f"part-{fraction:g}") for fraction in sources_part[:-1]]
+        part = measure_part(data, work, sources_part[-1], base)
         requests = part["requests"]
     return {"manifest": manifest, "steps": steps, "requests": requests,
             "github_api": os.environ.get("BENCH_GITHUB_API", "graphql"), "raw": raw,
-            "warehouse_mib": warehouse_mib, "part": part,
+            "warehouse_mib": warehouse_mib, "part": part, "smaller_parts": smaller,
             "api_count": None if counted is None else {
                 "sources": api_count, **{phase: {k: v for k, v in counted[phase].items() if k != "counts"}
                                          for phase in ("full", "nightly")}}}
@@ -291,7 +296,7 @@ def figures(m: dict[str, Any]) -> dict[str, Any]:
         "github_cost": {phase: _github_cost(m["requests"][phase]) for phase in ("full", "nightly")},
     }
     if m.get("part"):  # the part's size, the whole's API cost estimated from it, the projected nightly ÷ full
-        out["part"] = part_figures(m["part"], s, out["github_cost"], out["requests"])
+        out["part"] = part_figures(m["part"], s, out["github_cost"], out["requests"], m.get("smaller_parts") or ())
     return out
 
 
@@ -410,11 +415,13 @@ def render(scale: float, m: dict[str, Any], f: dict[str, Any], facts: dict[str, 
                         ("build_nightly", "nightly `dbt build`")):
         lines.append(_step_row(NATIVE_LABELS.get(name, label) if m.get("raw") == "native" else label, s[name]))
     if part:
-        of = f"**the part** ({part['teams']} of {part['of_teams']} teams)"
-        lines += [_step_row(f"{of}: {label}", m["part"]["steps"][name]) for name, label in (
-            ("ingest_full", "first full sync (dlt sources via replay server)"),
-            ("native", "DuckDB `read_json_objects` of the part's files"),
-            ("ingest_nightly", "nightly incremental sync (dlt sources, one new day)"))]
+        for measured_part in [*m.get("smaller_parts", []), m["part"]]:
+            about = measured_part["manifest"]["part"]
+            of = f"**the part** ({about['teams']} of {about['of_teams']} teams)"
+            lines += [_step_row(f"{of}: {label}", measured_part["steps"][name]) for name, label in (
+                ("ingest_full", "first full sync (dlt sources via replay server)"),
+                ("native", "DuckDB `read_json_objects` of the part's files"),
+                ("ingest_nightly", "nightly incremental sync (dlt sources, one new day)"))]
     lines += [
         "",
         "## Where the build time goes (dbt's run_results.json: execution seconds per node)",
@@ -483,6 +490,11 @@ def _node_lines(s: dict[str, Any]) -> list[str]:
     return [*lines, ""] if lines else []
 
 
+def _fractions(text: str) -> list[float]:
+    """`--sources-part`'s fractions, smallest first (the largest part is the one the ingest ratios are measured on)."""
+    return sorted(float(part) for part in text.split(",") if part.strip())
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bench/run", description=__doc__.split("\n\n")[0])
     parser.add_argument("--scale", type=float, required=True)
@@ -499,16 +511,20 @@ def main(argv: list[str] | None = None) -> int:
                         help="with --raw native: also sync these sources (comma-separated, e.g. "
                              "github,github_actions) through the replay server, full then nightly, and report "
                              "their API cost")
-    parser.add_argument("--sources-part", type=float, metavar="F",
+    parser.add_argument("--sources-part", type=_fractions, metavar="F[,F2]",
                         help="with --raw native: also write the part of the organisation holding its first "
                              "round(F × teams) teams and measure the ingest ratios and API cost on it, through the "
-                             "dlt sources (0 < F < 1; 0.2 at scale 1.0)")
+                             "dlt sources (0 < F < 1; 0.2 at scale 1.0); with two fractions (0.1,0.2) also a "
+                             "smaller part, whose nightly sync tells the sync's fixed cost apart in the projection")
     args = parser.parse_args(argv)
     if args.api_count and args.raw != "native":
         parser.error("--api-count goes with --raw native (the sources' own sync counts every request)")
-    if args.sources_part is not None and (args.raw != "native" or args.api_count or not 0 < args.sources_part < 1):
-        parser.error("--sources-part F goes with --raw native, without --api-count (the part's sync counts every "
-                     "request), and 0 < F < 1")
+    if args.sources_part is not None and (args.raw != "native" or args.api_count
+                                          or not 1 <= len(args.sources_part) <= 2
+                                          or not all(0 < f < 1 for f in args.sources_part)
+                                          or len(set(args.sources_part)) != len(args.sources_part)):
+        parser.error("--sources-part F[,F2] goes with --raw native, without --api-count (the part's sync counts every "
+                     "request), with distinct fractions 0 < F < 1")
     command = "bench/run " + " ".join(argv if argv is not None else sys.argv[1:])
     work = args.work or Path(tempfile.mkdtemp(prefix="yardstick-bench-"))
     work.mkdir(parents=True, exist_ok=True)

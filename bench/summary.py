@@ -55,7 +55,12 @@ def _part(d: dict[str, Any], phase: str, what: str) -> str:
 def _projected(d: dict[str, Any]) -> str:
     """A `--sources-part` run's nightly ÷ full with the sources' syncs (bench/part.py), else nothing to show."""
     part = d["figures"].get("part")
-    return f"{100 * part['projected']['incremental_share']:.1f} % (projected)" if part else ""
+    if not part:
+        return ""
+    scaled = f"{100 * part['projected']['incremental_share']:.1f} % (projected)"
+    if "line" not in part:
+        return scaled
+    return f"{100 * part['line']['incremental_share']:.1f} % (projected from two parts; {scaled} × N/K)"
 
 
 def _on_part(d: dict[str, Any]) -> str:

@@ -182,3 +182,32 @@ def test_sources_part_measures_ingest_on_the_part(organisation_and_part: tuple[P
                                                          "load": {"mean": 0.0}}})
     [row] = [line for line in summary.splitlines() if line.startswith("| ingest: DuckDB-native ÷ dlt records/s |")]
     assert f" {f['ingest_ratio']:.1f}× " in row and row.endswith(" (part: 1 of 2 teams) | ≤ 2× |")
+
+
+def test_two_parts_tell_the_nightly_syncs_fixed_cost_apart() -> None:
+    from bench.part import part_figures, projection_rows
+    from bench.run import main
+    from bench.summary import _projected
+
+    def part(teams: int, full: float, nightly: float) -> dict:
+        return {"manifest": {"part": {"teams": teams, "of_teams": 10, "repositories": 2 * teams,
+                                      "of_repositories": 20}},
+                "steps": {"ingest_full": {"seconds": full, "rows": 100 * teams}, "ingest_nightly": {"seconds": nightly}}}
+
+    steps = {"build_full": {"seconds": 50.0}, "build_nightly": {"seconds": 5.0}}
+    cost = {"full": {"total": 10}, "nightly": {"total": 1}}
+    f = part_figures(part(4, 40.0, 7.0), steps, cost, cost, [part(2, 18.0, 5.0)])
+    # by hand: (7 - 5) s / (4 - 2) teams = 1 s a team, 7 - 4 × 1 = 3 s whatever the size, 3 + 10 × 1 = 13 s at 10
+    # teams; the full sync is the larger part's × 10/4 = 100 s; builds 50 s and 5 s
+    line = f["line"]
+    assert (line["per_team_seconds"], line["fixed_seconds"], line["nightly_sync_seconds"]) == (1.0, 3.0, 13.0)
+    assert line["full_sync_seconds"] == 100.0 and line["incremental_share"] == (13 + 5) / (100 + 50)
+    assert f["projected"]["incremental_share"] == (7 * 2.5 + 5) / (100 + 50)  # both syncs × N/K: 15 %
+    rows = projection_rows(f, lambda name, value: "yes")
+    assert sum("projection from two parts" in row and "| 12.0 % |" in row for row in rows) == 1
+    assert _projected({"figures": {"part": f}}) == "12.0 % (projected from two parts; 15.0 % (projected) × N/K)"
+    with pytest.raises(SystemExit):  # two parts of as many teams draw no line
+        part_figures(part(2, 20.0, 6.0), steps, cost, cost, [part(2, 18.0, 5.0)])
+    for fractions in ("0.2,0.2", "0.1,0.2,0.3", "0.1,1.5"):
+        with pytest.raises(SystemExit):
+            main(["--scale", str(PART_SCALE), "--raw", "native", "--sources-part", fractions])
