@@ -208,6 +208,8 @@ def measure_part(data: Path, work: Path, fraction: float, base: dict[str, str], 
 def measure(data: Path, work: Path, raw: str = "sources", api_count: list[str] | None = None,
             sources_part: list[float] | None = None) -> dict[str, Any]:
     manifest = json.loads((data / "manifest.json").read_text())
+    if sources_part and len({part_teams(manifest["teams"], f) for f in sources_part}) < len(sources_part):
+        raise SystemExit(f"--sources-part {sources_part}: two fractions give the same teams")  # before any step
     log = work / "steps.log"
     base = base_env(work)
     full_wh, native_wh, raw_wh = (work / f"{n}.duckdb" for n in ("full", "native", "rawsql"))
@@ -256,8 +258,6 @@ def measure(data: Path, work: Path, raw: str = "sources", api_count: list[str] |
     part, smaller = None, []
     if sources_part and raw == "native":  # the ingest ratios and API cost on the part that fits (results say so)
         # a smaller part first (`F1,F2`): its nightly sync and the larger part's tell the sync's fixed cost apart
-        if len({part_teams(manifest["teams"], fraction) for fraction in sources_part}) < len(sources_part):
-            raise SystemExit(f"--sources-part {sources_part}: two fractions give the same teams")
         smaller = [measure_part(data, work, fraction, base, f"part-{fraction:g}") for fraction in sources_part[:-1]]
         part = measure_part(data, work, sources_part[-1], base)
         requests = part["requests"]

@@ -136,10 +136,13 @@ def test_the_part_holds_exactly_its_teams_records(organisation_and_part: tuple[P
 
 def test_sources_part_measures_ingest_on_the_part(organisation_and_part: tuple[Path, Path, dict],
                                                    tmp_path: Path) -> None:
-    from bench.run import base_env, figures, measure_part, render
+    from bench.run import base_env, figures, measure, measure_part, render
     from bench.summary import render as render_summary
 
     whole, part, manifest = organisation_and_part
+    with pytest.raises(SystemExit, match="same teams"):  # 0.3 and 0.4 of 2 teams are both 1 team: said at once
+        measure(whole, tmp_path / "never", "native", None, [0.3, 0.4])
+    assert not (tmp_path / "never").exists()
     measured = measure_part(whole, tmp_path, PART_FRACTION, base_env(tmp_path))
     assert measured["manifest"] == manifest
     steps, cutoff = measured["steps"], manifest["cutoff"]
