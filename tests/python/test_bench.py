@@ -208,7 +208,7 @@ def test_two_parts_tell_the_nightly_syncs_fixed_cost_apart() -> None:
     assert f["projected"]["incremental_share"] == (7 * 2.5 + 5) / (100 + 50)  # both syncs × N/K: 15 %
     rows = projection_rows(f, lambda name, value: "yes")
     assert sum("projection from two parts" in row and "| 12.0 % |" in row for row in rows) == 1
-    assert _projected({"figures": {"part": f}}) == "12.0 % (projected from two parts; 15.0 % (projected) × N/K)"
+    assert _projected({"figures": {"part": f}}) == "15.0 % × N/K, 12.0 % from two parts (projected)"
     with pytest.raises(SystemExit):  # two parts of as many teams draw no line
         part_figures(part(2, 20.0, 6.0), steps, cost, cost, [part(2, 18.0, 5.0)])
     for fractions in ("0.2,0.2", "0.1,0.2,0.3", "0.1,1.5"):
