@@ -57,11 +57,10 @@ def _projected(d: dict[str, Any]) -> str:
     part = d["figures"].get("part")
     if not part:
         return ""
-    scaled = f"{100 * part['projected']['incremental_share']:.1f} % (projected)"
+    scaled = 100 * part["projected"]["incremental_share"]
     if "line" not in part:
-        return scaled
-    return (f"{100 * part['projected']['incremental_share']:.1f} % × N/K, "
-            f"{100 * part['line']['incremental_share']:.1f} % from two parts (projected)")
+        return f"{scaled:.1f} % (projected)"
+    return f"{scaled:.1f} % × N/K, {100 * part['line']['incremental_share']:.1f} % from two parts (projected)"
 
 
 def _on_part(d: dict[str, Any]) -> str:
