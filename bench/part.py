@@ -175,41 +175,42 @@ def part_figures(part: Json, steps: Json, github_cost: Json, requests: Json, sma
     about = part["manifest"]["part"]
     up = about["of_teams"] / about["teams"]
     full_sync = part["steps"]["ingest_full"]["seconds"] * up
-    nightly_sync = part["steps"]["ingest_nightly"]["seconds"] * up
-    full = full_sync + steps["build_full"]["seconds"]
-    nightly = nightly_sync + steps["build_nightly"]["seconds"]
+    projected = _with_builds(full_sync, part["steps"]["ingest_nightly"]["seconds"] * up, steps)
     out = {
         "teams": about["teams"], "of_teams": about["of_teams"], "repositories": about["repositories"],
         "of_repositories": about["of_repositories"], "records": part["steps"]["ingest_full"]["rows"], "scale_up": up,
         "github_cost_estimate": _scaled(github_cost, up), "requests_estimate": _scaled(requests, up),
-        "projected": {"full_sync_seconds": full_sync, "nightly_sync_seconds": nightly_sync, "full_seconds": full,
-                      "nightly_seconds": nightly, "incremental_share": nightly / full, "full_minutes": full / 60},
+        "projected": {**projected, "full_minutes": projected["full_seconds"] / 60},
     }
     if smaller:
-        out["line"] = line_projection(smaller[0], part, steps)
+        out["line"] = line_projection(smaller[0], part, full_sync, steps)
     return out
 
 
-def line_projection(small: Json, large: Json, steps: Json) -> Json:
+def line_projection(small: Json, large: Json, full_sync: float, steps: Json) -> Json:
     """The nightly ÷ full ratio with the nightly sync fitted as `fixed + per_team × teams` through two parts'
     nightly syncs (a part of K teams does not pay 1/K of the cost every sync pays whatever the size: the process,
-    each source's pipeline), evaluated at the whole's N teams. The full sync stays the larger part's × N/K: in the
-    replay server it grows faster than the teams (bench/results/2026-12-04-1.0-two-parts.md: Jira's search reads
-    every issue for each page), so × N/K is the lower estimate of it and keeps the ratio on the high side."""
+    each source's pipeline), evaluated at the whole's N teams. The full sync is the larger part's × N/K
+    (`full_sync`): in the replay server it grows faster than the teams (bench/results/2026-12-04-1.0-two-parts.md:
+    Jira's search reads every issue for each page), so × N/K is the lower estimate of it and keeps the ratio on the
+    high side."""
     (k1, n1), (k2, n2) = ((p["manifest"]["part"]["teams"], p["steps"]["ingest_nightly"]["seconds"])
                           for p in (small, large))
     if k1 >= k2:
         raise SystemExit(f"the parts hold {k1} and {k2} teams: a line needs the smaller part to have fewer")
     per_team = (n2 - n1) / (k2 - k1)
     fixed = n2 - per_team * k2
-    teams = large["manifest"]["part"]["of_teams"]
-    nightly_sync = fixed + per_team * teams
-    full_sync = large["steps"]["ingest_full"]["seconds"] * teams / k2
+    nightly_sync = fixed + per_team * large["manifest"]["part"]["of_teams"]
+    return {"teams": [k1, k2], "nightly_sync_part_seconds": [n1, n2], "fixed_seconds": fixed,
+            "per_team_seconds": per_team, **_with_builds(full_sync, nightly_sync, steps)}
+
+
+def _with_builds(full_sync: float, nightly_sync: float, steps: Json) -> Json:
+    """A projection's syncs with the whole organisation's measured builds added, and nightly ÷ full."""
     full = full_sync + steps["build_full"]["seconds"]
     nightly = nightly_sync + steps["build_nightly"]["seconds"]
-    return {"teams": [k1, k2], "nightly_sync_part_seconds": [n1, n2], "fixed_seconds": fixed,
-            "per_team_seconds": per_team, "nightly_sync_seconds": nightly_sync, "full_sync_seconds": full_sync,
-            "full_seconds": full, "nightly_seconds": nightly, "incremental_share": nightly / full}
+    return {"full_sync_seconds": full_sync, "nightly_sync_seconds": nightly_sync, "full_seconds": full,
+            "nightly_seconds": nightly, "incremental_share": nightly / full}
 
 
 def _scaled(per_phase: Json, up: float) -> Json:
